@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/** The roles a process can play (DESIGN.md, "Shape"); all of them by default. */
+export const ROLES = ['api', 'projector', 'relay', 'fraud'] as const;
+export type Role = (typeof ROLES)[number];
+
+const roleList = z
+  .string()
+  .transform((value) => value.split(',').map((role) => role.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(ROLES)).min(1, 'name at least one role'));
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Every configuration name users depend on (DESIGN.md, "Configuration names"), validated once at start. */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().min(1).optional(),
+  /** Schema for every table of this service; tests give each suite its own. */
+  LEDGER_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier')
+    .default('public'),
+  LEDGER_DATA_DIR: z.string().min(1).default('./.ledger-data'),
+  EVENTSTORE: z.enum(['postgres', 'esdb']).default('postgres'),
+  ESDB_URL: z.string().optional(),
+  NATS_URL: z.string().optional(),
+  LEDGER_ROLES: roleList.default([...ROLES]),
+  LEDGER_API_KEYS: z.string().optional(),
+  LEDGER_RATE_LIMIT: positiveInt(5000),
+  FRAUD_MODEL_PATH: z.string().optional(),
+  ONNX_EXECUTION_PROVIDERS: z.string().default('cuda,cpu'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  /** Largest request body accepted, in bytes (a batch of 8,000 transfers fits in 8 MiB). */
+  LEDGER_BODY_LIMIT_BYTES: positiveInt(8 * 1024 * 1024),
+  /** Most commands decided and appended in one PostgreSQL transaction (group commit). */
+  LEDGER_WRITE_BATCH_MAX: positiveInt(2000),
+  /** Most commands waiting for the writer before new ones are refused with 503. */
+  LEDGER_WRITE_QUEUE_MAX: positiveInt(50_000),
+  /** Longest a query waits for `minPosition` before answering 503 not-caught-up. */
+  LEDGER_MIN_POSITION_WAIT_MS: positiveInt(5000),
+  /** Events the projector applies in one transaction. */
+  LEDGER_PROJECTOR_BATCH_MAX: positiveInt(5000),
+  /** How often an idle projector looks for events written by other processes. */
+  LEDGER_PROJECTOR_POLL_MS: positiveInt(20),
+  /** Largest pool of PostgreSQL connections a process opens. */
+  LEDGER_DB_POOL_MAX: positiveInt(10),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  if (config.EVENTSTORE === 'esdb' && !config.ESDB_URL) {
+    throw new ConfigError('EVENTSTORE=esdb needs ESDB_URL (for example esdb://localhost:2113?tls=false)');
+  }
+  return config;
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+
+/** The hash before the first event of the log. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * Canonical JSON: object keys sorted by UTF-16 code unit, no whitespace, `undefined` members
+ * left out, strings and numbers as JSON.stringify writes them. Events hold no floats except
+ * scores, whose shortest round-trip form JSON.stringify writes the same way every time.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'bigint') throw new TypeError('bigint is not JSON: write it as a decimal string');
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  const keys = Object.keys(value)
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(',')}}`;
+}
+
+/** The fields of an event the chain covers: everything but the hashes themselves. */
+export interface ChainedFields {
+  readonly position: bigint;
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly revision: bigint;
+  readonly type: string;
+  readonly recordedAt: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+}
+
+/**
+ * hash = SHA-256( prevHash as 32 bytes ‖ UTF-8 of canonicalJson({position, eventId, streamId,
+ * revision, type, recordedAt, data, metadata}) ), position and revision as decimal strings.
+ */
+export function eventHash(prevHashHex: string, event: ChainedFields): string {
+  return createHash('sha256')
+    .update(Buffer.from(prevHashHex, 'hex'))
+    .update(
+      canonicalJson({
+        position: event.position.toString(),
+        eventId: event.eventId,
+        streamId: event.streamId,
+        revision: event.revision.toString(),
+        type: event.type,
+        recordedAt: event.recordedAt,
+        data: event.data,
+        metadata: event.metadata,
+      }),
+    )
+    .digest('hex');
+}

@@ -1,0 +1,229 @@
+import { type Kysely, sql } from 'kysely';
+import type { Tables } from '../platform/tables';
+import { canonicalJson, eventHash } from './hash-chain';
+import {
+  type AppendRequest,
+  type AppendResult,
+  DuplicateEventError,
+  type EventStore,
+  type RecordedEvent,
+  type StreamSlice,
+  WrongExpectedRevisionError,
+  satisfies,
+} from './port';
+
+interface EventRow {
+  position: string;
+  event_id: string;
+  stream_id: string;
+  revision: string;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const EVENT_COLUMNS = sql`e.position::text as position, e.event_id::text as event_id, e.stream_id,
+  e.revision::text as revision, e.type, e.data::text as data, e.metadata::text as metadata,
+  to_char(e.recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at,
+  encode(e.prev_hash, 'hex') as prev_hash, encode(e.hash, 'hex') as hash`;
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  position: BigInt(row.position),
+  eventId: row.event_id,
+  streamId: row.stream_id,
+  revision: BigInt(row.revision),
+  type: row.type,
+  data: JSON.parse(row.data),
+  metadata: JSON.parse(row.metadata),
+  recordedAt: row.recorded_at,
+  prevHash: row.prev_hash,
+  hash: row.hash,
+});
+
+/** Deadlocks and serialization failures are transient: the append is retried from the start. */
+const TRANSIENT = new Set(['40P01', '40001']);
+const APPEND_ATTEMPTS_MAX = 5;
+
+/**
+ * The event store on PostgreSQL (a server, or the embedded PGlite). See migrations/0001 for the
+ * tables and ADR 0002 for why position order is commit order.
+ */
+export class PostgresEventStore implements EventStore {
+  constructor(private readonly db: Kysely<Tables>) {}
+
+  async append(request: AppendRequest): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.appendOnce(request);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code && TRANSIENT.has(code) && attempt < APPEND_ATTEMPTS_MAX) continue;
+        if (code === '23505' && String((error as { constraint?: string }).constraint).includes('event_id')) {
+          throw new DuplicateEventError(String((error as { detail?: string }).detail ?? ''));
+        }
+        throw error;
+      }
+    }
+  }
+
+  private appendOnce(request: AppendRequest): Promise<AppendResult> {
+    const touched = new Set<string>(request.expected.keys());
+    for (const event of request.events) {
+      touched.add(event.streamId);
+      for (const other of event.alsoIn ?? []) touched.add(other);
+    }
+    // Sorted, so that two appenders lock shared streams in the same order and cannot deadlock.
+    const streamIds = [...touched].sort();
+
+    return this.db.transaction().execute(async (trx) => {
+      // Lock every stream head touched, creating a placeholder (-1) for a new stream: an appender
+      // racing to create the same stream waits here for us, then sees our revision.
+      const heads = await sql<{ stream_id: string; revision: string }>`
+        insert into stream_heads (stream_id, revision)
+        select id, -1 from unnest(${streamIds}::text[]) as t(id) order by id
+        on conflict (stream_id) do update set revision = stream_heads.revision
+        returning stream_id, revision::text as revision`.execute(trx);
+      const revisions = new Map(heads.rows.map((row) => [row.stream_id, BigInt(row.revision)]));
+
+      const conflicts = [];
+      for (const [streamId, expected] of request.expected) {
+        const actual = revisions.get(streamId) ?? -1n;
+        if (!satisfies(expected, actual)) conflicts.push({ streamId, expected, actual });
+      }
+      if (conflicts.length > 0) throw new WrongExpectedRevisionError(conflicts);
+
+      // The global critical section starts here and ends at commit: position order = commit order.
+      const head = await sql<{ position: string; hash: string }>`
+        select position::text as position, encode(hash, 'hex') as hash
+        from log_head where id = 1 for update`.execute(trx);
+      const headRow = head.rows[0];
+      if (!headRow) throw new Error('log_head row is missing: the event store schema is damaged');
+      let position = BigInt(headRow.position);
+      let prevHash = headRow.hash;
+
+      if (request.events.length === 0) {
+        return { events: [], revisions, position };
+      }
+
+      const recorded: RecordedEvent[] = [];
+      const links: { streamId: string; revision: bigint; position: bigint }[] = [];
+      for (const event of request.events) {
+        position += 1n;
+        const revision = (revisions.get(event.streamId) ?? -1n) + 1n;
+        revisions.set(event.streamId, revision);
+        for (const other of event.alsoIn ?? []) {
+          const linkRevision = (revisions.get(other) ?? -1n) + 1n;
+          revisions.set(other, linkRevision);
+          links.push({ streamId: other, revision: linkRevision, position });
+        }
+        const fields = {
+          position,
+          eventId: event.eventId,
+          streamId: event.streamId,
+          revision,
+          type: event.type,
+          recordedAt: request.recordedAt,
+          data: event.data,
+          metadata: event.metadata,
+        };
+        const hash = eventHash(prevHash, fields);
+        recorded.push({ ...fields, prevHash, hash });
+        prevHash = hash;
+      }
+
+      const cols = {
+        position: recorded.map((e) => e.position.toString()),
+        eventId: recorded.map((e) => e.eventId),
+        streamId: recorded.map((e) => e.streamId),
+        revision: recorded.map((e) => e.revision.toString()),
+        type: recorded.map((e) => e.type),
+        data: recorded.map((e) => canonicalJson(e.data)),
+        metadata: recorded.map((e) => canonicalJson(e.metadata)),
+        prevHash: recorded.map((e) => e.prevHash),
+        hash: recorded.map((e) => e.hash),
+      };
+      const headIds = [...revisions.keys()];
+      // One statement writes the events, their links, the stream heads and the log head.
+      await sql`
+        with new_events as (
+          insert into events (position, event_id, stream_id, revision, type, data, metadata,
+                              recorded_at, prev_hash, hash)
+          select p::bigint, id::uuid, s, r::bigint, t, d::json, m::json, ${request.recordedAt}::timestamptz,
+                 decode(ph, 'hex'), decode(h, 'hex')
+          from unnest(${cols.position}::text[], ${cols.eventId}::text[], ${cols.streamId}::text[],
+                      ${cols.revision}::text[], ${cols.type}::text[], ${cols.data}::text[],
+                      ${cols.metadata}::text[], ${cols.prevHash}::text[], ${cols.hash}::text[])
+               as x(p, id, s, r, t, d, m, ph, h)
+          returning 1
+        ), new_links as (
+          insert into stream_links (stream_id, revision, position)
+          select s, r::bigint, p::bigint
+          from unnest(${links.map((l) => l.streamId)}::text[], ${links.map((l) => l.revision.toString())}::text[],
+                      ${links.map((l) => l.position.toString())}::text[]) as x(s, r, p)
+          returning 1
+        ), new_heads as (
+          update stream_heads h set revision = x.r::bigint
+          from unnest(${headIds}::text[], ${headIds.map((id) => revisions.get(id)!.toString())}::text[]) as x(s, r)
+          where h.stream_id = x.s
+          returning 1
+        )
+        update log_head set position = ${position.toString()}::bigint, hash = decode(${prevHash}, 'hex'),
+                            recorded_at = ${request.recordedAt}::timestamptz
+        where id = 1`.execute(trx);
+
+      // Placeholders of streams that were only expected (no event, no link) must not stay at -1
+      // forever: they were never created, so drop them.
+      const phantom = streamIds.filter((id) => revisions.get(id) === -1n);
+      if (phantom.length > 0) {
+        await sql`delete from stream_heads where stream_id = any(${phantom}::text[]) and revision = -1`.execute(trx);
+      }
+      return { events: recorded, revisions, position };
+    });
+  }
+
+  async readStream(streamId: string, options: { fromRevision?: bigint; limit?: number } = {}): Promise<StreamSlice> {
+    const from = (options.fromRevision ?? 0n).toString();
+    const limit = options.limit ?? 1_000_000;
+    const rows = await sql<EventRow>`
+      select * from (
+        select ${EVENT_COLUMNS}, e.revision as stream_revision
+        from events e where e.stream_id = ${streamId} and e.revision >= ${from}::bigint
+        union all
+        select ${EVENT_COLUMNS}, l.revision as stream_revision
+        from stream_links l join events e on e.position = l.position
+        where l.stream_id = ${streamId} and l.revision >= ${from}::bigint
+      ) s order by stream_revision limit ${limit}`.execute(this.db);
+    const head = await sql<{ revision: string }>`
+      select revision::text as revision from stream_heads where stream_id = ${streamId}`.execute(this.db);
+    return {
+      events: rows.rows.map(toRecorded),
+      revision: head.rows[0] ? BigInt(head.rows[0].revision) : -1n,
+    };
+  }
+
+  async readFirstEvents(streamIds: readonly string[]): Promise<Map<string, RecordedEvent>> {
+    if (streamIds.length === 0) return new Map();
+    const rows = await sql<EventRow>`
+      select ${EVENT_COLUMNS} from events e
+      where e.stream_id = any(${[...streamIds]}::text[]) and e.revision = 0`.execute(this.db);
+    return new Map(rows.rows.map((row) => [row.stream_id, toRecorded(row)]));
+  }
+
+  async readAll(options: { after: bigint; limit: number }): Promise<readonly RecordedEvent[]> {
+    const rows = await sql<EventRow>`
+      select ${EVENT_COLUMNS} from events e
+      where e.position > ${options.after.toString()}::bigint
+      order by e.position limit ${options.limit}`.execute(this.db);
+    return rows.rows.map(toRecorded);
+  }
+
+  async headPosition(): Promise<bigint> {
+    const rows = await sql<{ position: string }>`select position::text as position from log_head where id = 1`.execute(
+      this.db,
+    );
+    return BigInt(rows.rows[0]?.position ?? '0');
+  }
+}

@@ -1,0 +1,50 @@
+import type { Generated } from 'kysely';
+
+/** Read-model tables (migrations/0002_read_models.sql). numeric and int8 travel as strings. */
+export interface ReadModelTables {
+  rm_accounts: {
+    id: string;
+    currency: string;
+    normal_side: string;
+    flags: unknown;
+    status: string;
+    debits_posted: string;
+    credits_posted: string;
+    entry_count: string;
+    version: string;
+    opened_at: Date;
+    code: string | null;
+    metadata: unknown;
+    position: string;
+  };
+  rm_transfers: {
+    id: string;
+    debit_account_id: string;
+    credit_account_id: string;
+    amount: string;
+    currency: string;
+    status: string;
+    code: string | null;
+    reference: string | null;
+    metadata: unknown;
+    effective_at: Date;
+    recorded_at: Date;
+    position: string;
+  };
+  rm_entries: {
+    account_id: string;
+    seq: string;
+    transfer_id: string;
+    side: string;
+    amount: string;
+    balance_after: string;
+    effective_at: Date;
+    recorded_at: Date;
+    position: string;
+  };
+  checkpoints: {
+    name: string;
+    position: string;
+    updated_at: Generated<Date>;
+  };
+}
