@@ -187,21 +187,28 @@ export class PostgresEventStore implements EventStore {
   async readStream(streamId: string, options: { fromRevision?: bigint; limit?: number } = {}): Promise<StreamSlice> {
     const from = (options.fromRevision ?? 0n).toString();
     const limit = options.limit ?? 1_000_000;
-    const rows = await sql<EventRow>`
-      select * from (
-        select ${EVENT_COLUMNS}, e.revision as stream_revision
-        from events e where e.stream_id = ${streamId} and e.revision >= ${from}::bigint
-        union all
-        select ${EVENT_COLUMNS}, l.revision as stream_revision
-        from stream_links l join events e on e.position = l.position
-        where l.stream_id = ${streamId} and l.revision >= ${from}::bigint
-      ) s order by stream_revision limit ${limit}`.execute(this.db);
-    const head = await sql<{ revision: string }>`
-      select revision::text as revision from stream_heads where stream_id = ${streamId}`.execute(this.db);
-    return {
-      events: rows.rows.map(toRecorded),
-      revision: head.rows[0] ? BigInt(head.rows[0].revision) : -1n,
-    };
+    // One snapshot for the events and the head: a revision newer than the events read would let
+    // a writer pass its expected-revision check on stale state.
+    return this.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const rows = await sql<EventRow>`
+          select * from (
+            select ${EVENT_COLUMNS}, e.revision as stream_revision
+            from events e where e.stream_id = ${streamId} and e.revision >= ${from}::bigint
+            union all
+            select ${EVENT_COLUMNS}, l.revision as stream_revision
+            from stream_links l join events e on e.position = l.position
+            where l.stream_id = ${streamId} and l.revision >= ${from}::bigint
+          ) s order by stream_revision limit ${limit}`.execute(trx);
+        const head = await sql<{ revision: string }>`
+          select revision::text as revision from stream_heads where stream_id = ${streamId}`.execute(trx);
+        return {
+          events: rows.rows.map(toRecorded),
+          revision: head.rows[0] ? BigInt(head.rows[0].revision) : -1n,
+        };
+      });
   }
 
   async readFirstEvents(streamIds: readonly string[]): Promise<Map<string, RecordedEvent>> {

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import {
+  AccountIdParams,
+  AccountResponse,
+  BalanceQuery,
+  BalanceResponse,
+  BatchResponse,
+  EntriesQuery,
+  EntriesResponse,
+  OpenAccountBody,
+  Problem,
+  ReadQuery,
+  StatusChangeBody,
+  TransferBatchBody,
+  TransferBody,
+  TransferResponse,
+} from './schemas';
+
+type Schema = z.ZodType;
+
+const json = (schema: Schema) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+const out = (schema: Schema) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
+
+const problemResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: out(Problem) } } },
+    ]),
+  );
+
+function queryParameters(schema: z.ZodObject) {
+  const jsonSchema = json(schema) as { properties?: Record<string, object>; required?: string[] };
+  return Object.entries(jsonSchema.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: jsonSchema.required?.includes(name) ?? false,
+    schema: property,
+  }));
+}
+
+const idParameter = { name: 'id', in: 'path', required: true, schema: (json(AccountIdParams) as unknown as { properties: { id: object } }).properties.id };
+
+const body = (schema: Schema) => ({ required: true, content: { 'application/json': { schema: json(schema) } } });
+const ok = (status: string, schema: Schema, description: string) => ({
+  [status]: { description, content: { 'application/json': { schema: out(schema) } } },
+});
+
+/**
+ * The OpenAPI 3.1 document, built from the same zod schemas that validate requests, so the two
+ * cannot drift apart.
+ */
+export function openApiDocument(version: string) {
+  const statusChange = (verb: string) => ({
+    post: {
+      summary: `${verb} an account`,
+      parameters: [idParameter],
+      requestBody: body(StatusChangeBody),
+      responses: { ...ok('200', AccountResponse, 'The account after the change'), ...problemResponses(400, 401, 403, 404, 422) },
+    },
+  });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Ledger',
+      version,
+      description:
+        'Event-sourced double-entry ledger. Amounts are decimal strings of minor units. Every command answers with a `position`; pass it as `minPosition` to a query to read your own write.',
+    },
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'LEDGER_API_KEYS' } },
+    },
+    security: [{ apiKey: [] }],
+    paths: {
+      '/v1/accounts': {
+        post: {
+          summary: 'Open an account (idempotent by id)',
+          requestBody: body(OpenAccountBody),
+          responses: {
+            ...ok('201', AccountResponse, 'Opened'),
+            ...ok('200', AccountResponse, 'Opened before with the same body'),
+            ...problemResponses(400, 401, 403, 409, 413, 415, 429),
+          },
+        },
+      },
+      '/v1/accounts/{id}': {
+        get: {
+          summary: 'Read an account',
+          parameters: [idParameter, ...queryParameters(ReadQuery)],
+          responses: { ...ok('200', AccountResponse, 'The account'), ...problemResponses(400, 401, 403, 404, 503) },
+        },
+      },
+      '/v1/accounts/{id}/balance': {
+        get: {
+          summary: 'Balance at asOf (effective time) as known at knownAt (record time)',
+          parameters: [idParameter, ...queryParameters(BalanceQuery)],
+          responses: { ...ok('200', BalanceResponse, 'The balance'), ...problemResponses(400, 401, 403, 404, 503) },
+        },
+      },
+      '/v1/accounts/{id}/entries': {
+        get: {
+          summary: "An account's entries, oldest first, in cursor pages",
+          parameters: [idParameter, ...queryParameters(EntriesQuery)],
+          responses: { ...ok('200', EntriesResponse, 'A page of entries'), ...problemResponses(400, 401, 403, 404, 503) },
+        },
+      },
+      '/v1/accounts/{id}/freeze': statusChange('Freeze'),
+      '/v1/accounts/{id}/unfreeze': statusChange('Unfreeze'),
+      '/v1/accounts/{id}/close': statusChange('Close'),
+      '/v1/transfers': {
+        post: {
+          summary: 'Post a transfer (idempotent by id)',
+          requestBody: body(TransferBody),
+          responses: {
+            ...ok('201', TransferResponse, 'Posted'),
+            ...ok('200', TransferResponse, 'Posted before with the same body'),
+            ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+          },
+        },
+      },
+      '/v1/transfers/batch': {
+        post: {
+          summary: 'Post up to 8,000 transfers; atomic: all or none',
+          requestBody: body(TransferBatchBody),
+          responses: { ...ok('200', BatchResponse, 'One result per transfer'), ...problemResponses(400, 401, 403, 413, 415, 429, 503) },
+        },
+      },
+      '/v1/transfers/{id}': {
+        get: {
+          summary: 'Read a transfer',
+          parameters: [idParameter, ...queryParameters(ReadQuery)],
+          responses: { ...ok('200', TransferResponse, 'The transfer'), ...problemResponses(400, 401, 403, 404, 503) },
+        },
+      },
+      '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
+      '/health/ready': {
+        get: { summary: 'Readiness of every dependency and role', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } },
+      },
+      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'Prometheus text' } } } },
+    },
+  };
+}

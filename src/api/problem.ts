@@ -1,0 +1,77 @@
+import type { LedgerError, LedgerErrorSlug } from '../domain/errors';
+
+export type ProblemSlug =
+  | LedgerErrorSlug
+  | 'validation'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'rate-limited'
+  | 'not-caught-up'
+  | 'overloaded'
+  | 'unavailable'
+  | 'internal';
+
+/** Every problem a client can see: its HTTP status and a title that does not change. */
+const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
+  validation: { status: 400, title: 'The request is not valid' },
+  unauthenticated: { status: 401, title: 'An API key is needed' },
+  forbidden: { status: 403, title: 'This key may not do that' },
+  'not-found': { status: 404, title: 'No such route' },
+  'account-not-found': { status: 404, title: 'No such account' },
+  'transfer-not-found': { status: 404, title: 'No such transfer' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed here' },
+  'idempotency-conflict': { status: 409, title: 'That id was used for a different command' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'The body must be application/json' },
+  'insufficient-funds': { status: 422, title: 'The account cannot go beyond its balance constraint' },
+  'currency-mismatch': { status: 422, title: 'Currencies do not match' },
+  'account-not-open': { status: 422, title: 'The account is not open' },
+  'same-account': { status: 422, title: 'Debit and credit accounts are the same' },
+  'batch-aborted': { status: 422, title: 'The atomic batch was not posted' },
+  'effective-time-out-of-range': { status: 422, title: 'effectiveAt is out of range' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  'internal': { status: 500, title: 'Something went wrong on our side' },
+  'not-caught-up': { status: 503, title: 'The read models have not caught up yet' },
+  overloaded: { status: 503, title: 'The ledger is saturated' },
+  unavailable: { status: 503, title: 'A dependency is unavailable' },
+};
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: Array<{ path: string; message: string }>;
+  [extension: string]: unknown;
+}
+
+export const problemType = (slug: ProblemSlug): string => `/problems/${slug}`;
+
+export function problem(
+  slug: ProblemSlug,
+  detail: string,
+  extensions: Partial<Pick<ProblemDocument, 'errors' | 'instance'>> & Record<string, unknown> = {},
+): ProblemDocument {
+  const { status, title } = CATALOGUE[slug];
+  return { type: problemType(slug), title, status, detail, ...extensions };
+}
+
+export const problemFromLedgerError = (error: LedgerError): ProblemDocument => problem(error.slug, error.detail);
+
+/** Thrown inside the API layer; the exception filter writes it as application/problem+json. */
+export class ProblemException extends Error {
+  constructor(
+    readonly problem: ProblemDocument,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(problem.detail);
+    this.name = 'ProblemException';
+  }
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { AMOUNT_MAX, AMOUNT_PATTERN, CURRENCY_PATTERN, ID_PATTERN } from '../domain/money';
+
+/** Limits on what can grow in a request (each has a test at its edge). */
+export const LIMITS = {
+  metadataKeysMax: 32,
+  metadataKeyLengthMax: 64,
+  metadataValueLengthMax: 512,
+  codeLengthMax: 64,
+  referenceLengthMax: 256,
+  reasonLengthMax: 512,
+  batchTransfersMax: 8000,
+  entriesPageMax: 1000,
+  entriesPageDefault: 100,
+} as const;
+
+const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+export const Id = z
+  .string()
+  .regex(ID_PATTERN, 'must be 1–128 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"')
+  .meta({ example: 'acct:alice' });
+
+export const Currency = z
+  .string()
+  .regex(CURRENCY_PATTERN, 'must be 3–12 characters of A–Z, 0–9 or "_", starting with a letter (e.g. USD)')
+  .meta({ example: 'USD' });
+
+export const Amount = z
+  .string({ error: 'must be a string of decimal digits (minor units), not a JSON number' })
+  .regex(AMOUNT_PATTERN, 'must be a positive integer of minor units written as decimal digits, no sign, no leading zero')
+  .refine((text) => BigInt(text) <= AMOUNT_MAX, 'must be at most 2^127 − 1 (170141183460469231731687303715884105727)')
+  .meta({ description: 'Minor units as a decimal string, 1 to 2^127−1', example: '1050' });
+
+export const SignedAmount = z.string().regex(/^-?(0|[1-9][0-9]*)$/).meta({ example: '-1050' });
+
+export const Timestamp = z
+  .string()
+  .regex(TIMESTAMP_PATTERN, 'must be a UTC timestamp like 2026-01-31T23:59:59.999Z')
+  .refine((text) => !Number.isNaN(Date.parse(text)) && new Date(text).toISOString() === text, 'is not a real date and time')
+  .meta({ example: '2026-09-30T23:59:59.999Z' });
+
+export const Position = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,18})$/, 'must be a position as returned by a command (decimal digits)')
+  .meta({ example: '42' });
+
+export const Metadata = z
+  .record(
+    z.string().min(1).max(LIMITS.metadataKeyLengthMax),
+    z.string().max(LIMITS.metadataValueLengthMax),
+  )
+  .refine((record) => Object.keys(record).length <= LIMITS.metadataKeysMax, `at most ${LIMITS.metadataKeysMax} keys`)
+  .meta({ example: { customer: 'c-123' } });
+
+export const Side = z.enum(['debit', 'credit']);
+
+export const OpenAccountBody = z
+  .strictObject({
+    id: Id,
+    currency: Currency,
+    normalSide: Side.default('credit'),
+    flags: z
+      .strictObject({
+        debitsMustNotExceedCredits: z.boolean().default(false),
+        creditsMustNotExceedDebits: z.boolean().default(false),
+      })
+      .refine(
+        (flags) => !(flags.debitsMustNotExceedCredits && flags.creditsMustNotExceedDebits),
+        'debitsMustNotExceedCredits and creditsMustNotExceedDebits cannot both be set: the account could never move',
+      )
+      .default({ debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false }),
+    code: z.string().min(1).max(LIMITS.codeLengthMax).optional(),
+    metadata: Metadata.default({}),
+  })
+  .meta({ id: 'OpenAccountRequest' });
+export type OpenAccountBody = z.infer<typeof OpenAccountBody>;
+
+export const StatusChangeBody = z
+  .strictObject({ reason: z.string().min(1).max(LIMITS.reasonLengthMax) })
+  .meta({ id: 'AccountStatusChangeRequest' });
+
+export const TransferBody = z
+  .strictObject({
+    id: Id,
+    debitAccountId: Id,
+    creditAccountId: Id,
+    amount: Amount,
+    currency: Currency,
+    code: z.string().min(1).max(LIMITS.codeLengthMax).optional(),
+    reference: z.string().min(1).max(LIMITS.referenceLengthMax).optional(),
+    metadata: Metadata.default({}),
+    effectiveAt: Timestamp.optional(),
+  })
+  .meta({ id: 'TransferRequest' });
+export type TransferBody = z.infer<typeof TransferBody>;
+
+export const TransferBatchBody = z
+  .strictObject({
+    transfers: z.array(TransferBody).min(1).max(LIMITS.batchTransfersMax),
+    atomic: z.boolean().default(false),
+  })
+  .meta({ id: 'TransferBatchRequest' });
+
+export const AccountIdParams = z.strictObject({ id: Id });
+
+export const ReadQuery = z.strictObject({ minPosition: Position.optional() });
+
+export const EntriesQuery = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1)
+    .max(LIMITS.entriesPageMax)
+    .default(LIMITS.entriesPageDefault),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'is not a cursor this service gave out').optional(),
+  minPosition: Position.optional(),
+});
+
+export const BalanceQuery = z.strictObject({
+  asOf: Timestamp.optional(),
+  knownAt: Timestamp.optional(),
+  minPosition: Position.optional(),
+});
+
+// Responses (for the OpenAPI document; the presenters build them).
+export const AccountResponse = z
+  .object({
+    id: Id,
+    currency: Currency,
+    normalSide: Side,
+    flags: z.object({ debitsMustNotExceedCredits: z.boolean(), creditsMustNotExceedDebits: z.boolean() }),
+    status: z.enum(['open', 'frozen', 'closed']),
+    debitsPosted: SignedAmount,
+    creditsPosted: SignedAmount,
+    balance: SignedAmount,
+    version: z.number().int(),
+    openedAt: Timestamp,
+    code: z.string().optional(),
+    metadata: z.record(z.string(), z.string()),
+    position: Position,
+  })
+  .meta({ id: 'Account' });
+
+export const TransferResponse = z
+  .object({
+    id: Id,
+    debitAccountId: Id,
+    creditAccountId: Id,
+    amount: Amount,
+    currency: Currency,
+    status: z.literal('posted'),
+    code: z.string().optional(),
+    reference: z.string().optional(),
+    metadata: z.record(z.string(), z.string()),
+    effectiveAt: Timestamp,
+    recordedAt: Timestamp,
+    position: Position,
+  })
+  .meta({ id: 'Transfer' });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem' });
+
+export const BatchResponse = z
+  .object({
+    results: z.array(
+      z.object({
+        id: z.string(),
+        status: z.enum(['created', 'duplicate', 'failed']),
+        transfer: TransferResponse.optional(),
+        problem: Problem.optional(),
+      }),
+    ),
+    position: Position,
+  })
+  .meta({ id: 'TransferBatchResult' });
+
+export const EntriesResponse = z
+  .object({
+    items: z.array(
+      z.object({
+        transferId: Id,
+        side: Side,
+        amount: Amount,
+        balanceAfter: SignedAmount,
+        effectiveAt: Timestamp,
+        recordedAt: Timestamp,
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'EntriesPage' });
+
+export const BalanceResponse = z
+  .object({
+    accountId: Id,
+    currency: Currency,
+    asOf: Timestamp,
+    knownAt: Timestamp,
+    debitsPosted: SignedAmount,
+    creditsPosted: SignedAmount,
+    balance: SignedAmount,
+  })
+  .meta({ id: 'Balance' });

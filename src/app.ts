@@ -1,0 +1,123 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type LogLevel, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { openApiDocument } from './api/openapi';
+import { ProblemFilter, sendProblem, toProblem } from './api/problem.filter';
+import { AccountStates } from './commands/account-states';
+import { Writer } from './commands/writer';
+import type { Config } from './config';
+import { PostgresEventStore } from './eventstore/postgres-event-store';
+import type { EventStore } from './eventstore/port';
+import { LedgerModule } from './ledger.module';
+import { type Database, openDatabase } from './platform/database';
+import { migrate } from './platform/migrations';
+import { CatchUp } from './projections/catch-up';
+import { Projector } from './projections/projector';
+import { ReadModels } from './projections/queries';
+
+export interface LedgerApp {
+  readonly app: NestFastifyApplication;
+  readonly database: Database;
+  readonly store: EventStore;
+  readonly writer: Writer;
+  readonly projector: Projector | null;
+  readonly readModels: ReadModels;
+  close(): Promise<void>;
+}
+
+const LEVELS: Record<Config['LOG_LEVEL'], LogLevel[]> = {
+  silent: [],
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+export function packageVersion(): string {
+  for (const up of ['..', '../..']) {
+    try {
+      return JSON.parse(readFileSync(path.resolve(__dirname, up, 'package.json'), 'utf8')).version as string;
+    } catch {
+      // not here
+    }
+  }
+  return '0.0.0';
+}
+
+/** Builds one ledger process for its roles: storage, write path, projector, HTTP. Not listening yet. */
+export async function createLedgerApp(config: Config, sharedDatabase?: Database): Promise<LedgerApp> {
+  const logger = new Logger('ledger');
+  const database = sharedDatabase ?? (await openDatabase(config));
+  const applied = await migrate(database);
+  if (applied.length > 0) logger.log(`applied migrations ${applied.join(', ')}`);
+
+  if (config.EVENTSTORE !== 'postgres') {
+    await database.close();
+    throw new Error(`EVENTSTORE=${config.EVENTSTORE} is not available in this build; use EVENTSTORE=postgres`);
+  }
+  const store = new PostgresEventStore(database.db);
+  const readModels = new ReadModels(database.db);
+  const projector = config.LEDGER_ROLES.includes('projector')
+    ? new Projector(database.db, store, {
+        batchSizeMax: config.LEDGER_PROJECTOR_BATCH_MAX,
+        pollMs: config.LEDGER_PROJECTOR_POLL_MS,
+      })
+    : null;
+  const writer = new Writer(store, new AccountStates(store), {
+    batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
+    queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
+    onCommitted: () => projector?.wake(),
+  });
+  const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
+
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.LEDGER_BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    LedgerModule.register({ config, database, writer, readModels, catchUp, projector }),
+    adapter,
+    { logger: LEVELS[config.LOG_LEVEL], abortOnError: false },
+  );
+  const fastify = app.getHttpAdapter().getInstance();
+  // Errors Fastify raises before a route runs (bad JSON, too large, wrong media type).
+  fastify.setErrorHandler((error, request, reply) => {
+    const { problem, headers } = toProblem(error, request);
+    sendProblem(reply, { ...problem, instance: request.url.split('?')[0] }, headers);
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
+  });
+  app.useGlobalFilters(new ProblemFilter());
+
+  const document = openApiDocument(packageVersion());
+  fastify.get('/openapi.json', async () => document);
+  await app.register(require('@fastify/swagger'), { mode: 'static', specification: { document } });
+  await app.register(require('@fastify/swagger-ui'), { routePrefix: '/docs' });
+
+  await app.init();
+  projector?.start();
+
+  return {
+    app,
+    database,
+    store,
+    writer,
+    projector,
+    readModels,
+    async close() {
+      await writer.stop();
+      await projector?.stop();
+      await app.close();
+      if (!sharedDatabase) await database.close();
+    },
+  };
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Account,
+  decideOpenAccount,
+  decideStatusChange,
+  evolveAccount,
+  openedAccount,
+} from '../domain/account';
+import { type LedgerError, isLedgerError, ledgerError } from '../domain/errors';
+import {
+  type AccountOpened,
+  type LedgerEvent,
+  type TransferPosted,
+  accountStream,
+  transferStream,
+} from '../domain/events';
+import { decideTransfer } from '../domain/transfer';
+import type { EventMetadata, EventToAppend, ExpectedRevision, RecordedEvent } from '../eventstore/port';
+import { expect } from '../eventstore/port';
+import type { AccountState, AccountStates } from './account-states';
+import type { CommandContext, TransferOutcome, WriteJob } from './write-commands';
+
+/** A result that waits for the append to learn its position. */
+type Pending<T> = (recorded: readonly RecordedEvent[]) => T;
+
+interface Working {
+  account: Account;
+  /** Index in `events` of the last event this batch adds to the account, if any. */
+  lastEventIndex?: number;
+}
+
+/**
+ * Decides one batch of write jobs against the write model, in order, as if each ran alone:
+ * every job sees the effects of those before it. Produces the events to append in one
+ * transaction, the expected revision of every stream they touch, and a way to build each job's
+ * outcome once the append has given the events their positions.
+ */
+export class BatchDecision {
+  readonly events: EventToAppend[] = [];
+  readonly expected = new Map<string, ExpectedRevision>();
+  readonly results: Pending<unknown>[] = [];
+  private readonly working = new Map<string, Working>();
+  /** Transfers decided earlier in this batch, by id: their command hash and event index. */
+  private readonly pendingTransfers = new Map<string, { commandHash: string; index: number }>();
+
+  constructor(
+    private readonly states: AccountStates,
+    /** The first event of every stream the batch opens or posts, as found before deciding. */
+    private readonly existing: ReadonlyMap<string, RecordedEvent>,
+    private readonly recordedAt: string,
+  ) {}
+
+  decide(job: WriteJob): void {
+    switch (job.kind) {
+      case 'open':
+        return void this.results.push(this.open(job));
+      case 'status':
+        return void this.results.push(this.status(job));
+      case 'transfers':
+        return void this.results.push(this.transfers(job));
+    }
+  }
+
+  /** Account states this batch changed, with the events' indexes, for the cache after commit. */
+  changedAccounts(): Array<[string, Working]> {
+    return [...this.working].filter(([, w]) => w.lastEventIndex !== undefined);
+  }
+
+  private account(accountId: string): Working | undefined {
+    const own = this.working.get(accountId);
+    if (own) return own;
+    const cached = this.states.get(accountId);
+    return cached ? { account: cached.account } : undefined;
+  }
+
+  private cached(accountId: string): AccountState | undefined {
+    return this.states.get(accountId);
+  }
+
+  private append(
+    event: LedgerEvent,
+    streamId: string,
+    context: CommandContext,
+    extra: { commandHash?: string; alsoIn?: string[] },
+  ): number {
+    const metadata: EventMetadata = {
+      correlationId: context.correlationId,
+      causationId: context.causationId,
+      ...(extra.commandHash ? { commandHash: extra.commandHash } : {}),
+      ...(context.actor ? { actor: context.actor } : {}),
+      ...(context.traceparent ? { traceparent: context.traceparent } : {}),
+    };
+    this.events.push({
+      eventId: randomUUID(),
+      streamId,
+      type: event.type,
+      data: event.data as unknown as Record<string, unknown>,
+      metadata,
+      ...(extra.alsoIn ? { alsoIn: extra.alsoIn } : {}),
+    });
+    return this.events.length - 1;
+  }
+
+  /** The stream of an account must still be where the cache saw it when we commit. */
+  private expectAccount(accountId: string): void {
+    const stream = accountStream(accountId);
+    if (this.expected.has(stream)) return;
+    const cached = this.cached(accountId);
+    this.expected.set(stream, cached ? expect.at(cached.revision) : expect.noStream);
+  }
+
+  private open(job: Extract<WriteJob, { kind: 'open' }>): Pending<unknown> {
+    const id = job.command.accountId;
+    const stream = accountStream(id);
+    const stored = this.existing.get(stream);
+    if (stored) {
+      if (stored.metadata.commandHash !== job.commandHash) return () => conflict(`account ${id}`);
+      const account = openedAccount(stored as unknown as AccountOpened);
+      return () => ({ outcome: 'duplicate', account, position: stored.position });
+    }
+    // Opened earlier in this same batch: the same command is a repeat, another one a conflict.
+    const openedIndex = this.working.get(id)?.lastEventIndex;
+    if (openedIndex !== undefined) {
+      const first = this.events[openedIndex]!;
+      if (first.type !== 'AccountOpened' || first.metadata.commandHash !== job.commandHash) {
+        return () => conflict(`account ${id}`);
+      }
+      const account = openedAccount(first as unknown as AccountOpened);
+      return (recorded) => ({ outcome: 'duplicate', account, position: recorded[openedIndex]!.position });
+    }
+    const event = decideOpenAccount(job.command, this.recordedAt);
+    this.expected.set(stream, expect.noStream);
+    const index = this.append(event, stream, job.context, { commandHash: job.commandHash });
+    const account = openedAccount(event);
+    this.working.set(id, { account, lastEventIndex: index });
+    return (recorded) => ({ outcome: 'created', account, position: recorded[index]!.position });
+  }
+
+  private status(job: Extract<WriteJob, { kind: 'status' }>): Pending<unknown> {
+    const id = job.command.accountId;
+    const current = this.account(id);
+    if (!current) return () => ledgerError('account-not-found', `no account ${id}`);
+    const decision = decideStatusChange(job.command, current.account);
+    if (isLedgerError(decision)) return () => decision;
+    if (decision === null) {
+      const lastIndex = current.lastEventIndex;
+      const cachedPosition = this.cached(id)?.position ?? 0n;
+      const account = current.account;
+      return (recorded) => ({
+        account,
+        position: lastIndex !== undefined ? recorded[lastIndex]!.position : cachedPosition,
+      });
+    }
+    this.expectAccount(id);
+    const index = this.append(decision, accountStream(id), job.context, {});
+    const account = evolveAccount(current.account, decision);
+    this.working.set(id, { account, lastEventIndex: index });
+    return (recorded) => ({ account, position: recorded[index]!.position });
+  }
+
+  private transfers(job: Extract<WriteJob, { kind: 'transfers' }>): Pending<unknown> {
+    // An atomic group decides on a scratch copy and keeps it only if every transfer passes.
+    const savedWorking = job.atomic ? new Map(this.working) : undefined;
+    const savedExpected = job.atomic ? new Map(this.expected) : undefined;
+    const savedPending = job.atomic ? new Map(this.pendingTransfers) : undefined;
+    const eventsBefore = this.events.length;
+    const outcomes: Pending<TransferOutcome>[] = [];
+    let failedAt = -1;
+    for (const [i, { command, commandHash }] of job.commands.entries()) {
+      const outcome = this.transfer(command, commandHash, job.context);
+      outcomes.push(outcome.pending);
+      if (outcome.failed && job.atomic) {
+        failedAt = i;
+        break;
+      }
+    }
+    if (failedAt >= 0) {
+      this.working.clear();
+      for (const [k, v] of savedWorking!) this.working.set(k, v);
+      this.expected.clear();
+      for (const [k, v] of savedExpected!) this.expected.set(k, v);
+      this.pendingTransfers.clear();
+      for (const [k, v] of savedPending!) this.pendingTransfers.set(k, v);
+      this.events.length = eventsBefore;
+      const failure = outcomes[failedAt]!;
+      return (recorded) => ({
+        items: job.commands.map((c, i): TransferOutcome =>
+          i === failedAt
+            ? failure(recorded)
+            : {
+                outcome: 'failed',
+                error: ledgerError(
+                  'batch-aborted',
+                  `nothing in this atomic batch was posted because transfer ${job.commands[failedAt]!.command.transferId} failed`,
+                ),
+              },
+        ),
+        position: 0n,
+      });
+    }
+    return (recorded) => {
+      const items = outcomes.map((pending) => pending(recorded));
+      const position = items.reduce(
+        (max, item) => (item.outcome !== 'failed' && item.transfer.position > max ? item.transfer.position : max),
+        0n,
+      );
+      return { items, position };
+    };
+  }
+
+  private transfer(
+    command: Parameters<typeof decideTransfer>[0],
+    commandHash: string,
+    context: CommandContext,
+  ): { pending: Pending<TransferOutcome>; failed: boolean } {
+    const fail = (error: LedgerError) => ({ pending: () => ({ outcome: 'failed' as const, error }), failed: true });
+    const id = command.transferId;
+    const stored = this.existing.get(transferStream(id));
+    if (stored) {
+      if (stored.metadata.commandHash !== commandHash) return fail(conflict(`transfer ${id}`));
+      const transfer = { data: stored.data as TransferPosted['data'], recordedAt: stored.recordedAt, position: stored.position };
+      return { pending: () => ({ outcome: 'duplicate', transfer }), failed: false };
+    }
+    const earlier = this.pendingTransfers.get(id);
+    if (earlier) {
+      if (earlier.commandHash !== commandHash) return fail(conflict(`transfer ${id}`));
+      const event = this.events[earlier.index]!;
+      return {
+        pending: (recorded) => ({
+          outcome: 'duplicate',
+          transfer: { data: event.data as TransferPosted['data'], recordedAt: this.recordedAt, position: recorded[earlier.index]!.position },
+        }),
+        failed: false,
+      };
+    }
+    if (command.debitAccountId === command.creditAccountId) {
+      return fail(ledgerError('same-account', `a transfer must debit one account and credit another; both are ${command.debitAccountId}`));
+    }
+    const debit = this.account(command.debitAccountId);
+    if (!debit) return fail(ledgerError('account-not-found', `no account ${command.debitAccountId} (the debit side)`));
+    const credit = this.account(command.creditAccountId);
+    if (!credit) return fail(ledgerError('account-not-found', `no account ${command.creditAccountId} (the credit side)`));
+
+    const decision = decideTransfer(command, debit.account, credit.account, this.recordedAt);
+    if (isLedgerError(decision)) return fail(decision);
+
+    this.expectAccount(command.debitAccountId);
+    this.expectAccount(command.creditAccountId);
+    this.expected.set(transferStream(id), expect.noStream);
+    const index = this.append(decision, transferStream(id), context, {
+      commandHash,
+      alsoIn: [accountStream(command.debitAccountId), accountStream(command.creditAccountId)],
+    });
+    this.working.set(command.debitAccountId, { account: evolveAccount(debit.account, decision), lastEventIndex: index });
+    this.working.set(command.creditAccountId, { account: evolveAccount(credit.account, decision), lastEventIndex: index });
+    this.pendingTransfers.set(id, { commandHash, index });
+    const data = (decision as TransferPosted).data;
+    return {
+      pending: (recorded) => ({
+        outcome: 'created',
+        transfer: { data, recordedAt: this.recordedAt, position: recorded[index]!.position },
+      }),
+      failed: false,
+    };
+  }
+}
+
+const conflict = (what: string): LedgerError =>
+  ledgerError('idempotency-conflict', `${what} exists with a different body; use a new id for a new command`);

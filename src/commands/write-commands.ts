@@ -1,0 +1,66 @@
+import type { Account, ChangeAccountStatus, OpenAccount } from '../domain/account';
+import type { LedgerError } from '../domain/errors';
+import type { TransferPosted } from '../domain/events';
+import type { PostTransfer } from '../domain/transfer';
+
+/** Who asked, for the events' metadata (correlation, causation, the API key's id, the trace). */
+export interface CommandContext {
+  readonly correlationId: string;
+  readonly causationId: string;
+  readonly actor?: string;
+  readonly traceparent?: string;
+}
+
+/** A transfer as recorded: what the contract's Transfer is made from. */
+export interface TransferRecord {
+  readonly data: TransferPosted['data'];
+  readonly recordedAt: string;
+  readonly position: bigint;
+}
+
+export interface AccountSnapshot {
+  readonly account: Account;
+  readonly position: bigint;
+}
+
+export type OpenAccountOutcome =
+  | { readonly outcome: 'created' | 'duplicate'; readonly account: Account; readonly position: bigint }
+  | LedgerError;
+
+export type StatusChangeOutcome = AccountSnapshot | LedgerError;
+
+export type TransferOutcome =
+  | { readonly outcome: 'created' | 'duplicate'; readonly transfer: TransferRecord }
+  | { readonly outcome: 'failed'; readonly error: LedgerError };
+
+export interface TransfersOutcome {
+  readonly items: readonly TransferOutcome[];
+  /** Highest position this request's events (or the duplicates it found) stand at. */
+  readonly position: bigint;
+}
+
+/** What the writer takes; each kind resolves to its outcome. */
+export type WriteJob =
+  | { readonly kind: 'open'; readonly command: OpenAccount; readonly commandHash: string; readonly context: CommandContext }
+  | { readonly kind: 'status'; readonly command: ChangeAccountStatus; readonly context: CommandContext }
+  | {
+      readonly kind: 'transfers';
+      readonly commands: ReadonlyArray<{ readonly command: PostTransfer; readonly commandHash: string }>;
+      /** All post or none does. */
+      readonly atomic: boolean;
+      readonly context: CommandContext;
+    };
+
+export type WriteOutcome<J extends WriteJob> = J extends { kind: 'open' }
+  ? OpenAccountOutcome
+  : J extends { kind: 'status' }
+    ? StatusChangeOutcome
+    : TransfersOutcome;
+
+/** The writer is saturated: the client should retry later (503). */
+export class WriterOverloadedError extends Error {
+  constructor(readonly queued: number) {
+    super(`the write queue is full (${queued} commands waiting); retry shortly`);
+    this.name = 'WriterOverloadedError';
+  }
+}

@@ -1,0 +1,185 @@
+import { accountStream, transferStream } from '../domain/events';
+import { type EventStore, WrongExpectedRevisionError } from '../eventstore/port';
+import type { AccountStates } from './account-states';
+import { BatchDecision } from './batch-decision';
+import { type WriteJob, type WriteOutcome, WriterOverloadedError } from './write-commands';
+
+interface Queued {
+  readonly job: WriteJob;
+  readonly size: number;
+  resolve(outcome: unknown): void;
+  reject(error: unknown): void;
+}
+
+export interface WriterOptions {
+  /** Most commands decided and appended in one transaction. */
+  readonly batchSizeMax: number;
+  /** Most commands waiting; beyond it new ones are refused. */
+  readonly queueSizeMax: number;
+  /** Tries of a batch whose expected revisions another process beat. */
+  readonly conflictRetriesMax?: number;
+  /** Called after every committed batch (metrics, waking the projector). */
+  readonly onCommitted?: (info: { commands: number; events: number; position: bigint; ms: number }) => void;
+}
+
+/**
+ * The write path's group commit. Commands queue here; one loop takes as many as are waiting (up
+ * to `batchSizeMax`), decides them in order against the write model, and appends every resulting
+ * event in one transaction. Under load each transaction carries many commands, so the commit cost
+ * is shared the way TigerBeetle shares it (ADR 0003). One batch is in flight at a time per process;
+ * other processes are kept honest by the expected revisions of the streams each batch touches.
+ */
+export class Writer {
+  private readonly queue: Queued[] = [];
+  private queuedSize = 0;
+  private running = false;
+  private stopped = false;
+  private lastRecordedMs = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly states: AccountStates,
+    private readonly options: WriterOptions,
+  ) {}
+
+  get queueLength(): number {
+    return this.queuedSize;
+  }
+
+  submit<J extends WriteJob>(job: J): Promise<WriteOutcome<J>> {
+    if (this.stopped) return Promise.reject(new Error('the writer is stopped'));
+    const size = job.kind === 'transfers' ? Math.max(1, job.commands.length) : 1;
+    if (this.queuedSize + size > this.options.queueSizeMax && this.queuedSize > 0) {
+      return Promise.reject(new WriterOverloadedError(this.queuedSize));
+    }
+    return new Promise<WriteOutcome<J>>((resolve, reject) => {
+      this.queue.push({ job, size, resolve: resolve as (o: unknown) => void, reject });
+      this.queuedSize += size;
+      if (!this.running) void this.drain();
+    });
+  }
+
+  /** Finishes what is queued, then refuses new work. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.running) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.take();
+        try {
+          await this.process(batch);
+        } catch (error) {
+          for (const item of batch) item.reject(error);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private take(): Queued[] {
+    const batch: Queued[] = [];
+    let size = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (batch.length > 0 && size + next.size > this.options.batchSizeMax) break;
+      this.queue.shift();
+      batch.push(next);
+      size += next.size;
+    }
+    this.queuedSize -= size;
+    return batch;
+  }
+
+  private nextRecordedAt(): string {
+    // Transaction time never goes backwards within a process, even if the wall clock does.
+    this.lastRecordedMs = Math.max(Date.now(), this.lastRecordedMs);
+    return new Date(this.lastRecordedMs).toISOString();
+  }
+
+  private async process(batch: readonly Queued[]): Promise<void> {
+    const started = performance.now();
+    const jobs = batch.map((item) => item.job);
+    const { accountIds, firstEventStreams } = streamsOf(jobs);
+    const retriesMax = this.options.conflictRetriesMax ?? 50;
+
+    for (let attempt = 1; ; attempt++) {
+      const [existing] = await Promise.all([
+        this.store.readFirstEvents(firstEventStreams),
+        this.states.ensure(accountIds),
+      ]);
+      const recordedAt = this.nextRecordedAt();
+      const decision = new BatchDecision(this.states, existing, recordedAt);
+      for (const job of jobs) decision.decide(job);
+
+      let recorded: Awaited<ReturnType<EventStore['append']>> | undefined;
+      if (decision.events.length > 0) {
+        try {
+          recorded = await this.store.append({
+            events: decision.events,
+            expected: decision.expected,
+            recordedAt,
+          });
+        } catch (error) {
+          if (!(error instanceof WrongExpectedRevisionError) || attempt >= retriesMax) throw error;
+          // Another process wrote to a stream we decided on: catch up and decide again.
+          await this.states.refresh(
+            error.conflicts.filter((c) => c.streamId.startsWith('account-')).map((c) => c.streamId.slice(8)),
+          );
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
+          continue;
+        }
+        for (const [accountId, working] of decision.changedAccounts()) {
+          const revision = recorded.revisions.get(accountStream(accountId));
+          const event = recorded.events[working.lastEventIndex!];
+          if (revision === undefined || !event) throw new Error(`append did not report account ${accountId}`);
+          this.states.set(accountId, { account: working.account, revision, position: event.position });
+        }
+      }
+      const events = recorded?.events ?? [];
+      const fallbackPosition = recorded?.position ?? 0n;
+      batch.forEach((item, i) => {
+        const outcome = decision.results[i]!(events) as { position?: bigint };
+        if (item.job.kind === 'transfers' && (outcome as { position: bigint }).position === 0n) {
+          item.resolve({ ...outcome, position: fallbackPosition });
+        } else {
+          item.resolve(outcome);
+        }
+      });
+      this.options.onCommitted?.({
+        commands: batch.reduce((n, item) => n + item.size, 0),
+        events: events.length,
+        position: fallbackPosition,
+        ms: performance.now() - started,
+      });
+      return;
+    }
+  }
+}
+
+function streamsOf(jobs: readonly WriteJob[]): { accountIds: string[]; firstEventStreams: string[] } {
+  const accountIds = new Set<string>();
+  const firstEventStreams = new Set<string>();
+  for (const job of jobs) {
+    switch (job.kind) {
+      case 'open':
+        firstEventStreams.add(accountStream(job.command.accountId));
+        break;
+      case 'status':
+        accountIds.add(job.command.accountId);
+        break;
+      case 'transfers':
+        for (const { command } of job.commands) {
+          firstEventStreams.add(transferStream(command.transferId));
+          accountIds.add(command.debitAccountId);
+          accountIds.add(command.creditAccountId);
+        }
+        break;
+    }
+  }
+  return { accountIds: [...accountIds], firstEventStreams: [...firstEventStreams] };
+}

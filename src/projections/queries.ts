@@ -1,0 +1,194 @@
+import { type Kysely, sql } from 'kysely';
+import type { Tables } from '../platform/tables';
+import { READ_MODELS_CHECKPOINT } from './projector';
+
+const ISO = (column: string) =>
+  sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+export interface AccountView {
+  id: string;
+  currency: string;
+  normalSide: 'debit' | 'credit';
+  flags: { debitsMustNotExceedCredits: boolean; creditsMustNotExceedDebits: boolean };
+  status: 'open' | 'frozen' | 'closed';
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  version: number;
+  openedAt: string;
+  code?: string;
+  metadata: Record<string, string>;
+  position: bigint;
+}
+
+export interface TransferView {
+  id: string;
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: bigint;
+  currency: string;
+  status: 'posted';
+  code?: string;
+  reference?: string;
+  metadata: Record<string, string>;
+  effectiveAt: string;
+  recordedAt: string;
+  position: bigint;
+}
+
+export interface EntryView {
+  transferId: string;
+  side: 'debit' | 'credit';
+  amount: bigint;
+  balanceAfter: bigint;
+  effectiveAt: string;
+  recordedAt: string;
+}
+
+export interface BalanceView {
+  accountId: string;
+  currency: string;
+  normalSide: 'debit' | 'credit';
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+}
+
+/** The query side: reads of the read models the projector keeps. */
+export class ReadModels {
+  constructor(private readonly db: Kysely<Tables>) {}
+
+  /** Position of the global log the read models include. */
+  async checkpoint(): Promise<bigint> {
+    const rows = await sql<{ position: string }>`
+      select position::text as position from checkpoints where name = ${READ_MODELS_CHECKPOINT}`.execute(this.db);
+    return rows.rows[0] ? BigInt(rows.rows[0].position) : 0n;
+  }
+
+  async account(id: string): Promise<AccountView | undefined> {
+    const rows = await sql<{
+      id: string;
+      currency: string;
+      normal_side: 'debit' | 'credit';
+      flags: AccountView['flags'];
+      status: AccountView['status'];
+      debits_posted: string;
+      credits_posted: string;
+      version: string;
+      opened_at: string;
+      code: string | null;
+      metadata: Record<string, string>;
+      position: string;
+    }>`select id, currency, normal_side, flags, status, debits_posted::text as debits_posted,
+              credits_posted::text as credits_posted, version::text as version, ${ISO('opened_at')} as opened_at,
+              code, metadata, position::text as position
+       from rm_accounts where id = ${id}`.execute(this.db);
+    const r = rows.rows[0];
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      currency: r.currency,
+      normalSide: r.normal_side,
+      flags: r.flags,
+      status: r.status,
+      debitsPosted: BigInt(r.debits_posted),
+      creditsPosted: BigInt(r.credits_posted),
+      version: Number(r.version),
+      openedAt: r.opened_at,
+      ...(r.code !== null ? { code: r.code } : {}),
+      metadata: r.metadata,
+      position: BigInt(r.position),
+    };
+  }
+
+  async transfer(id: string): Promise<TransferView | undefined> {
+    const rows = await sql<{
+      id: string;
+      debit_account_id: string;
+      credit_account_id: string;
+      amount: string;
+      currency: string;
+      code: string | null;
+      reference: string | null;
+      metadata: Record<string, string>;
+      effective_at: string;
+      recorded_at: string;
+      position: string;
+    }>`select id, debit_account_id, credit_account_id, amount::text as amount, currency, code, reference, metadata,
+              ${ISO('effective_at')} as effective_at, ${ISO('recorded_at')} as recorded_at, position::text as position
+       from rm_transfers where id = ${id}`.execute(this.db);
+    const r = rows.rows[0];
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      debitAccountId: r.debit_account_id,
+      creditAccountId: r.credit_account_id,
+      amount: BigInt(r.amount),
+      currency: r.currency,
+      status: 'posted',
+      ...(r.code !== null ? { code: r.code } : {}),
+      ...(r.reference !== null ? { reference: r.reference } : {}),
+      metadata: r.metadata,
+      effectiveAt: r.effective_at,
+      recordedAt: r.recorded_at,
+      position: BigInt(r.position),
+    };
+  }
+
+  /** An account's entries oldest first, after entry `afterSeq`; one more than asked tells if more remain. */
+  async entries(accountId: string, afterSeq: bigint, limit: number): Promise<{ items: EntryView[]; lastSeq?: bigint; more: boolean }> {
+    const rows = await sql<{
+      seq: string;
+      transfer_id: string;
+      side: 'debit' | 'credit';
+      amount: string;
+      balance_after: string;
+      effective_at: string;
+      recorded_at: string;
+    }>`select seq::text as seq, transfer_id, side, amount::text as amount, balance_after::text as balance_after,
+              ${ISO('effective_at')} as effective_at, ${ISO('recorded_at')} as recorded_at
+       from rm_entries where account_id = ${accountId} and seq > ${afterSeq.toString()}::bigint
+       order by seq limit ${limit + 1}`.execute(this.db);
+    const more = rows.rows.length > limit;
+    const page = rows.rows.slice(0, limit);
+    return {
+      items: page.map((r) => ({
+        transferId: r.transfer_id,
+        side: r.side,
+        amount: BigInt(r.amount),
+        balanceAfter: BigInt(r.balance_after),
+        effectiveAt: r.effective_at,
+        recordedAt: r.recorded_at,
+      })),
+      ...(page.length > 0 ? { lastSeq: BigInt(page.at(-1)!.seq) } : {}),
+      more,
+    };
+  }
+
+  /**
+   * Totals of the postings with effectiveAt <= asOf and recordedAt <= knownAt. A scan of the
+   * account's entries: correct, and the baseline the time-travel index will be measured against.
+   */
+  async balanceAt(accountId: string, asOf: string, knownAt: string): Promise<BalanceView | undefined> {
+    const rows = await sql<{
+      currency: string;
+      normal_side: 'debit' | 'credit';
+      debits: string;
+      credits: string;
+    }>`select a.currency, a.normal_side,
+              coalesce(sum(e.amount) filter (where e.side = 'debit'), 0)::text as debits,
+              coalesce(sum(e.amount) filter (where e.side = 'credit'), 0)::text as credits
+       from rm_accounts a
+       left join rm_entries e on e.account_id = a.id
+         and e.effective_at <= ${asOf}::timestamptz and e.recorded_at <= ${knownAt}::timestamptz
+       where a.id = ${accountId}
+       group by a.currency, a.normal_side`.execute(this.db);
+    const r = rows.rows[0];
+    if (!r) return undefined;
+    return {
+      accountId,
+      currency: r.currency,
+      normalSide: r.normal_side,
+      debitsPosted: BigInt(r.debits),
+      creditsPosted: BigInt(r.credits),
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import { type LedgerApp, createLedgerApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { createTestDatabase, type TestDatabase } from './database';
+
+export interface TestApp {
+  readonly ledger: LedgerApp;
+  readonly tdb: TestDatabase;
+  /** An HTTP request through Fastify's injector (no socket): JSON in, parsed JSON out. */
+  request(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+  text: string;
+}
+
+/** A whole ledger process (all roles but NATS) on a fresh schema. */
+export async function startTestApp(env: Record<string, string> = {}, tdb?: TestDatabase): Promise<TestApp> {
+  const database = tdb ?? (await createTestDatabase());
+  const config = loadConfig({ LOG_LEVEL: 'error', LEDGER_ROLES: 'api,projector', ...database.env, ...env });
+  // PGlite in memory cannot be shared between two handles: reuse the test's own.
+  const ledger = await createLedgerApp(config, database.env.DATABASE_URL ? undefined : database.database);
+  const fastify = ledger.app.getHttpAdapter().getInstance();
+  return {
+    ledger,
+    tdb: database,
+    async request(method, url, body, headers = {}) {
+      const response = await fastify.inject({
+        method: method as 'GET',
+        url,
+        ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      });
+      let parsed: unknown;
+      try {
+        parsed = response.body ? JSON.parse(response.body) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.statusCode, headers: response.headers, body: parsed, text: response.body };
+    },
+    async close() {
+      await ledger.close().catch(() => {});
+      if (!tdb) await database.drop();
+    },
+  };
+}
