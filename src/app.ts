@@ -6,7 +6,8 @@ import { type LogLevel, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { openApiDocument } from './api/openapi';
-import { ProblemFilter, sendProblem, toProblem } from './api/problem.filter';
+import { ProblemException, problem } from './api/problem';
+import { ProblemFilter } from './api/problem.filter';
 import { AccountStates } from './commands/account-states';
 import { Writer } from './commands/writer';
 import type { Config } from './config';
@@ -86,10 +87,14 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     { logger: LEVELS[config.LOG_LEVEL], abortOnError: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
-  // Errors Fastify raises before a route runs (bad JSON, too large, wrong media type).
-  fastify.setErrorHandler((error, request, reply) => {
-    const { problem, headers } = toProblem(error, request);
-    sendProblem(reply, { ...problem, instance: request.url.split('?')[0] }, headers);
+  // Errors Fastify raises before a route runs (bad JSON, too large, wrong media type) reach the
+  // ProblemFilter too: Nest installs Fastify's error handler and sends them through its filters.
+  // JSON everywhere: Nest also registers a form parser, so refuse every other media type first.
+  fastify.addHook('onRequest', async (request) => {
+    const type = request.headers['content-type'];
+    if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+      throw new ProblemException(problem('unsupported-media-type', `send the body as application/json, not ${type.split(';')[0]}`));
+    }
   });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -12,7 +12,7 @@ export interface TestApp {
 
 export interface TestResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | number | undefined>;
   body: any;
   text: string;
 }
