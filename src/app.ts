@@ -15,6 +15,7 @@ import { PostgresEventStore } from './eventstore/postgres-event-store';
 import type { EventStore } from './eventstore/port';
 import { LedgerModule } from './ledger.module';
 import { type Database, openDatabase } from './platform/database';
+import { Metrics } from './platform/metrics';
 import { migrate } from './platform/migrations';
 import { CatchUp } from './projections/catch-up';
 import { Projector } from './projections/projector';
@@ -70,10 +71,16 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
         pollMs: config.LEDGER_PROJECTOR_POLL_MS,
       })
     : null;
+  const metrics = new Metrics();
   const writer = new Writer(store, new AccountStates(store), {
     batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
     queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
-    onCommitted: () => projector?.wake(),
+    onCommitted: ({ commands, events, ms }) => {
+      projector?.wake();
+      metrics.writeBatches.observe(commands);
+      metrics.writeBatchSeconds.observe(ms / 1000);
+      metrics.eventsAppended.inc(events);
+    },
   });
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
@@ -102,6 +109,22 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     reply.header('cache-control', 'no-store');
   });
   app.useGlobalFilters(new ProblemFilter());
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  fastify.get('/metrics', async (_request, reply) => {
+    metrics.writeQueue.set(writer.queueLength);
+    if (projector) {
+      metrics.projectorPosition.set(Number(projector.checkpoint));
+      metrics.projectorLagSeconds.set(projector.lastLagMs / 1000);
+    }
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
 
   const document = openApiDocument(packageVersion());
   fastify.get('/openapi.json', async () => document);

@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The process's Prometheus metrics. One registry per process (tests build several apps in one
+ * process, so nothing here is global).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Histogram({
+    name: 'ledger_http_request_duration_seconds',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  readonly writeBatches = new Histogram({
+    name: 'ledger_write_batch_commands',
+    help: 'Commands decided and appended per group-commit transaction',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192],
+    registers: [this.registry],
+  });
+
+  readonly writeBatchSeconds = new Histogram({
+    name: 'ledger_write_batch_duration_seconds',
+    help: 'Time to decide and append one batch, conflicts and retries included',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  readonly eventsAppended = new Counter({
+    name: 'ledger_events_appended_total',
+    help: 'Events appended to the event store by this process',
+    registers: [this.registry],
+  });
+
+  readonly writeQueue = new Gauge({
+    name: 'ledger_write_queue_commands',
+    help: 'Commands waiting for the writer',
+    registers: [this.registry],
+  });
+
+  readonly projectorPosition = new Gauge({
+    name: 'ledger_projector_position',
+    help: 'Global-log position the read models include',
+    registers: [this.registry],
+  });
+
+  readonly projectorLagSeconds = new Gauge({
+    name: 'ledger_projector_lag_seconds',
+    help: 'Age of the last event the projector applied, when it applied it',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'ledger_' });
+  }
+}
