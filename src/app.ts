@@ -87,6 +87,9 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   const adapter = new FastifyAdapter({
     bodyLimit: config.LEDGER_BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
+    // Ids may be 128 characters (Fastify's default stops path parameters at 100); longer ones
+    // reach the schema and get a 400 rather than the router's bare 414.
+    maxParamLength: 1024,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     LedgerModule.register({ config, database, writer, readModels, catchUp, projector }),

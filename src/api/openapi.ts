@@ -59,7 +59,7 @@ export function openApiDocument(version: string) {
       responses: { ...ok('200', AccountResponse, 'The account after the change'), ...problemResponses(400, 401, 403, 404, 422) },
     },
   });
-  return {
+  return hoistDefinitions({
     openapi: '3.1.0',
     info: {
       title: 'Ledger',
@@ -138,5 +138,36 @@ export function openApiDocument(version: string) {
       },
       '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'Prometheus text' } } } },
     },
+  });
+}
+
+/**
+ * zod puts each named schema (`.meta({ id })`) in a `$defs` of the schema that uses it and refers
+ * to it as `#/$defs/Name`. Inside an OpenAPI 3.1 document such a ref resolves from the document's
+ * root, where there is no `$defs`: every named schema would be unresolvable. So the definitions
+ * move to `components.schemas` and the refs follow them.
+ */
+function hoistDefinitions<D extends { components: Record<string, unknown> }>(document: D): D {
+  const schemas: Record<string, string> = {};
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (value === null || typeof value !== 'object') return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === '$schema') continue;
+      if (key === '$defs') {
+        for (const [name, definition] of Object.entries(inner as Record<string, unknown>)) {
+          const text = JSON.stringify(strip(definition));
+          if (schemas[name] !== undefined && schemas[name] !== text) throw new Error(`two different schemas are named ${name}`);
+          schemas[name] = text;
+        }
+        continue;
+      }
+      out[key] = key === '$ref' && typeof inner === 'string' ? inner.replace(/^#\/\$defs\//, '#/components/schemas/') : strip(inner);
+    }
+    return out;
   };
+  const hoisted = strip(document) as D;
+  hoisted.components.schemas = Object.fromEntries(Object.entries(schemas).map(([name, text]) => [name, JSON.parse(text)]));
+  return hoisted;
 }

@@ -14,6 +14,10 @@ const BY_STATUS: Record<number, ProblemSlug> = {
   429: 'rate-limited',
 };
 
+/** A 400 validation problem always lists its errors, even when the body could not be parsed at all. */
+const bodyErrors = (slug: ProblemSlug, message: string) =>
+  slug === 'validation' ? { errors: [{ path: 'body', message }] } : {};
+
 /** Turns whatever was thrown into an RFC 9457 problem; never a stack trace to the client. */
 export function toProblem(error: unknown, request: { method: string; url: string }): {
   problem: ProblemDocument;
@@ -30,7 +34,7 @@ export function toProblem(error: unknown, request: { method: string; url: string
     if (slug === 'not-found') {
       return { problem: problem('not-found', `no route ${request.method} ${request.url.split('?')[0]}`), headers: {}, unexpected: false };
     }
-    if (slug) return { problem: problem(slug, error.message), headers: {}, unexpected: false };
+    if (slug) return { problem: problem(slug, error.message, bodyErrors(slug, error.message)), headers: {}, unexpected: false };
   }
   // Fastify's own errors (body parsing, size) carry a statusCode and a code.
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
@@ -42,7 +46,7 @@ export function toProblem(error: unknown, request: { method: string; url: string
         : fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
           ? 'send the body as application/json'
           : `the body is not valid JSON: ${fastifyError.message ?? 'parse error'}`;
-    return { problem: problem(slug, detail), headers: {}, unexpected: false };
+    return { problem: problem(slug, detail, bodyErrors(slug, detail)), headers: {}, unexpected: false };
   }
   return {
     problem: problem('internal', 'the request failed on our side and changed nothing it could not finish; it is safe to retry with the same id'),

@@ -19,6 +19,8 @@ const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export const Id = z
   .string()
   .regex(ID_PATTERN, 'must be 1–128 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"')
+  // "." and ".." match the pattern but URLs normalise them away: /v1/accounts/.. could never be read.
+  .refine((id) => id !== '.' && id !== '..', 'may not be "." or "..": such an id cannot appear in a URL path')
   .meta({ example: 'acct:alice' });
 
 export const Currency = z
@@ -29,7 +31,8 @@ export const Currency = z
 export const Amount = z
   .string({ error: 'must be a string of decimal digits (minor units), not a JSON number' })
   .regex(AMOUNT_PATTERN, 'must be a positive integer of minor units written as decimal digits, no sign, no leading zero')
-  .refine((text) => BigInt(text) <= AMOUNT_MAX, 'must be at most 2^127 − 1 (170141183460469231731687303715884105727)')
+  // zod runs this even when the pattern failed: BigInt('1.5') would throw and answer 500.
+  .refine((text) => !AMOUNT_PATTERN.test(text) || BigInt(text) <= AMOUNT_MAX, 'must be at most 2^127 − 1 (170141183460469231731687303715884105727)')
   .meta({ description: 'Minor units as a decimal string, 1 to 2^127−1', example: '1050' });
 
 export const SignedAmount = z.string().regex(/^-?(0|[1-9][0-9]*)$/).meta({ example: '-1050' });

@@ -146,7 +146,7 @@ export class ReadModels {
     }>`select seq::text as seq, transfer_id, side, amount::text as amount, balance_after::text as balance_after,
               ${ISO('effective_at')} as effective_at, ${ISO('recorded_at')} as recorded_at
        from rm_entries where account_id = ${accountId} and seq > ${afterSeq.toString()}::bigint
-       order by seq limit ${limit + 1}`.execute(this.db);
+       order by rm_entries.seq limit ${limit + 1}`.execute(this.db); // not `order by seq`: that is the text alias (1, 10, 11, …, 2)
     const more = rows.rows.length > limit;
     const page = rows.rows.slice(0, limit);
     return {
