@@ -43,6 +43,12 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   hash: row.hash,
 });
 
+/** Heads locked as -1 placeholders for streams that got no event must not outlive the append. */
+async function dropPlaceholders(trx: Kysely<Tables>, streamIds: string[]): Promise<void> {
+  if (streamIds.length === 0) return;
+  await sql`delete from stream_heads where stream_id = any(${streamIds}::text[]) and revision = -1`.execute(trx);
+}
+
 /** Deadlocks and serialization failures are transient: the append is retried from the start. */
 const TRANSIENT = new Set(['40P01', '40001']);
 const APPEND_ATTEMPTS_MAX = 5;
@@ -62,7 +68,9 @@ export class PostgresEventStore implements EventStore {
         const code = (error as { code?: string }).code;
         if (code && TRANSIENT.has(code) && attempt < APPEND_ATTEMPTS_MAX) continue;
         if (code === '23505' && String((error as { constraint?: string }).constraint).includes('event_id')) {
-          throw new DuplicateEventError(String((error as { detail?: string }).detail ?? ''));
+          // The detail reads `Key (event_id)=(<uuid>) already exists.`: the error carries the id itself.
+          const detail = String((error as { detail?: string }).detail ?? '');
+          throw new DuplicateEventError(/\(event_id\)=\(([^)]*)\)/.exec(detail)?.[1] ?? detail);
         }
         throw error;
       }
@@ -105,6 +113,7 @@ export class PostgresEventStore implements EventStore {
       let prevHash = headRow.hash;
 
       if (request.events.length === 0) {
+        await dropPlaceholders(trx, streamIds.filter((id) => revisions.get(id) === -1n));
         return { events: [], revisions, position };
       }
 
@@ -176,10 +185,7 @@ export class PostgresEventStore implements EventStore {
 
       // Placeholders of streams that were only expected (no event, no link) must not stay at -1
       // forever: they were never created, so drop them.
-      const phantom = streamIds.filter((id) => revisions.get(id) === -1n);
-      if (phantom.length > 0) {
-        await sql`delete from stream_heads where stream_id = any(${phantom}::text[]) and revision = -1`.execute(trx);
-      }
+      await dropPlaceholders(trx, streamIds.filter((id) => revisions.get(id) === -1n));
       return { events: recorded, revisions, position };
     });
   }
