@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type LogLevel, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { sql } from 'kysely';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { openApiDocument } from './api/openapi';
 import { ProblemException, problem } from './api/problem';
@@ -16,6 +17,7 @@ import type { EventStore } from './eventstore/port';
 import { LedgerModule } from './ledger.module';
 import { type Database, openDatabase } from './platform/database';
 import { Metrics } from './platform/metrics';
+import { Readiness } from './platform/readiness';
 import { migrate } from './platform/migrations';
 import { CatchUp } from './projections/catch-up';
 import { Projector } from './projections/projector';
@@ -28,6 +30,8 @@ export interface LedgerApp {
   readonly writer: Writer;
   readonly projector: Projector | null;
   readonly readModels: ReadModels;
+  readonly readiness: Readiness;
+  readonly metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -84,6 +88,22 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   });
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
+  const readiness = new Readiness();
+  readiness.register('database', async () => {
+    await sql`select 1`.execute(database.db);
+    return { status: 'up', kind: database.kind };
+  });
+  readiness.register('projector', () => {
+    if (!projector) return { status: 'off' };
+    const error = projector.lastError;
+    return {
+      status: error !== undefined || !projector.isRunning ? 'down' : 'up',
+      position: projector.checkpoint.toString(),
+      lagMs: projector.lastLagMs,
+      ...(error !== undefined ? { error: error instanceof Error ? error.message : String(error) } : {}),
+    };
+  });
+
   const adapter = new FastifyAdapter({
     bodyLimit: config.LEDGER_BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
@@ -92,7 +112,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     maxParamLength: 1024,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    LedgerModule.register({ config, database, writer, readModels, catchUp, projector }),
+    LedgerModule.register({ config, readiness, writer, readModels, catchUp }),
     adapter,
     { logger: LEVELS[config.LOG_LEVEL], abortOnError: false },
   );
@@ -144,6 +164,8 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     writer,
     projector,
     readModels,
+    readiness,
+    metrics,
     async close() {
       await writer.stop();
       await projector?.stop();

@@ -1,25 +1,23 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
-import { CONFIG, DATABASE, HealthController, PROJECTOR } from './api/health.controller';
+import { CONFIG, HealthController, READINESS } from './api/health.controller';
 import { CATCH_UP } from './api/read-gate';
 import { TransfersController } from './api/transfers.controller';
 import { COMMAND_HANDLERS, WRITER } from './commands/handlers';
 import type { Writer } from './commands/writer';
 import type { Config } from './config';
-import type { Database } from './platform/database';
+import type { Readiness } from './platform/readiness';
 import type { CatchUp } from './projections/catch-up';
-import type { Projector } from './projections/projector';
 import { QUERY_HANDLERS, READ_MODELS } from './projections/query-handlers';
 import type { ReadModels } from './projections/queries';
 
 export interface LedgerParts {
   readonly config: Config;
-  readonly database: Database;
+  readonly readiness: Readiness;
   readonly writer: Writer;
   readonly readModels: ReadModels;
   readonly catchUp: CatchUp;
-  readonly projector: Projector | null;
 }
 
 /**
@@ -36,11 +34,10 @@ export class LedgerModule {
       controllers: [HealthController, ...(api ? [AccountsController, TransfersController] : [])],
       providers: [
         { provide: CONFIG, useValue: parts.config },
-        { provide: DATABASE, useValue: parts.database },
+        { provide: READINESS, useValue: parts.readiness },
         { provide: WRITER, useValue: parts.writer },
         { provide: READ_MODELS, useValue: parts.readModels },
         { provide: CATCH_UP, useValue: parts.catchUp },
-        { provide: PROJECTOR, useValue: parts.projector },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
       ],

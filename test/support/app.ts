@@ -20,7 +20,7 @@ export interface TestResponse {
 /** A whole ledger process (all roles but NATS) on a fresh schema. */
 export async function startTestApp(env: Record<string, string> = {}, tdb?: TestDatabase): Promise<TestApp> {
   const database = tdb ?? (await createTestDatabase());
-  const config = loadConfig({ LOG_LEVEL: 'error', LEDGER_ROLES: 'api,projector', ...database.env, ...env });
+  const config = loadConfig({ LOG_LEVEL: 'error', LEDGER_ROLES: 'api,projector', LEDGER_DB_POOL_MAX: '5', ...database.env, ...env });
   // PGlite in memory cannot be shared between two handles: reuse the test's own.
   const ledger = await createLedgerApp(config, database.env.DATABASE_URL ? undefined : database.database);
   const fastify = ledger.app.getHttpAdapter().getInstance();

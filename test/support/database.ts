@@ -44,7 +44,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   if (await postgresAvailable()) {
     const settings = { DATABASE_URL: TEST_DATABASE_URL, LEDGER_DB_SCHEMA: schema, LEDGER_DATA_DIR: 'memory://' };
-    const database = await openDatabase({ ...settings, LEDGER_DB_POOL_MAX: 10 });
+    const database = await openDatabase({ ...settings, LEDGER_DB_POOL_MAX: 5 });
     await migrate(database);
     const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2, options: `-c search_path=${schema}` });
     return {
