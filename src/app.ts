@@ -15,6 +15,9 @@ import type { Config } from './config';
 import { PostgresEventStore } from './eventstore/postgres-event-store';
 import type { EventStore } from './eventstore/port';
 import { LedgerModule } from './ledger.module';
+import { asyncApiDocument } from './messaging/asyncapi';
+import type { NatsRelay } from './messaging/relay';
+import { createRelay, relayReadiness } from './messaging/relay-role';
 import { type Database, openDatabase } from './platform/database';
 import { Metrics } from './platform/metrics';
 import { Readiness } from './platform/readiness';
@@ -29,6 +32,7 @@ export interface LedgerApp {
   readonly store: EventStore;
   readonly writer: Writer;
   readonly projector: Projector | null;
+  readonly relay: NatsRelay | null;
   readonly readModels: ReadModels;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
@@ -76,11 +80,13 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       })
     : null;
   const metrics = new Metrics();
+  const relay = createRelay(config, { database, store, metrics, logger });
   const writer = new Writer(store, new AccountStates(store), {
     batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
     queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
     onCommitted: ({ commands, events, ms }) => {
       projector?.wake();
+      relay?.wake();
       metrics.writeBatches.observe(commands);
       metrics.writeBatchSeconds.observe(ms / 1000);
       metrics.eventsAppended.inc(events);
@@ -103,6 +109,8 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       ...(error !== undefined ? { error: error instanceof Error ? error.message : String(error) } : {}),
     };
   });
+
+  readiness.register('relay', () => relayReadiness(config, relay));
 
   const adapter = new FastifyAdapter({
     bodyLimit: config.LEDGER_BODY_LIMIT_BYTES,
@@ -151,11 +159,14 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
 
   const document = openApiDocument(packageVersion());
   fastify.get('/openapi.json', async () => document);
+  const asyncApi = asyncApiDocument(packageVersion());
+  fastify.get('/asyncapi.json', async () => asyncApi);
   await app.register(require('@fastify/swagger'), { mode: 'static', specification: { document } });
   await app.register(require('@fastify/swagger-ui'), { routePrefix: '/docs' });
 
   await app.init();
   projector?.start();
+  relay?.start();
 
   return {
     app,
@@ -163,12 +174,14 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     store,
     writer,
     projector,
+    relay,
     readModels,
     readiness,
     metrics,
     async close() {
       await writer.stop();
       await projector?.stop();
+      await relay?.stop();
       await app.close();
       if (!sharedDatabase) await database.close();
     },

@@ -46,6 +46,28 @@ export const ConfigSchema = z.object({
   LEDGER_PROJECTOR_POLL_MS: positiveInt(20),
   /** Largest pool of PostgreSQL connections a process opens. */
   LEDGER_DB_POOL_MAX: positiveInt(10),
+  /** JetStream stream the relay publishes to (DESIGN.md: LEDGER; tests give each run its own). */
+  LEDGER_NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" or "-"').default('LEDGER'),
+  /** First token of every subject: <prefix>.<aggregate>.<EventType> (DESIGN.md: ledger). */
+  LEDGER_NATS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'NATS subject tokens separated by "."')
+    .default('ledger'),
+  /** JetStream de-duplication window by Nats-Msg-Id; at least 2 minutes so a restarted relay's repeats are dropped. */
+  LEDGER_NATS_DUPLICATE_WINDOW_MS: z.coerce.number().int().min(120_000, 'at least 120000 (2 minutes)').default(120_000),
+  /** Stream limits; 0 = no limit. */
+  LEDGER_NATS_MAX_AGE_MS: z.coerce.number().int().min(0).default(0),
+  LEDGER_NATS_MAX_BYTES: z.coerce.number().int().min(0).default(0),
+  LEDGER_NATS_MAX_MSGS: z.coerce.number().int().min(0).default(0),
+  LEDGER_NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** Events the relay publishes (pipelined) before it awaits their acks and moves its checkpoint. */
+  LEDGER_RELAY_BATCH_MAX: positiveInt(5000),
+  /** How often an idle relay looks for events written by other processes. */
+  LEDGER_RELAY_POLL_MS: positiveInt(20),
+  /** Longest the relay waits for one publish acknowledgement. */
+  LEDGER_RELAY_ACK_TIMEOUT_MS: positiveInt(5000),
+  /** Cap of the relay's exponential backoff while NATS (or the database) is away. */
+  LEDGER_RELAY_BACKOFF_MAX_MS: positiveInt(30_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -21,7 +21,6 @@ async function main(): Promise<void> {
       : `storage: ${ledger.database.description} (no DATABASE_URL set: using the embedded PostgreSQL; set DATABASE_URL to use a server)`,
   );
   logger.log(`roles: ${config.LEDGER_ROLES.join(', ')}`);
-  if (!config.NATS_URL) logger.log('NATS_URL is not set: publishing events to NATS is off');
   await ledger.app.listen({ port: config.PORT, host: config.HOST });
   logger.log(`listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT} (API docs at /docs)`);
 

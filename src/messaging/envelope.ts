@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import type { RecordedEvent } from '../eventstore/port';
+import { EVENT_CATALOGUE } from './event-schemas';
+
+/** The message body on NATS (DESIGN.md, "Events"); positions and revisions are decimal strings. */
+export interface EventEnvelope {
+  readonly id: string;
+  readonly type: string;
+  readonly stream: string;
+  readonly revision: string;
+  readonly position: string;
+  readonly recordedAt: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export const toEnvelope = (event: RecordedEvent): EventEnvelope => ({
+  id: event.eventId,
+  type: event.type,
+  stream: event.streamId,
+  revision: event.revision.toString(),
+  position: event.position.toString(),
+  recordedAt: event.recordedAt,
+  correlationId: event.metadata.correlationId,
+  causationId: event.metadata.causationId,
+  prevHash: event.prevHash,
+  hash: event.hash,
+  data: event.data,
+});
+
+const TOKEN_UNSAFE = /[^A-Za-z0-9_-]/g;
+
+/**
+ * The aggregate token of a subject: from the catalogue, or for a type it does not know yet, the
+ * stream's prefix (`fraud-t1` → `fraud`). An unknown event is still published, never skipped.
+ */
+export function aggregateOf(event: Pick<RecordedEvent, 'type' | 'streamId'>): string {
+  const known = EVENT_CATALOGUE[event.type as keyof typeof EVENT_CATALOGUE];
+  if (known) return known.aggregate;
+  const prefix = event.streamId.split('-')[0] ?? '';
+  return prefix.replace(TOKEN_UNSAFE, '_') || 'unknown';
+}
+
+/** `<prefix>.<aggregate>.<EventType>`, e.g. `ledger.transfer.TransferPosted`. */
+export const subjectFor = (prefix: string, event: Pick<RecordedEvent, 'type' | 'streamId'>): string =>
+  `${prefix}.${aggregateOf(event)}.${event.type.replace(TOKEN_UNSAFE, '_')}`;
+
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * The W3C trace context of an event: the request's own `traceparent` when it came with one, so a
+ * consumer's spans join the trace that posted the transfer; otherwise one derived from the event
+ * id, the same on every re-publish (the trace id is the event id's 128 bits).
+ */
+export function traceparentFor(event: Pick<RecordedEvent, 'eventId' | 'metadata'>): string {
+  const given = event.metadata.traceparent;
+  if (given && TRACEPARENT.test(given) && !given.startsWith('00-00000000000000000000000000000000')) return given;
+  const traceId = event.eventId.replace(/-/g, '').toLowerCase();
+  const spanId = createHash('sha256').update(event.eventId).digest('hex').slice(0, 16);
+  return `00-${traceId}-${spanId}-01`;
+}
+
+/** CloudEvents 1.0 attributes in binary content mode (`ce-*` headers; the body is the envelope). */
+export function cloudEventHeaders(event: RecordedEvent): Array<[string, string]> {
+  return [
+    ['ce-specversion', '1.0'],
+    ['ce-id', event.eventId],
+    ['ce-source', '/ledger'],
+    ['ce-type', `ledger.${aggregateOf(event)}.${event.type}`],
+    ['ce-subject', event.streamId],
+    ['ce-time', event.recordedAt],
+    ['ce-sequence', event.position.toString()],
+    ['ce-correlationid', event.metadata.correlationId],
+    ['ce-causationid', event.metadata.causationId],
+    ['content-type', 'application/json'],
+  ];
+}

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import type { AccountOpened, AccountStatusChanged, LedgerEventType, TransferPosted } from '../domain/events';
+import { AMOUNT_PATTERN, CURRENCY_PATTERN, ID_PATTERN } from '../domain/money';
+
+/**
+ * The published schema of every event on NATS (DESIGN.md, "Events"): zod schemas of each event's
+ * `data` and of the envelope around it. The JSON Schemas and the AsyncAPI document are generated
+ * from these, and the tests validate every message the relay publishes against them.
+ *
+ * The domain's TypeScript types (src/domain/events.ts) stay the source of truth for the code; the
+ * `Same<…>` checks at the bottom make a drift between the two a compile error.
+ */
+
+const Id = z.string().regex(ID_PATTERN).meta({ example: 'acct:alice' });
+const Currency = z.string().regex(CURRENCY_PATTERN).meta({ example: 'USD' });
+const Amount = z
+  .string()
+  .regex(AMOUNT_PATTERN)
+  .meta({ description: 'Minor units as a decimal string, 1 to 2^127−1 (never a JSON number)', example: '1050' });
+const Timestamp = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+  .meta({ description: 'UTC, milliseconds', example: '2026-01-31T23:59:59.999Z' });
+const DecimalString = z.string().regex(/^(0|[1-9][0-9]*)$/);
+const Metadata = z.record(z.string(), z.string());
+
+export const AccountOpenedData = z
+  .object({
+    accountId: Id,
+    currency: Currency,
+    normalSide: z.enum(['debit', 'credit']),
+    flags: z.object({ debitsMustNotExceedCredits: z.boolean(), creditsMustNotExceedDebits: z.boolean() }),
+    code: z.string().optional(),
+    metadata: Metadata,
+    openedAt: Timestamp,
+  })
+  .meta({ description: 'An account was opened.' });
+
+const statusChanged = (what: string) =>
+  z.object({ accountId: Id, reason: z.string() }).meta({ description: `An account was ${what}.` });
+export const AccountFrozenData = statusChanged('frozen: it takes neither debits nor credits until unfrozen');
+export const AccountUnfrozenData = statusChanged('unfrozen');
+export const AccountClosedData = statusChanged('closed for good');
+
+export const TransferPostedData = z
+  .object({
+    transferId: Id,
+    debitAccountId: Id,
+    creditAccountId: Id,
+    amount: Amount,
+    currency: Currency,
+    code: z.string().optional(),
+    reference: z.string().optional(),
+    metadata: Metadata,
+    effectiveAt: Timestamp,
+  })
+  .meta({ description: 'A transfer was posted: the debit account is debited and the credit account credited by `amount`.' });
+
+/** DESIGN.md fixes its fields; the fraud scorer appends it (issue 6). */
+export const FraudScoredData = z
+  .object({
+    transferId: Id,
+    score: z.number().min(0).max(1),
+    modelVersion: z.string(),
+    decision: z.enum(['allow', 'review']),
+  })
+  .meta({ description: 'The fraud model scored a transfer (asynchronously: it never blocks a posting).' });
+
+/** Every event type the relay has a schema for, with the aggregate that names its subject. */
+export const EVENT_CATALOGUE = {
+  AccountOpened: { aggregate: 'account', data: AccountOpenedData },
+  AccountFrozen: { aggregate: 'account', data: AccountFrozenData },
+  AccountUnfrozen: { aggregate: 'account', data: AccountUnfrozenData },
+  AccountClosed: { aggregate: 'account', data: AccountClosedData },
+  TransferPosted: { aggregate: 'transfer', data: TransferPostedData },
+  FraudScored: { aggregate: 'fraud', data: FraudScoredData },
+} as const satisfies Record<string, { aggregate: string; data: z.ZodObject }>;
+
+export type PublishedEventType = keyof typeof EVENT_CATALOGUE;
+export const PUBLISHED_EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as PublishedEventType[];
+
+/** The body of every message: the event envelope (DESIGN.md, "Events"). */
+export const envelopeSchema = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z
+    .object({
+      id: z.uuid().meta({ description: 'The event id; also the Nats-Msg-Id header and ce-id.' }),
+      type: z.literal(type),
+      stream: z.string().meta({ description: 'The event stream it was appended to, e.g. account-alice or transfer-t-1.' }),
+      revision: DecimalString.meta({ description: 'Its revision in that stream, from 0.' }),
+      position: DecimalString.meta({ description: 'Its position in the global log: commit order, dense, from 1.' }),
+      recordedAt: Timestamp.meta({ description: 'When the ledger recorded it (transaction time).' }),
+      correlationId: z.string(),
+      causationId: z.string(),
+      prevHash: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .meta({ description: 'SHA-256 of the event before it in the global log (the hash chain).' }),
+      hash: z.string().regex(/^[0-9a-f]{64}$/).meta({ description: 'SHA-256 of prevHash and this event.' }),
+      data,
+    })
+    .meta({ title: `${type} envelope` });
+
+export const ENVELOPES: Readonly<Record<PublishedEventType, z.ZodObject>> = Object.fromEntries(
+  PUBLISHED_EVENT_TYPES.map((type) => [type, envelopeSchema(type, EVENT_CATALOGUE[type].data)]),
+) as unknown as Record<PublishedEventType, z.ZodObject>;
+
+/**
+ * JSON Schema (draft-07, what AsyncAPI 3 and ajv take by default) of each event type's envelope.
+ * `closed: false` (published): objects accept fields added later, so adding an optional field is
+ * not a breaking change for consumers that validate. `closed: true` (tests): no field beyond the
+ * documented ones, to prove the relay sends nothing undocumented.
+ */
+export function eventJsonSchemas(options: { closed: boolean } = { closed: false }): Record<PublishedEventType, object> {
+  return Object.fromEntries(
+    PUBLISHED_EVENT_TYPES.map((type) => {
+      const { $schema: _dropped, ...schema } = z.toJSONSchema(ENVELOPES[type], {
+        target: 'draft-7',
+        io: options.closed ? 'output' : 'input',
+      }) as Record<string, unknown>;
+      return [type, schema];
+    }),
+  ) as Record<PublishedEventType, object>;
+}
+
+// ---- the zod schemas describe exactly the domain's event types ----------------------------------
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Plain<T> = { -readonly [K in keyof T]: T[K] extends object ? Plain<T[K]> : T[K] };
+const same = <_ extends true>() => undefined;
+same<Same<Plain<AccountOpened['data']>, z.infer<typeof AccountOpenedData>>>();
+same<Same<Plain<AccountStatusChanged<'AccountFrozen'>['data']>, z.infer<typeof AccountFrozenData>>>();
+same<Same<Plain<TransferPosted['data']>, z.infer<typeof TransferPostedData>>>();
+// Every domain event type has a published schema.
+same<Same<Exclude<LedgerEventType, PublishedEventType>, never>>();
+
+/** The headers of every message (CloudEvents binary mode, W3C trace context, JetStream's own). */
+export const MessageHeaders = z
+  .object({
+    'Nats-Msg-Id': z.uuid().meta({ description: 'The event id: JetStream drops a re-publish within the duplicate window.' }),
+    'Nats-Expected-Last-Msg-Id': z
+      .uuid()
+      .optional()
+      .meta({ description: 'Set by the relay to keep log order (the previous event id); consumers ignore it.' }),
+    'ce-specversion': z.literal('1.0'),
+    'ce-id': z.uuid(),
+    'ce-source': z.literal('/ledger'),
+    'ce-type': z.string().regex(/^ledger\.[a-z_]+\.[A-Za-z]+$/).meta({ example: 'ledger.transfer.TransferPosted' }),
+    'ce-subject': z.string().meta({ description: 'The event stream, e.g. account-alice.' }),
+    'ce-time': Timestamp,
+    'ce-sequence': DecimalString.meta({ description: 'The global-log position (CloudEvents sequence extension).' }),
+    'ce-correlationid': z.string(),
+    'ce-causationid': z.string(),
+    'content-type': z.literal('application/json'),
+    traceparent: z
+      .string()
+      .regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+      .meta({ description: 'W3C trace context: the request that caused the event, when it carried one.' }),
+    tracestate: z.string().optional(),
+  })
+  .meta({ title: 'Ledger message headers' });
+
+export const messageHeadersJsonSchema = (options: { closed: boolean } = { closed: false }): object => {
+  const { $schema: _dropped, ...schema } = z.toJSONSchema(MessageHeaders, {
+    target: 'draft-7',
+    io: options.closed ? 'output' : 'input',
+  }) as Record<string, unknown>;
+  return schema;
+};
