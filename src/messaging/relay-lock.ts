@@ -36,17 +36,19 @@ export function advisoryLock(db: Kysely<Tables>, name: string): RelayLock {
   };
 }
 
-/** The embedded PGlite serves one process (and one connection): there is nobody to exclude. */
+/** Databases whose relay lock is held in this process. */
+const heldHere = new WeakSet<object>();
+
+/** The embedded PGlite serves one process (and one connection): only relays in this process compete. */
 export function processLocalLock(db: Kysely<Tables>): RelayLock {
-  let held = false;
   return {
     async hold(active) {
-      if (held) return false;
-      held = true;
+      if (heldHere.has(db)) return false;
+      heldHere.add(db);
       try {
         await active(db);
       } finally {
-        held = false;
+        heldHere.delete(db);
       }
       return true;
     },

@@ -1,0 +1,232 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstreamManager, StorageType } from '@nats-io/jetstream';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventJsonSchemas, messageHeadersJsonSchema, PUBLISHED_EVENT_TYPES } from '../../src/messaging/event-schemas';
+import { startTestApp, type TestApp } from '../support/app';
+import {
+  deleteStream,
+  eventually,
+  natsConnect,
+  natsForTests,
+  readStream,
+  type StoredMessage,
+  streamInfo,
+  TEST_NATS_URL,
+  uniqueStream,
+} from '../support/nats';
+
+const nats = natsForTests('relay.int.spec.ts');
+
+/** Every account an envelope's event belongs to (the streams it is in). */
+function accountsOf(body: { type: string; data: Record<string, string> }): string[] {
+  if (body.type === 'TransferPosted') return [body.data.debitAccountId!, body.data.creditAccountId!];
+  return body.data.accountId ? [body.data.accountId] : [];
+}
+
+/** A ledger with the relay role, on its own schema and its own stream of the shared NATS. */
+async function relayApp(extra: Record<string, string> = {}) {
+  const stream = uniqueStream();
+  const t = await startTestApp({ LEDGER_ROLES: 'api,projector,relay', NATS_URL: TEST_NATS_URL, ...stream, ...extra });
+  return { t, stream: stream.LEDGER_NATS_STREAM, prefix: stream.LEDGER_NATS_SUBJECT_PREFIX };
+}
+
+/** Waits until the relay's checkpoint is the log's head, then returns the stream's messages. */
+async function published(t: TestApp, nc: NatsConnection, stream: string): Promise<StoredMessage[]> {
+  const head = await t.ledger.store.headPosition();
+  await eventually(`relay checkpoint at ${head}`, () => t.ledger.relay!.checkpoint === head);
+  return readStream(nc, stream);
+}
+
+describe.skipIf(!nats)('NATS relay (real NATS)', () => {
+  let nc: NatsConnection;
+  const cleanup: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
+    nc = await natsConnect();
+  });
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step().catch(() => {});
+  });
+  afterAll(() => nc?.close());
+
+  it('publishes every event once, in log order and in each account’s order, with ce-* and traceparent headers', async () => {
+    const { t, stream, prefix } = await relayApp();
+    cleanup.push(() => t.close(), () => deleteStream(nc, stream));
+    const accounts = ['a', 'b', 'c', 'd'];
+    for (const id of accounts) expect((await t.request('POST', '/v1/accounts', { id, currency: 'USD' })).status).toBe(201);
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const posts = [];
+    for (let i = 0; i < 200; i++) {
+      const [debit, credit] = [accounts[i % 4]!, accounts[(i + 1 + (i % 3)) % 4]!];
+      posts.push(
+        t.request(
+          'POST',
+          '/v1/transfers',
+          { id: `t${i}`, debitAccountId: debit, creditAccountId: credit, amount: String(1 + i), currency: 'USD' },
+          i === 7 ? { traceparent } : {},
+        ),
+      );
+    }
+    for (const response of await Promise.all(posts)) expect(response.status).toBe(201);
+    expect((await t.request('POST', '/v1/accounts/d/freeze', { reason: 'audit' })).status).toBe(200);
+    expect((await t.request('POST', '/v1/accounts/d/unfreeze', { reason: 'cleared' })).status).toBe(200);
+    expect((await t.request('POST', '/v1/accounts/c/close', { reason: 'customer left' })).status).toBe(200);
+
+    const head = await t.ledger.store.headPosition();
+    const messages = await published(t, nc, stream);
+    expect(messages).toHaveLength(Number(head));
+    // Log order: the stream holds position 1, 2, … in sequence.
+    expect(messages.map((m) => m.body.position)).toEqual(messages.map((_, i) => String(i + 1)));
+    const events = await t.ledger.store.readAll({ after: 0n, limit: 10_000 });
+    expect(new Set(messages.map((m) => m.headers['Nats-Msg-Id'])).size).toBe(events.length);
+    for (const [i, message] of messages.entries()) {
+      const event = events[i]!;
+      const aggregate = event.type === 'TransferPosted' ? 'transfer' : 'account';
+      expect(message.subject).toBe(`${prefix}.${aggregate}.${event.type}`);
+      expect(message.headers).toMatchObject({
+        'Nats-Msg-Id': event.eventId,
+        'ce-specversion': '1.0',
+        'ce-id': event.eventId,
+        'ce-source': '/ledger',
+        'ce-type': `ledger.${aggregate}.${event.type}`,
+        'ce-subject': event.streamId,
+        'ce-time': event.recordedAt,
+        'ce-sequence': event.position.toString(),
+        'content-type': 'application/json',
+      });
+      expect(message.body).toEqual({
+        id: event.eventId,
+        type: event.type,
+        stream: event.streamId,
+        revision: event.revision.toString(),
+        position: event.position.toString(),
+        recordedAt: event.recordedAt,
+        correlationId: event.metadata.correlationId,
+        causationId: event.metadata.causationId,
+        prevHash: event.prevHash,
+        hash: event.hash,
+        data: event.data,
+      });
+    }
+    // The request's trace context travels to the message; others get one of their own.
+    const traced = messages.find((m) => m.body.type === 'TransferPosted' && m.body.data.transferId === 't7')!;
+    expect(traced.headers.traceparent).toBe(traceparent);
+    const other = messages.find((m) => m.body.type === 'TransferPosted' && m.body.data.transferId === 't8')!;
+    expect(other.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(other.headers.traceparent).not.toBe(traceparent);
+
+    // Each account's events arrive in the order of its stream in the event store.
+    for (const id of accounts) {
+      const recorded = (await t.ledger.store.readStream(`account-${id}`)).events.map((e) => e.eventId);
+      const delivered = messages.filter((m) => accountsOf(m.body).includes(id)).map((m) => m.body.id);
+      expect(delivered, `account ${id}`).toEqual(recorded);
+    }
+  });
+
+  it('every published message validates against its published JSON Schema and headers schema (ajv)', async () => {
+    const { t, stream } = await relayApp();
+    cleanup.push(() => t.close(), () => deleteStream(nc, stream));
+    await t.request('POST', '/v1/accounts', {
+      id: 'x',
+      currency: 'EUR',
+      normalSide: 'debit',
+      code: 'cash',
+      metadata: { owner: 'treasury' },
+    });
+    await t.request('POST', '/v1/accounts', { id: 'y', currency: 'EUR', flags: { debitsMustNotExceedCredits: true } });
+    await t.request('POST', '/v1/transfers', {
+      id: 'v1',
+      debitAccountId: 'x',
+      creditAccountId: 'y',
+      amount: '170141183460469231731687303715884105727',
+      currency: 'EUR',
+      code: 'wire',
+      reference: 'inv-1',
+      metadata: { k: 'v' },
+    });
+    await t.request('POST', '/v1/transfers', { id: 'v2', debitAccountId: 'y', creditAccountId: 'x', amount: '5', currency: 'EUR' });
+    for (const change of ['freeze', 'unfreeze', 'close']) await t.request('POST', `/v1/accounts/x/${change}`, { reason: change });
+    const messages = await published(t, nc, stream);
+    const types = new Set(messages.map((m) => m.body.type));
+    expect([...types].sort()).toEqual(PUBLISHED_EVENT_TYPES.filter((type) => type !== 'FraudScored').sort());
+
+    for (const closed of [false, true]) {
+      const ajv = new Ajv({ allErrors: true, strict: false });
+      addFormats(ajv);
+      const schemas = eventJsonSchemas({ closed });
+      const headers = ajv.compile(messageHeadersJsonSchema({ closed }));
+      for (const message of messages) {
+        const validate = ajv.compile(schemas[message.body.type as keyof typeof schemas]);
+        expect(validate(message.body), `${message.body.type} (closed: ${closed}): ${ajv.errorsText(validate.errors)}`).toBe(true);
+        expect(headers(message.headers), ajv.errorsText(headers.errors)).toBe(true);
+      }
+    }
+    // The schemas are not vacuous: a number amount and a missing field are refused.
+    const ajv = new Ajv({ strict: false });
+    addFormats(ajv);
+    const transfer = messages.find((m) => m.body.type === 'TransferPosted')!.body;
+    const validate = ajv.compile(eventJsonSchemas().TransferPosted);
+    expect(validate({ ...transfer, data: { ...transfer.data, amount: 5 } })).toBe(false);
+    const { position: _missing, ...withoutPosition } = transfer;
+    expect(validate(withoutPosition)).toBe(false);
+  });
+
+  it('creates the stream with file storage, subjects <prefix>.>, a ≥ 2 min duplicate window, and updates an existing one', async () => {
+    const stream = uniqueStream();
+    const jsm = await jetstreamManager(nc);
+    // An existing stream with other limits and a shorter window: the relay brings it to its settings.
+    await jsm.streams.add({
+      name: stream.LEDGER_NATS_STREAM,
+      subjects: [`${stream.LEDGER_NATS_SUBJECT_PREFIX}.>`],
+      storage: StorageType.File,
+      duplicate_window: 30_000_000_000,
+      max_msgs: 10,
+    });
+    cleanup.push(() => deleteStream(nc, stream.LEDGER_NATS_STREAM));
+    const t = await startTestApp({
+      LEDGER_ROLES: 'api,projector,relay',
+      NATS_URL: TEST_NATS_URL,
+      ...stream,
+      LEDGER_NATS_MAX_MSGS: '1000000',
+      LEDGER_NATS_DUPLICATE_WINDOW_MS: '180000',
+    });
+    cleanup.push(() => t.close());
+    await t.request('POST', '/v1/accounts', { id: 's1', currency: 'USD' });
+    await published(t, nc, stream.LEDGER_NATS_STREAM);
+    const { config } = await streamInfo(nc, stream.LEDGER_NATS_STREAM);
+    expect(config.subjects).toEqual([`${stream.LEDGER_NATS_SUBJECT_PREFIX}.>`]);
+    expect(config.storage).toBe(StorageType.File);
+    expect(config.duplicate_window).toBe(180_000_000_000);
+    expect(config.max_msgs).toBe(1_000_000);
+  });
+
+  it('reports up in /health/ready and the lag metrics at zero once caught up', async () => {
+    const { t, stream } = await relayApp();
+    cleanup.push(() => t.close(), () => deleteStream(nc, stream));
+    await t.request('POST', '/v1/accounts', { id: 'm1', currency: 'USD' });
+    await published(t, nc, stream);
+    const ready = await t.request('GET', '/health/ready');
+    expect(ready.body.checks.relay).toMatchObject({ status: 'up', state: 'active', position: '1', stream });
+    const metrics = (await t.request('GET', '/metrics')).text;
+    expect(metrics).toMatch(/^ledger_relay_position 1$/m);
+    expect(metrics).toMatch(/^ledger_relay_lag_positions 0$/m);
+    expect(metrics).toMatch(/^ledger_relay_lag_seconds 0$/m);
+    expect(metrics).toMatch(/^ledger_relay_published_total 1$/m);
+  });
+});
+
+describe('relay off', () => {
+  it('with no NATS_URL the relay is off, says why, and the ledger works', async () => {
+    const t = await startTestApp({ LEDGER_ROLES: 'api,projector,relay' });
+    try {
+      expect((await t.request('POST', '/v1/accounts', { id: 'o1', currency: 'USD' })).status).toBe(201);
+      const ready = await t.request('GET', '/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.checks.relay).toEqual({ status: 'off', reason: 'NATS_URL is not set' });
+      expect(t.ledger.relay).toBeNull();
+    } finally {
+      await t.close();
+    }
+  });
+});
