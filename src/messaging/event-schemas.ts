@@ -11,16 +11,16 @@ import { AMOUNT_PATTERN, CURRENCY_PATTERN, ID_PATTERN } from '../domain/money';
  * `Same<…>` checks at the bottom make a drift between the two a compile error.
  */
 
-const Id = z.string().regex(ID_PATTERN).meta({ example: 'acct:alice' });
-const Currency = z.string().regex(CURRENCY_PATTERN).meta({ example: 'USD' });
+const Id = z.string().regex(ID_PATTERN);
+const Currency = z.string().regex(CURRENCY_PATTERN).meta({ examples: ['USD'] });
 const Amount = z
   .string()
   .regex(AMOUNT_PATTERN)
-  .meta({ description: 'Minor units as a decimal string, 1 to 2^127−1 (never a JSON number)', example: '1050' });
+  .meta({ description: 'Minor units as a decimal string, 1 to 2^127−1 (never a JSON number)', examples: ['1050'] });
 const Timestamp = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
-  .meta({ description: 'UTC, milliseconds', example: '2026-01-31T23:59:59.999Z' });
+  .meta({ description: 'UTC, milliseconds', examples: ['2026-01-31T23:59:59.999Z'] });
 const DecimalString = z.string().regex(/^(0|[1-9][0-9]*)$/);
 const Metadata = z.record(z.string(), z.string());
 
@@ -143,7 +143,7 @@ export const MessageHeaders = z
     'ce-specversion': z.literal('1.0'),
     'ce-id': z.uuid(),
     'ce-source': z.literal('/ledger'),
-    'ce-type': z.string().regex(/^ledger\.[a-z_]+\.[A-Za-z]+$/).meta({ example: 'ledger.transfer.TransferPosted' }),
+    'ce-type': z.string().regex(/^ledger\.[a-z_]+\.[A-Za-z]+$/).meta({ examples: ['ledger.transfer.TransferPosted'] }),
     'ce-subject': z.string().meta({ description: 'The event stream, e.g. account-alice.' }),
     'ce-time': Timestamp,
     'ce-sequence': DecimalString.meta({ description: 'The global-log position (CloudEvents sequence extension).' }),

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import Ajv from 'ajv';
@@ -225,6 +227,18 @@ describe('relay off', () => {
       expect(ready.status).toBe(200);
       expect(ready.body.checks.relay).toEqual({ status: 'off', reason: 'NATS_URL is not set' });
       expect(t.ledger.relay).toBeNull();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('GET /asyncapi.json serves the committed AsyncAPI document, with no key', async () => {
+    const t = await startTestApp();
+    try {
+      const response = await t.request('GET', '/asyncapi.json');
+      expect(response.status).toBe(200);
+      expect(String(response.headers['content-type'])).toContain('application/json');
+      expect(response.body).toEqual(JSON.parse(readFileSync(path.resolve(__dirname, '../../docs/asyncapi.json'), 'utf8')));
     } finally {
       await t.close();
     }
