@@ -5,6 +5,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Whether NATS answers (probed once per run); see test/support/nats.ts. */
     natsAvailable: boolean;
+    /** Whether the test PostgreSQL answers (else the integration tests run on PGlite). */
+    postgresAvailable: boolean;
   }
 }
 
@@ -20,4 +22,5 @@ export default async function setup(project: TestProject): Promise<void> {
   const nats = await natsAvailable();
   if (!nats) console.warn('[tests] no NATS answered: the tests that need it are SKIPPED (start nats-server -js)');
   project.provide('natsAvailable', nats);
+  project.provide('postgresAvailable', onPostgres);
 }
