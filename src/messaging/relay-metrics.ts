@@ -1,7 +1,7 @@
-import type { PubAck } from '@nats-io/jetstream';
 import { type Kysely, sql } from 'kysely';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
+import type { PublishAck } from './pipelined-publisher';
 import type { Tables } from '../platform/tables';
 
 /**
@@ -89,7 +89,7 @@ export class RelayMetrics {
     });
   }
 
-  observe(events: readonly RecordedEvent[], acks: readonly PubAck[]): void {
+  observe(events: readonly RecordedEvent[], acks: readonly PublishAck[]): void {
     const now = Date.now();
     let duplicates = 0;
     for (const ack of acks) if (ack.duplicate) duplicates++;

@@ -1,10 +1,11 @@
-import { type JetStreamClient, type PubAck, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { type Kysely, sql } from 'kysely';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import type { Tables } from '../platform/tables';
 import { cloudEventHeaders, subjectFor, toEnvelope, traceparentFor } from './envelope';
+import { type OutgoingMessage, PipelinedPublisher, type PublishAck } from './pipelined-publisher';
 import type { RelayLock } from './relay-lock';
 import { type StreamSettings, ensureStream } from './stream';
 
@@ -23,7 +24,7 @@ export interface RelayOptions {
   /** Test hook: runs after a batch's acks, before the checkpoint moves (a crash here re-publishes). */
   readonly beforeCheckpoint?: (events: readonly RecordedEvent[]) => Promise<void>;
   readonly log?: (level: 'log' | 'warn', message: string) => void;
-  readonly onPublished?: (events: readonly RecordedEvent[], acks: readonly PubAck[]) => void;
+  readonly onPublished?: (events: readonly RecordedEvent[], acks: readonly PublishAck[]) => void;
   readonly onFailure?: (error: unknown) => void;
 }
 
@@ -47,7 +48,7 @@ export class NatsRelay {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private nc: NatsConnection | undefined;
-  private js: JetStreamClient | undefined;
+  private publisher: PipelinedPublisher | undefined;
   private position = 0n;
   /** The id of the last event acked in this run: the next message expects it to be the stream's last. */
   private chainFrom: string | undefined;
@@ -138,7 +139,7 @@ export class NatsRelay {
       throw error;
     }
     this.nc = nc;
-    this.js = jetstream(nc, { timeout: this.options.ackTimeoutMs });
+    this.publisher = new PipelinedPublisher(nc);
     this.options.log?.(
       'log',
       `relay: connected to ${this.options.natsUrl}, stream ${this.options.stream.name} (subjects ${this.options.stream.subjectPrefix}.>)`,
@@ -148,7 +149,8 @@ export class NatsRelay {
   private async disconnect(): Promise<void> {
     const nc = this.nc;
     this.nc = undefined;
-    this.js = undefined;
+    this.publisher?.close();
+    this.publisher = undefined;
     this.chainFrom = undefined;
     if (!nc || nc.isClosed()) return;
     // close() flushes when it can; a server that is gone must not hold the relay up.
@@ -176,33 +178,30 @@ export class NatsRelay {
   }
 
   /** Publishes every event without waiting in between, then awaits all the acks. */
-  private async publish(events: readonly RecordedEvent[]): Promise<PubAck[]> {
-    const js = this.js;
-    if (!js) throw new Error('not connected to NATS');
+  private async publish(events: readonly RecordedEvent[]): Promise<PublishAck[]> {
+    const publisher = this.publisher;
+    if (!publisher) throw new Error('not connected to NATS');
     const prefix = this.options.stream.subjectPrefix;
-    const pending = events.map((event, index) => {
+    const messages = events.map((event, index): OutgoingMessage => {
       const expected = index === 0 ? this.chainFrom : events[index - 1]!.eventId;
       const h = headers();
+      h.set('Nats-Msg-Id', event.eventId);
+      if (expected) h.set('Nats-Expected-Last-Msg-Id', expected);
       for (const [name, value] of cloudEventHeaders(event)) h.set(name, value);
       h.set('traceparent', traceparentFor(event));
       if (event.metadata.tracestate) h.set('tracestate', event.metadata.tracestate);
-      return js.publish(subjectFor(prefix, event), JSON.stringify(toEnvelope(event)), {
-        msgID: event.eventId,
-        headers: h,
-        ...(expected ? { expect: { lastMsgID: expected } } : {}),
-      });
+      return { subject: subjectFor(prefix, event), data: JSON.stringify(toEnvelope(event)), headers: h };
     });
-    const settled = await Promise.allSettled(pending);
-    const failed = settled.findIndex((result) => result.status === 'rejected');
-    if (failed >= 0) {
-      const reason = (settled[failed] as PromiseRejectedResult).reason;
+    try {
+      const acks = await publisher.publish(messages, this.options.ackTimeoutMs);
+      this.chainFrom = events.at(-1)!.eventId;
+      return acks;
+    } catch (error) {
       throw new Error(
-        `publish of position ${events[failed]!.position} failed (${settled.filter((r) => r.status === 'rejected').length} of ${events.length} in the batch): ${reason instanceof Error ? reason.message : String(reason)}`,
-        { cause: reason },
+        `publishing positions ${events[0]!.position}–${events.at(-1)!.position} failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
       );
     }
-    this.chainFrom = events.at(-1)!.eventId;
-    return settled.map((result) => (result as PromiseFulfilledResult<PubAck>).value);
   }
 
   private fail(error: unknown): void {

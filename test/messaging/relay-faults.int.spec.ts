@@ -1,6 +1,6 @@
-import type { PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PublishAck } from '../../src/messaging/pipelined-publisher';
 import { NatsRelay, type RelayOptions } from '../../src/messaging/relay';
 import { advisoryLock, processLocalLock } from '../../src/messaging/relay-lock';
 import { startTestApp, type TestApp } from '../support/app';
@@ -109,7 +109,7 @@ describe.skipIf(!nats)('NATS relay faults (real NATS)', () => {
     expect(first.checkpoint).toBe(0n);
     expect(crashedAfter).toBe(20);
 
-    const acks: PubAck[] = [];
+    const acks: PublishAck[] = [];
     const second = relayOn(t, stream, { onPublished: (_events, batch) => acks.push(...batch) });
     second.start();
     cleanup.push(() => second.stop());
@@ -127,7 +127,7 @@ describe.skipIf(!nats)('NATS relay faults (real NATS)', () => {
     await openAccounts(t);
     await postTransfers(t, 0, 40);
     let failures = 0;
-    const acks: PubAck[] = [];
+    const acks: PublishAck[] = [];
     const relay = relayOn(t, stream, {
       beforeCheckpoint: async () => {
         if (failures++ < 3) throw new Error('database went away');
