@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../eventstore/port';
 import { EVENT_CATALOGUE } from './event-schemas';
 
@@ -53,14 +52,13 @@ const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /**
  * The W3C trace context of an event: the request's own `traceparent` when it came with one, so a
  * consumer's spans join the trace that posted the transfer; otherwise one derived from the event
- * id, the same on every re-publish (the trace id is the event id's 128 bits).
+ * id, the same on every re-publish (trace id: the event id's 128 bits; span id: its last 64).
  */
 export function traceparentFor(event: Pick<RecordedEvent, 'eventId' | 'metadata'>): string {
   const given = event.metadata.traceparent;
   if (given && TRACEPARENT.test(given) && !given.startsWith('00-00000000000000000000000000000000')) return given;
   const traceId = event.eventId.replace(/-/g, '').toLowerCase();
-  const spanId = createHash('sha256').update(event.eventId).digest('hex').slice(0, 16);
-  return `00-${traceId}-${spanId}-01`;
+  return `00-${traceId}-${traceId.slice(16)}-01`;
 }
 
 /** CloudEvents 1.0 attributes in binary content mode (`ce-*` headers; the body is the envelope). */

@@ -28,6 +28,11 @@ export interface RelayOptions {
   readonly onFailure?: (error: unknown) => void;
 }
 
+interface InFlight {
+  readonly events: readonly RecordedEvent[];
+  readonly acks: Promise<PublishAck[]>;
+}
+
 export type RelayState = 'connecting' | 'active' | 'standby' | 'stopped';
 
 /** Checkpoint row name: one per stream, so pointing the relay at a new stream publishes it all. */
@@ -157,30 +162,51 @@ export class NatsRelay {
     await Promise.race([nc.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 
-  /** While holding the lock: publish batch after batch, each one's checkpoint after its acks. */
+  /**
+   * While holding the lock: publish batch after batch, each one's checkpoint after its acks. The
+   * next batch is read and sent while the acks of the one before are on their way, so the reads
+   * from the database and the round trips to JetStream overlap.
+   */
   private async publishWhileActive(db: Kysely<Tables>): Promise<void> {
     this.position = await readCheckpoint(db, this.checkpointName);
     this.chainFrom = undefined;
     this.state = 'active';
+    let readUpTo = this.position;
+    let inFlight: InFlight | undefined;
     while (this.running) {
-      const events = await this.store.readAll({ after: this.position, limit: this.options.batchSizeMax });
+      const events = await this.store.readAll({ after: readUpTo, limit: this.options.batchSizeMax });
+      let sent: InFlight | undefined;
       if (events.length > 0) {
-        const acks = await this.publish(events);
-        await this.options.beforeCheckpoint?.(events);
-        const last = events.at(-1)!;
-        await moveCheckpoint(db, this.checkpointName, this.position, last.position);
-        this.position = last.position;
-        this.options.onPublished?.(events, acks);
+        sent = { events, acks: this.send(events) };
+        // Awaited below; if the batch before it fails first, nobody awaits this one.
+        sent.acks.catch(() => {});
+        readUpTo = events.at(-1)!.position;
       }
-      this.recovered();
-      if (events.length < this.options.batchSizeMax) await this.sleep(this.options.pollMs);
+      if (inFlight) await this.complete(db, inFlight);
+      inFlight = sent;
+      if (!inFlight) {
+        this.recovered();
+        await this.sleep(this.options.pollMs);
+      }
     }
+    if (inFlight) await this.complete(db, inFlight);
   }
 
-  /** Publishes every event without waiting in between, then awaits all the acks. */
-  private async publish(events: readonly RecordedEvent[]): Promise<PublishAck[]> {
+  /** Awaits a batch's acks, then moves the checkpoint past it. */
+  private async complete(db: Kysely<Tables>, batch: InFlight): Promise<void> {
+    const acks = await batch.acks;
+    await this.options.beforeCheckpoint?.(batch.events);
+    const last = batch.events.at(-1)!;
+    await moveCheckpoint(db, this.checkpointName, this.position, last.position);
+    this.position = last.position;
+    this.options.onPublished?.(batch.events, acks);
+    this.recovered();
+  }
+
+  /** Sends every event of the batch without waiting in between; resolves with all the acks. */
+  private send(events: readonly RecordedEvent[]): Promise<PublishAck[]> {
     const publisher = this.publisher;
-    if (!publisher) throw new Error('not connected to NATS');
+    if (!publisher) return Promise.reject(new Error('not connected to NATS'));
     const prefix = this.options.stream.subjectPrefix;
     const messages = events.map((event, index): OutgoingMessage => {
       const expected = index === 0 ? this.chainFrom : events[index - 1]!.eventId;
@@ -192,16 +218,14 @@ export class NatsRelay {
       if (event.metadata.tracestate) h.set('tracestate', event.metadata.tracestate);
       return { subject: subjectFor(prefix, event), data: JSON.stringify(toEnvelope(event)), headers: h };
     });
-    try {
-      const acks = await publisher.publish(messages, this.options.ackTimeoutMs);
-      this.chainFrom = events.at(-1)!.eventId;
-      return acks;
-    } catch (error) {
+    // The next batch chains on this one at once: if this one fails, so does the next.
+    this.chainFrom = events.at(-1)!.eventId;
+    return publisher.publish(messages, this.options.ackTimeoutMs).catch((error: unknown) => {
       throw new Error(
         `publishing positions ${events[0]!.position}–${events.at(-1)!.position} failed: ${error instanceof Error ? error.message : String(error)}`,
         { cause: error },
       );
-    }
+    });
   }
 
   private fail(error: unknown): void {
