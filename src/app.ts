@@ -14,6 +14,8 @@ import { Writer } from './commands/writer';
 import type { Config } from './config';
 import { PostgresEventStore } from './eventstore/postgres-event-store';
 import type { EventStore } from './eventstore/port';
+import { type FraudRole, createFraudRole, registerFraudReadiness } from './fraud/fraud-role';
+import { FraudStore } from './fraud/fraud-store';
 import { LedgerModule } from './ledger.module';
 import { asyncApiDocument } from './messaging/asyncapi';
 import type { NatsRelay } from './messaging/relay';
@@ -36,6 +38,7 @@ export interface LedgerApp {
   readonly readModels: ReadModels;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
+  readonly fraud: FraudRole | null;
   close(): Promise<void>;
 }
 
@@ -81,17 +84,35 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     : null;
   const metrics = new Metrics();
   const relay = createRelay(config, { database, store, metrics, logger });
+  let fraud: FraudRole | null = null;
   const writer = new Writer(store, new AccountStates(store), {
     batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
     queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
     onCommitted: ({ commands, events, ms }) => {
       projector?.wake();
       relay?.wake();
+      fraud?.consumer.wake();
       metrics.writeBatches.observe(commands);
       metrics.writeBatchSeconds.observe(ms / 1000);
       metrics.eventsAppended.inc(events);
     },
   });
+  if (config.LEDGER_ROLES.includes('fraud')) {
+    try {
+      fraud = await createFraudRole({
+        config,
+        db: database.db,
+        store,
+        writer,
+        metrics,
+        log: (message) => logger.log(message),
+        warn: (message) => logger.warn(message),
+      });
+    } catch (error) {
+      if (!sharedDatabase) await database.close();
+      throw error;
+    }
+  }
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
   const readiness = new Readiness();
@@ -111,6 +132,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   });
 
   readiness.register('relay', () => relayReadiness(config, relay));
+  registerFraudReadiness(readiness, fraud, config.LEDGER_ROLES.length === 1);
 
   const adapter = new FastifyAdapter({
     bodyLimit: config.LEDGER_BODY_LIMIT_BYTES,
@@ -120,7 +142,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     maxParamLength: 1024,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    LedgerModule.register({ config, readiness, writer, readModels, catchUp }),
+    LedgerModule.register({ config, readiness, writer, readModels, catchUp, fraudStore: new FraudStore(database.db) }),
     adapter,
     { logger: LEVELS[config.LOG_LEVEL], abortOnError: false },
   );
@@ -167,6 +189,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   await app.init();
   projector?.start();
   relay?.start();
+  fraud?.consumer.start();
 
   return {
     app,
@@ -178,7 +201,9 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     readModels,
     readiness,
     metrics,
+    fraud,
     async close() {
+      await fraud?.close();
       await writer.stop();
       await projector?.stop();
       await relay?.stop();

@@ -1,12 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
+import { FRAUD_STORE, FraudController } from './api/fraud.controller';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
 import { CATCH_UP } from './api/read-gate';
 import { TransfersController } from './api/transfers.controller';
 import { COMMAND_HANDLERS, WRITER } from './commands/handlers';
 import type { Writer } from './commands/writer';
 import type { Config } from './config';
+import type { FraudStore } from './fraud/fraud-store';
 import type { Readiness } from './platform/readiness';
 import type { CatchUp } from './projections/catch-up';
 import { QUERY_HANDLERS, READ_MODELS } from './projections/query-handlers';
@@ -18,6 +20,7 @@ export interface LedgerParts {
   readonly writer: Writer;
   readonly readModels: ReadModels;
   readonly catchUp: CatchUp;
+  readonly fraudStore: FraudStore;
 }
 
 /**
@@ -31,13 +34,14 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, ...(api ? [AccountsController, TransfersController] : [])],
+      controllers: [HealthController, ...(api ? [AccountsController, TransfersController, FraudController] : [])],
       providers: [
         { provide: CONFIG, useValue: parts.config },
         { provide: READINESS, useValue: parts.readiness },
         { provide: WRITER, useValue: parts.writer },
         { provide: READ_MODELS, useValue: parts.readModels },
         { provide: CATCH_UP, useValue: parts.catchUp },
+        { provide: FRAUD_STORE, useValue: parts.fraudStore },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
       ],

@@ -37,19 +37,18 @@ export interface ChainedFields {
  * revision, type, recordedAt, data, metadata}) ), position and revision as decimal strings.
  */
 export function eventHash(prevHashHex: string, event: ChainedFields): string {
-  return createHash('sha256')
-    .update(Buffer.from(prevHashHex, 'hex'))
-    .update(
-      canonicalJson({
-        position: event.position.toString(),
-        eventId: event.eventId,
-        streamId: event.streamId,
-        revision: event.revision.toString(),
-        type: event.type,
-        recordedAt: event.recordedAt,
-        data: event.data,
-        metadata: event.metadata,
-      }),
-    )
-    .digest('hex');
+  return chainHash(prevHashHex, event, canonicalJson(event.data), canonicalJson(event.metadata));
+}
+
+/**
+ * The same hash from the canonical texts of data and metadata, which the writer has already
+ * built to store them: the envelope's keys in canonical order are data, eventId, metadata,
+ * position, recordedAt, revision, streamId, type.
+ */
+export function chainHash(prevHashHex: string, event: ChainedFields, dataJson: string, metadataJson: string): string {
+  const envelope =
+    `{"data":${dataJson},"eventId":${JSON.stringify(event.eventId)},"metadata":${metadataJson},` +
+    `"position":"${event.position}","recordedAt":${JSON.stringify(event.recordedAt)},` +
+    `"revision":"${event.revision}","streamId":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)}}`;
+  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(envelope).digest('hex');
 }
