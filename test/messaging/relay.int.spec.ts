@@ -126,8 +126,9 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
     }
   });
 
-  it('every published message validates against its published JSON Schema and headers schema (ajv)', async () => {
-    const { t, stream } = await relayApp();
+  it('every published message, FraudScored included, validates against its published JSON Schema and headers schema (ajv)', async () => {
+    // With the fraud role too: its FraudScored events (and their v8 UUID ids) go out like the others.
+    const { t, stream } = await relayApp({ LEDGER_ROLES: 'api,projector,relay,fraud' });
     cleanup.push(() => t.close(), () => deleteStream(nc, stream));
     await t.request('POST', '/v1/accounts', {
       id: 'x',
@@ -149,9 +150,15 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
     });
     await t.request('POST', '/v1/transfers', { id: 'v2', debitAccountId: 'y', creditAccountId: 'x', amount: '5', currency: 'EUR' });
     for (const change of ['freeze', 'unfreeze', 'close']) await t.request('POST', `/v1/accounts/x/${change}`, { reason: change });
+    // Both transfers scored (FraudScored appended after them), then everything published.
+    await eventually('both transfers scored', async () => {
+      const events = await t.ledger.store.readAll({ after: 0n, limit: 1000 });
+      return events.filter((e) => e.type === 'FraudScored').length === 2;
+    });
     const messages = await published(t, nc, stream);
     const types = new Set(messages.map((m) => m.body.type));
-    expect([...types].sort()).toEqual(PUBLISHED_EVENT_TYPES.filter((type) => type !== 'FraudScored').sort());
+    expect([...types].sort()).toEqual([...PUBLISHED_EVENT_TYPES].sort());
+    expect(messages.find((m) => m.body.type === 'FraudScored')!.subject).toMatch(/\.fraud\.FraudScored$/);
 
     for (const closed of [false, true]) {
       const ajv = new Ajv({ allErrors: true, strict: false });
