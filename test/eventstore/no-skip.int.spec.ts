@@ -74,7 +74,7 @@ const COMMIT_JITTER_ONE_IN = 4;
 /** One transaction, once, holds its positions until the reader has read this many entries past it... */
 const STRAGGLER_LEAD = 200;
 /** ...or for this long, whichever comes first (a log that orders commits lets nobody pass it). */
-const STRAGGLER_HOLD_MS_MAX = 1_000;
+const STRAGGLER_HOLD_MS_MAX = 3_000;
 const STRAGGLER_AFTER_MS = 500;
 
 interface TailRun {
