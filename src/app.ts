@@ -61,6 +61,8 @@ export function packageVersion(): string {
 
 /** Builds one ledger process for its roles: storage, write path, projector, HTTP. Not listening yet. */
 export async function createLedgerApp(config: Config, sharedDatabase?: Database): Promise<LedgerApp> {
+  // Before anything logs: Nest's static logger otherwise prints at every level until the app exists.
+  Logger.overrideLogger(LEVELS[config.LOG_LEVEL]);
   const logger = new Logger('ledger');
   const database = sharedDatabase ?? (await openDatabase(config));
   const applied = await migrate(database);
@@ -132,7 +134,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     genReqId: () => randomUUID(),
     // Ids may be 128 characters (Fastify's default stops path parameters at 100); longer ones
     // reach the schema and get a 400 rather than the router's bare 414.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     LedgerModule.register({ config, readiness, writer, readModels, catchUp, fraudStore: new FraudStore(database.db) }),
