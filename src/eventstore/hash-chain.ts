@@ -37,19 +37,28 @@ export interface ChainedFields {
  * revision, type, recordedAt, data, metadata}) ), position and revision as decimal strings.
  */
 export function eventHash(prevHashHex: string, event: ChainedFields): string {
-  return createHash('sha256')
-    .update(Buffer.from(prevHashHex, 'hex'))
-    .update(
-      canonicalJson({
-        position: event.position.toString(),
-        eventId: event.eventId,
-        streamId: event.streamId,
-        revision: event.revision.toString(),
-        type: event.type,
-        recordedAt: event.recordedAt,
-        data: event.data,
-        metadata: event.metadata,
-      }),
-    )
-    .digest('hex');
+  return chainHash(prevHashHex, { ...unpositioned(event), position: event.position.toString() });
+}
+
+/**
+ * The chain of a store that learns an event's position only once it has committed it
+ * (EventStoreDB, ADR 0007): the same hash over every field but `position`. The order of the log is
+ * still covered, by `prevHash`.
+ */
+export function eventHashWithoutPosition(prevHashHex: string, event: Omit<ChainedFields, 'position'>): string {
+  return chainHash(prevHashHex, unpositioned(event));
+}
+
+const unpositioned = (event: Omit<ChainedFields, 'position'>) => ({
+  eventId: event.eventId,
+  streamId: event.streamId,
+  revision: event.revision.toString(),
+  type: event.type,
+  recordedAt: event.recordedAt,
+  data: event.data,
+  metadata: event.metadata,
+});
+
+function chainHash(prevHashHex: string, fields: Record<string, unknown>): string {
+  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(canonicalJson(fields)).digest('hex');
 }
