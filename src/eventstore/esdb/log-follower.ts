@@ -6,17 +6,20 @@ import { decodePosition } from './positions';
 
 /** A live feed of the global log after a position (a $all subscription, for EventStoreDB). */
 export interface LogSubscriptions {
-  subscribe(after: bigint): AsyncIterable<RecordedEvent>;
+  /** Events after `after`, live; `signal` ends the subscription (the iterable then ends). */
+  subscribe(after: bigint, signal?: AbortSignal): AsyncIterable<RecordedEvent>;
 }
 
 /** $all subscriptions of the official client: system events filtered out by the server. */
 export function esdbSubscriptions(client: Pick<KurrentDBClient, 'subscribeToAll'>): LogSubscriptions {
   return {
-    async *subscribe(after) {
+    async *subscribe(after, signal) {
       const subscription = client.subscribeToAll({
         fromPosition: after === 0n ? START : decodePosition(after),
         filter: ledgerEventsFilter(),
       });
+      // Unsubscribing ends the subscription's stream, so a reader waiting for the next event stops.
+      signal?.addEventListener('abort', () => void subscription.unsubscribe().catch(() => {}), { once: true });
       try {
         for await (const resolved of subscription) {
           if (!resolved.event || !isLedgerEventType(resolved.event.type)) continue;
@@ -76,8 +79,15 @@ export class LogFollower {
     while (!this.stopping.signal.aborted) {
       try {
         let position = await this.options.checkpoint();
-        for await (const event of this.subscriptions.subscribe(position)) {
-          if (this.stopping.signal.aborted) return;
+        const events = this.subscriptions.subscribe(position, this.stopping.signal)[Symbol.asyncIterator]();
+        const stopped = new Promise<IteratorReturnResult<undefined>>((resolve) =>
+          this.stopping.signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true }),
+        );
+        for (;;) {
+          // A live subscription waits for the next event as long as there is none: stopping must not.
+          const next = await Promise.race([events.next(), stopped]);
+          if (next.done || this.stopping.signal.aborted) break;
+          const event = next.value;
           // A resubscription may hand back what the checkpoint already holds: skip, never reapply.
           if (event.position <= position) continue;
           await this.options.handle(event);
@@ -85,7 +95,10 @@ export class LogFollower {
           this.failures = 0;
           this.lastError = undefined;
         }
-        if (this.stopping.signal.aborted) return;
+        if (this.stopping.signal.aborted) {
+          void events.return?.();
+          return;
+        }
         throw new Error('the subscription ended');
       } catch (error) {
         if (this.stopping.signal.aborted) return;
