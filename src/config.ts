@@ -46,6 +46,8 @@ export const ConfigSchema = z.object({
   LEDGER_PROJECTOR_POLL_MS: positiveInt(20),
   /** Largest pool of PostgreSQL connections a process opens. */
   LEDGER_DB_POOL_MAX: positiveInt(10),
+  /** With EVENTSTORE=esdb: how long the service waits at start for EventStoreDB to answer before it refuses to start. */
+  LEDGER_ESDB_CONNECT_TIMEOUT_MS: positiveInt(10_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
