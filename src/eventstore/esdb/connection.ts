@@ -142,4 +142,5 @@ export class ConnectionWatch {
   }
 }
 
-const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const errorText = (error: unknown): string =>
+  error instanceof Error ? (error.message ? error.message : error.name) : String(error);
