@@ -681,6 +681,26 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         }
         expect(firstBrokenLink(log, { hash: s.traits.eventHash, ...(chainFrom ? { from: chainFrom } : {}) })).toBeNull();
       }, 180_000);
+
+      it('appenders on streams of their own, all at once, leave one unbroken hash chain in log order', async () => {
+        const start = await s.store.headPosition();
+        const chainFrom = s.traits.freshLog ? undefined : await hashAt(s.store, start);
+        const appended = await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            const [own, other] = [stream('own'), stream('other')];
+            const ids: string[] = [];
+            for (let i = 0; i < 15; i++) {
+              const result = await s.store.append(request([event(own), event(other, { alsoIn: [own] })]));
+              ids.push(...result.events.map((e) => e.eventId));
+            }
+            return ids;
+          }),
+        );
+        const log = s.traits.freshLog ? await readWholeLog(s.store) : await readWholeLog(s.store, start);
+        expect(log.map((e) => e.eventId)).toEqual(expect.arrayContaining(appended.flat()));
+        expectPositionsAfter(s.traits, s.traits.freshLog ? 0n : start, log.map((e) => e.position));
+        expect(firstBrokenLink(log, { hash: s.traits.eventHash, ...(chainFrom ? { from: chainFrom } : {}) })).toBeNull();
+      }, 180_000);
     });
   });
 }

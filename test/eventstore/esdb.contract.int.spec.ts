@@ -21,10 +21,8 @@ if (!url) {
     it('needs ESDB_URL', () => {});
   });
 } else {
-  const clients: KurrentDBClient[] = [];
   eventStoreContract(`EventStoreDB at ${url.replace(/\/\/[^@/]*@/, '//')}`, async () => {
     const client = KurrentDBClient.connectionString(url);
-    clients.push(client);
     return {
       store: new EsdbEventStore(client),
       cleanup: () => client.dispose(),

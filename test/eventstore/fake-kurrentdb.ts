@@ -51,6 +51,8 @@ export class FakeKurrentDB implements EsdbClient {
   /** Errors the next calls throw, first in first out (a dropped connection, a leader change). */
   readonly failures: Error[] = [];
   appends = 0;
+  /** Appends refused by a consistency check. */
+  refused = 0;
 
   constructor() {
     // A server's $all starts with system records, which the ledger's readers must never see.
@@ -69,6 +71,7 @@ export class FakeKurrentDB implements EsdbClient {
         : [{ checkIndex, streamState: { stream: check.streamName, expectedState: wire(check.expectedState), actualState: actual.toString() } }];
     });
     if (violations.length > 0) {
+      this.refused++;
       throw new AppendConsistencyViolationError(undefined as never, { violationsList: violations });
     }
     this.appends++;
