@@ -72,7 +72,7 @@ export class RelayMetrics {
     });
     new Gauge({
       name: 'ledger_relay_lag_positions',
-      help: 'Events appended but not yet published to JetStream (log head minus relay checkpoint)',
+      help: 'Log head minus relay checkpoint: events not yet published on PostgreSQL (dense positions); on EventStoreDB a distance in packed positions, not a count',
       registers,
       async collect() {
         const { checkpoint, head } = await measure();

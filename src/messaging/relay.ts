@@ -270,8 +270,8 @@ async function readCheckpoint(db: Kysely<Tables>, name: string): Promise<bigint>
 
 /** Moves the checkpoint from `from` to `to`; if it is not at `from`, another relay moved it: stop. */
 async function moveCheckpoint(db: Kysely<Tables>, name: string, from: bigint, to: bigint): Promise<void> {
-  const result = await sql`update checkpoints set position = ${to.toString()}::bigint, updated_at = now()
-            where name = ${name} and position = ${from.toString()}::bigint`.execute(db);
+  const result = await sql`update checkpoints set position = ${to.toString()}::numeric, updated_at = now()
+            where name = ${name} and position = ${from.toString()}::numeric`.execute(db);
   if (result.numAffectedRows !== 1n) {
     throw new Error(`relay checkpoint ${name} is no longer at ${from}: another relay moved it`);
   }
