@@ -46,6 +46,10 @@ export const ConfigSchema = z.object({
   LEDGER_PROJECTOR_POLL_MS: positiveInt(20),
   /** Largest pool of PostgreSQL connections a process opens. */
   LEDGER_DB_POOL_MAX: positiveInt(10),
+  /** Browser origins allowed to call the API (CORS), comma-separated; unset: CORS is off. */
+  LEDGER_CORS_ORIGINS: z.string().optional(),
+  /** `production` refuses to start an API without LEDGER_API_KEYS (no generated key). */
+  NODE_ENV: z.string().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
+import { RATE_LIMIT_GUARD } from './api/auth/rate-limit';
 import { CATCH_UP } from './api/read-gate';
 import { TransfersController } from './api/transfers.controller';
 import { COMMAND_HANDLERS, WRITER } from './commands/handlers';
@@ -18,6 +19,8 @@ export interface LedgerParts {
   readonly writer: Writer;
   readonly readModels: ReadModels;
   readonly catchUp: CatchUp;
+  /** The per-key rate limit (src/api/auth/rate-limit.ts); its guard covers every controller. */
+  readonly rateLimit?: DynamicModule;
 }
 
 /**
@@ -30,7 +33,7 @@ export class LedgerModule {
     const api = parts.config.LEDGER_ROLES.includes('api');
     return {
       module: LedgerModule,
-      imports: [CqrsModule.forRoot()],
+      imports: [CqrsModule.forRoot(), ...(parts.rateLimit ? [parts.rateLimit] : [])],
       controllers: [HealthController, ...(api ? [AccountsController, TransfersController] : [])],
       providers: [
         { provide: CONFIG, useValue: parts.config },
@@ -40,6 +43,7 @@ export class LedgerModule {
         { provide: CATCH_UP, useValue: parts.catchUp },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
+        ...(parts.rateLimit ? [RATE_LIMIT_GUARD] : []),
       ],
     };
   }
