@@ -14,7 +14,7 @@ const WINDOW_MS = 1000;
 export class FixedWindowStorage implements ThrottlerStorage {
   private readonly windows = new Map<string, { endsAt: number; hits: number }>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = () => Date.now()) {}
 
   async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
     const now = this.now();
