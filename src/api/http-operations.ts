@@ -46,6 +46,16 @@ export async function installHttpOperations(app: NestFastifyApplication, options
   fastify.decorateRequest('traceSpan', undefined);
   fastify.decorateRequest('ownsTraceSpan', false);
 
+  // Security headers first (awaiting the registration loads it now, so its hook runs before ours
+  // and refusals carry the headers too). A JSON API needs no content policy beyond "nothing";
+  // /docs sets its own (see app.ts).
+  await app.register(helmet as never, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+    },
+  });
+
   fastify.addHook('onRequest', async (request) => {
     const route = pathOf(request);
     if (isOpenRoute(route)) return;
@@ -124,13 +134,6 @@ export async function installHttpOperations(app: NestFastifyApplication, options
     );
   });
 
-  // A JSON API needs no content policy beyond "nothing"; /docs sets its own (see app.ts).
-  await app.register(helmet as never, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
-    },
-  });
   if (options.corsOrigins.length > 0) {
     app.enableCors({
       origin: [...options.corsOrigins],
