@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   if (generatedKey) {
     // Printed once, on stdout, never through the logger: logs are shipped and kept.
     logger.warn('LEDGER_API_KEYS is not set: generated one admin key for this run and printed it once on stdout');
+    flushLogs(); // so the notice stands apart from the log lines before it
     process.stdout.write(generatedKeyNotice(generatedKey));
   }
 

@@ -26,7 +26,11 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
 
 /** Writes what is buffered now (before a deliberate exit). */
 export function flushLogs(): void {
-  (stdout as { flushSync?: () => void } | undefined)?.flushSync?.();
+  try {
+    (stdout as { flushSync?: () => void } | undefined)?.flushSync?.();
+  } catch {
+    // nothing buffered yet, or stdout is busy: the lines follow shortly anyway
+  }
 }
 
 /** Nest's logger interface over pino, so Nest's own lines (and `new Logger(ctx)`) are JSON too. */
