@@ -8,9 +8,9 @@ import { sql } from 'kysely';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiKeys } from './api/auth/api-keys';
 import { rateLimitModule } from './api/auth/rate-limit';
-import { corsOrigins, docsContentSecurityPolicy, installHttpOperations } from './api/http-operations';
+import { corsOrigins, docsContentSecurityPolicy, installHttpOperations, refuse } from './api/http-operations';
 import { openApiDocument } from './api/openapi';
-import { ProblemException, problem } from './api/problem';
+import { problem } from './api/problem';
 import { ProblemFilter } from './api/problem.filter';
 import { AccountStates } from './commands/account-states';
 import { Writer } from './commands/writer';
@@ -128,10 +128,10 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   // Errors Fastify raises before a route runs (bad JSON, too large, wrong media type) reach the
   // ProblemFilter too: Nest installs Fastify's error handler and sends them through its filters.
   // JSON everywhere: Nest also registers a form parser, so refuse every other media type first.
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', async (request, reply) => {
     const type = request.headers['content-type'];
     if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
-      throw new ProblemException(problem('unsupported-media-type', `send the body as application/json, not ${type.split(';')[0]}`));
+      return refuse(request, reply, problem('unsupported-media-type', `send the body as application/json, not ${type.split(';')[0]}`));
     }
   });
   fastify.addHook('onSend', async (request, reply) => {

@@ -1,12 +1,13 @@
 import helmet from '@fastify/helmet';
 import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PinoLogger } from '../platform/logging';
 import { traceparentOf, tracer } from '../platform/tracing';
 import { type ApiKeys, type ApiRole, bearerToken } from './auth/api-keys';
 import { isOpenRoute, mayCall } from './auth/role-policy';
-import { ProblemException, problem } from './problem';
+import { type ProblemDocument, problem } from './problem';
+import { sendProblem } from './problem.filter';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,6 +25,16 @@ export interface HttpOperationsOptions {
   readonly logger: PinoLogger;
   /** Origins allowed to call from a browser (`LEDGER_CORS_ORIGINS`); none: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
+}
+
+/**
+ * Answers a request with a problem from a hook, before any handler. Sent here rather than thrown:
+ * a route registered on Fastify before Nest installed its error handler (/metrics, /docs,
+ * /openapi.json) would otherwise answer a thrown refusal with a bare 500.
+ */
+export function refuse(request: FastifyRequest, reply: FastifyReply, body: ProblemDocument, headers: Record<string, string> = {}): FastifyReply {
+  sendProblem(reply, { ...body, instance: request.url.split('?')[0] }, headers);
+  return reply;
 }
 
 const pathOf = (request: FastifyRequest): string => request.routeOptions.url ?? request.url.split('?')[0]!;
@@ -80,19 +91,19 @@ export async function installHttpOperations(app: NestFastifyApplication, options
     request.ownsTraceSpan = true;
   });
 
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', async (request, reply) => {
     if (request.method === 'OPTIONS') return; // CORS preflights carry no credentials
     const route = pathOf(request);
     if (isOpenRoute(route)) return;
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) {
-      throw new ProblemException(problem('unauthenticated', 'send an API key in the Authorization header: Bearer <key>'), {
+      return refuse(request, reply, problem('unauthenticated', 'send an API key in the Authorization header: Bearer <key>'), {
         'www-authenticate': 'Bearer realm="ledger"',
       });
     }
     const key = keys.find(token);
     if (!key) {
-      throw new ProblemException(problem('unauthenticated', 'this API key is not one the ledger knows (LEDGER_API_KEYS)'), {
+      return refuse(request, reply, problem('unauthenticated', 'this API key is not one the ledger knows (LEDGER_API_KEYS)'), {
         'www-authenticate': 'Bearer realm="ledger", error="invalid_token"',
       });
     }
@@ -102,7 +113,7 @@ export async function installHttpOperations(app: NestFastifyApplication, options
     // No such route: any valid key hears 404, as the router says.
     if (request.routeOptions.url === undefined) return;
     if (!mayCall(key.role, request.method, route)) {
-      throw new ProblemException(problem('forbidden', `an ${key.role} key may not call ${request.method} ${route}`));
+      return refuse(request, reply, problem('forbidden', `an ${key.role} key may not call ${request.method} ${route}`));
     }
   });
 
