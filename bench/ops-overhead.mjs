@@ -10,6 +10,8 @@
 //        meets, LOG_LEVEL=warn. Keys are still checked (there is no switch to turn auth off).
 //        With BENCH_BASELINE_MAIN=/path/to/dist/src/main.js the off run uses that build instead
 //        (e.g. one made from main before issue 7), for the full before/after figure.
+// BENCH_ON_OTLP=0 and BENCH_ON_LOG_LEVEL=warn take export and request logs out of the on run, to
+// see what each costs.
 // Database: DATABASE_URL, else TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test if it
 // answers, else the embedded PGlite in a temporary directory.
 import { spawn } from 'node:child_process';
@@ -198,7 +200,7 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const name of order) {
     const result =
       name === 'on'
-        ? await measure('on', MAIN, db, { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url })
+        ? await measure('on', MAIN, db, { LOG_LEVEL: process.env.BENCH_ON_LOG_LEVEL ?? 'info', ...(process.env.BENCH_ON_OTLP === '0' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }) })
         : await measure('off', baseline ?? MAIN, db, { LOG_LEVEL: 'warn', LEDGER_RATE_LIMIT: '1000000000' });
     (name === 'on' ? on : off).push(result);
     console.log(fmt(result));

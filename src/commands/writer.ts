@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, type Link } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Link } from '@opentelemetry/api';
 import { accountStream, transferStream } from '../domain/events';
 import { type EventStore, WrongExpectedRevisionError } from '../eventstore/port';
 import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/tracing';
@@ -127,14 +127,14 @@ export class Writer {
       if (link) links.push(link);
     }
     const commands = batch.reduce((n, item) => n + item.size, 0);
-    return withSpan('ledger.write-batch', () => this.decideAndAppend(batch), {
+    return withSpan('ledger.write-batch', (_span, batchContext) => this.decideAndAppend(batch, batchContext), {
       parent: ROOT_CONTEXT,
       links,
       attributes: { 'ledger.commands': commands },
     });
   }
 
-  private async decideAndAppend(batch: readonly Queued[]): Promise<void> {
+  private async decideAndAppend(batch: readonly Queued[], parent: Context): Promise<void> {
     const started = performance.now();
     let appendMs = 0;
     const jobs = batch.map((item) => item.job);
@@ -152,7 +152,7 @@ export class Writer {
         for (const job of jobs) decided.decide(job);
         span.setAttribute('ledger.events', decided.events.length);
         return decided;
-      }, { attributes: { 'ledger.attempt': attempt } });
+      }, { parent, attributes: { 'ledger.attempt': attempt } });
 
       let recorded: Awaited<ReturnType<EventStore['append']>> | undefined;
       if (decision.events.length > 0) {
@@ -160,7 +160,7 @@ export class Writer {
         try {
           recorded = await withSpan('ledger.append', () =>
             this.store.append({ events: decision.events, expected: decision.expected, recordedAt }),
-            { attributes: { 'ledger.events': decision.events.length } },
+            { parent, attributes: { 'ledger.events': decision.events.length } },
           );
         } catch (error) {
           if (!(error instanceof WrongExpectedRevisionError) || attempt >= retriesMax) throw error;
