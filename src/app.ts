@@ -2,12 +2,15 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type LogLevel, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { sql } from 'kysely';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ApiKeys } from './api/auth/api-keys';
+import { rateLimitModule } from './api/auth/rate-limit';
+import { corsOrigins, docsContentSecurityPolicy, installHttpOperations, refuse } from './api/http-operations';
 import { openApiDocument } from './api/openapi';
-import { ProblemException, problem } from './api/problem';
+import { problem } from './api/problem';
 import { ProblemFilter } from './api/problem.filter';
 import { AccountStates } from './commands/account-states';
 import { Writer } from './commands/writer';
@@ -23,7 +26,10 @@ import { asyncApiDocument } from './messaging/asyncapi';
 import type { NatsRelay } from './messaging/relay';
 import { createRelay, relayReadiness } from './messaging/relay-role';
 import { type Database, openDatabase } from './platform/database';
+import { collectLedgerGauges, countCommands } from './platform/ledger-metrics';
+import { PinoNestLogger, createLogger } from './platform/logging';
 import { Metrics } from './platform/metrics';
+import { startTracing } from './platform/tracing';
 import { Readiness } from './platform/readiness';
 import { migrate } from './platform/migrations';
 import { CatchUp } from './projections/catch-up';
@@ -44,16 +50,6 @@ export interface LedgerApp {
   close(): Promise<void>;
 }
 
-const LEVELS: Record<Config['LOG_LEVEL'], LogLevel[]> = {
-  silent: [],
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
-
 export function packageVersion(): string {
   for (const up of ['..', '../..']) {
     try {
@@ -67,8 +63,10 @@ export function packageVersion(): string {
 
 /** Builds one ledger process for its roles: storage, write path, projector, HTTP. Not listening yet. */
 export async function createLedgerApp(config: Config, sharedDatabase?: Database): Promise<LedgerApp> {
-  // Before anything logs: Nest's static logger otherwise prints at every level until the app exists.
-  Logger.overrideLogger(LEVELS[config.LOG_LEVEL]);
+  startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceVersion: packageVersion() });
+  const log = createLogger(config.LOG_LEVEL);
+  const nestLogger = new PinoNestLogger(log);
+  Logger.overrideLogger(nestLogger);
   const logger = new Logger('ledger');
   // EventStoreDB first: an unreachable one stops the start before anything else is opened.
   const esdb = config.EVENTSTORE === 'esdb' ? await connectEsdb(config.ESDB_URL!, { timeoutMs: config.LEDGER_ESDB_CONNECT_TIMEOUT_MS }) : undefined;
@@ -95,14 +93,16 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   const writer = new Writer(store, new AccountStates(store), {
     batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
     queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
-    onCommitted: ({ commands, events, ms }) => {
+    onCommitted: ({ commands, events, ms, appendMs }) => {
       projector?.wake();
       relay?.wake();
       fraud?.consumer.wake();
       metrics.writeBatches.observe(commands);
       metrics.writeBatchSeconds.observe(ms / 1000);
       metrics.eventsAppended.inc(events);
+      metrics.appendSeconds.observe(appendMs / 1000);
     },
+    onSettled: countCommands(metrics),
   });
   if (config.LEDGER_ROLES.includes('fraud')) {
     try {
@@ -120,6 +120,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       throw error;
     }
   }
+  collectLedgerGauges(metrics, { writer, store, projector, adapter: config.EVENTSTORE });
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
   const readiness = new Readiness();
@@ -152,18 +153,31 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     routerOptions: { maxParamLength: 1024 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    LedgerModule.register({ config, readiness, writer, readModels, catchUp, fraudStore: new FraudStore(database.db) }),
+    LedgerModule.register({
+      config,
+      readiness,
+      writer,
+      readModels,
+      catchUp,
+      fraudStore: new FraudStore(database.db),
+      rateLimit: rateLimitModule(config.LEDGER_RATE_LIMIT),
+    }),
     adapter,
-    { logger: LEVELS[config.LOG_LEVEL], abortOnError: false },
+    { logger: nestLogger, abortOnError: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
+  await installHttpOperations(app, {
+    keys: ApiKeys.fromConfig(config.LEDGER_API_KEYS),
+    logger: log,
+    corsOrigins: corsOrigins(config.LEDGER_CORS_ORIGINS),
+  });
   // Errors Fastify raises before a route runs (bad JSON, too large, wrong media type) reach the
   // ProblemFilter too: Nest installs Fastify's error handler and sends them through its filters.
   // JSON everywhere: Nest also registers a form parser, so refuse every other media type first.
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', async (request, reply) => {
     const type = request.headers['content-type'];
     if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
-      throw new ProblemException(problem('unsupported-media-type', `send the body as application/json, not ${type.split(';')[0]}`));
+      return refuse(request, reply, problem('unsupported-media-type', `send the body as application/json, not ${type.split(';')[0]}`));
     }
   });
   fastify.addHook('onSend', async (request, reply) => {
@@ -180,13 +194,8 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     );
   });
   fastify.get('/metrics', async (_request, reply) => {
-    metrics.writeQueue.set(writer.queueLength);
-    if (projector) {
-      metrics.projectorPosition.set(Number(projector.checkpoint));
-      metrics.projectorLagSeconds.set(projector.lastLagMs / 1000);
-    }
     reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return metrics.render();
   });
 
   const document = openApiDocument(packageVersion());
@@ -194,7 +203,11 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   const asyncApi = asyncApiDocument(packageVersion());
   fastify.get('/asyncapi.json', async () => asyncApi);
   await app.register(require('@fastify/swagger'), { mode: 'static', specification: { document } });
-  await app.register(require('@fastify/swagger-ui'), { routePrefix: '/docs' });
+  await app.register(require('@fastify/swagger-ui'), {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: docsContentSecurityPolicy,
+  });
 
   await app.init();
   projector?.start();

@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
 import { FRAUD_STORE, FraudController } from './api/fraud.controller';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
+import { RATE_LIMIT_GUARD } from './api/auth/rate-limit';
 import { CATCH_UP } from './api/read-gate';
 import { TransfersController } from './api/transfers.controller';
 import { COMMAND_HANDLERS, WRITER } from './commands/handlers';
@@ -21,6 +22,8 @@ export interface LedgerParts {
   readonly readModels: ReadModels;
   readonly catchUp: CatchUp;
   readonly fraudStore: FraudStore;
+  /** The per-key rate limit (src/api/auth/rate-limit.ts); its guard covers every controller. */
+  readonly rateLimit?: DynamicModule;
 }
 
 /**
@@ -33,7 +36,7 @@ export class LedgerModule {
     const api = parts.config.LEDGER_ROLES.includes('api');
     return {
       module: LedgerModule,
-      imports: [CqrsModule.forRoot()],
+      imports: [CqrsModule.forRoot(), ...(parts.rateLimit ? [parts.rateLimit] : [])],
       controllers: [HealthController, ...(api ? [AccountsController, TransfersController, FraudController] : [])],
       providers: [
         { provide: CONFIG, useValue: parts.config },
@@ -44,6 +47,7 @@ export class LedgerModule {
         { provide: FRAUD_STORE, useValue: parts.fraudStore },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
+        ...(parts.rateLimit ? [RATE_LIMIT_GUARD] : []),
       ],
     };
   }

@@ -1,12 +1,17 @@
+import './platform/tracing-preload';
 import { Logger } from '@nestjs/common';
+import { generatedKeyNotice, keysForStartup } from './api/auth/startup-keys';
 import { createLedgerApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { flushLogs } from './platform/logging';
+import { stopTracing } from './platform/tracing';
 
 async function main(): Promise<void> {
   const logger = new Logger('ledger');
   let config;
+  let generatedKey: string | undefined;
   try {
-    config = loadConfig();
+    ({ config, generatedKey } = keysForStartup(loadConfig()));
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -23,6 +28,12 @@ async function main(): Promise<void> {
   logger.log(`roles: ${config.LEDGER_ROLES.join(', ')}`);
   await ledger.app.listen({ port: config.PORT, host: config.HOST });
   logger.log(`listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT} (API docs at /docs)`);
+  if (generatedKey) {
+    // Printed once, on stdout, never through the logger: logs are shipped and kept.
+    logger.warn('LEDGER_API_KEYS is not set: generated one admin key for this run and printed it once on stdout');
+    flushLogs(); // so the notice stands apart from the log lines before it
+    process.stdout.write(generatedKeyNotice(generatedKey));
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -30,6 +41,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.log(`${signal}: finishing queued commands and stopping`);
     await ledger.close();
+    await stopTracing();
+    flushLogs();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

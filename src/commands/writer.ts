@@ -1,5 +1,7 @@
+import { type Context, ROOT_CONTEXT, type Link } from '@opentelemetry/api';
 import { accountStream, transferStream } from '../domain/events';
 import { type EventStore, WrongExpectedRevisionError } from '../eventstore/port';
+import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
 import { type WriteJob, type WriteOutcome, WriterOverloadedError } from './write-commands';
@@ -19,8 +21,13 @@ export interface WriterOptions {
   /** Tries of a batch whose expected revisions another process beat. */
   readonly conflictRetriesMax?: number;
   /** Called after every committed batch (metrics, waking the projector). */
-  readonly onCommitted?: (info: { commands: number; events: number; position: bigint; ms: number }) => void;
+  readonly onCommitted?: (info: { commands: number; events: number; position: bigint; ms: number; appendMs: number }) => void;
+  /** Called once per job with its outcome, or with the error it failed on (metrics by outcome). */
+  readonly onSettled?: (job: WriteJob, outcome: unknown, error?: unknown) => void;
 }
+
+/** A batch span links to at most this many of the requests it carries. */
+const BATCH_SPAN_LINKS_MAX = 64;
 
 /**
  * The write path's group commit. Commands queue here; one loop takes as many as are waiting (up
@@ -48,9 +55,16 @@ export class Writer {
 
   submit<J extends WriteJob>(job: J): Promise<WriteOutcome<J>> {
     if (this.stopped) return Promise.reject(new Error('the writer is stopped'));
+    // Events carry the trace of whoever asked: the request's, or the caller's active span.
+    if (job.context.traceparent === undefined) {
+      const traceparent = currentTraceparent();
+      if (traceparent) job = { ...job, context: { ...job.context, traceparent } } as J;
+    }
     const size = job.kind === 'transfers' ? Math.max(1, job.commands.length) : 1;
     if (this.queuedSize + size > this.options.queueSizeMax && this.queuedSize > 0) {
-      return Promise.reject(new WriterOverloadedError(this.queuedSize));
+      const error = new WriterOverloadedError(this.queuedSize);
+      this.options.onSettled?.(job, undefined, error);
+      return Promise.reject(error);
     }
     return new Promise<WriteOutcome<J>>((resolve, reject) => {
       this.queue.push({ job, size, resolve: resolve as (o: unknown) => void, reject });
@@ -73,7 +87,10 @@ export class Writer {
         try {
           await this.process(batch);
         } catch (error) {
-          for (const item of batch) item.reject(error);
+          for (const item of batch) {
+            this.options.onSettled?.(item.job, undefined, error);
+            item.reject(error);
+          }
         }
       }
     } finally {
@@ -101,8 +118,25 @@ export class Writer {
     return new Date(this.lastRecordedMs).toISOString();
   }
 
-  private async process(batch: readonly Queued[]): Promise<void> {
+  /** One batch in one span (a root of its own: it serves many requests, and links to them). */
+  private process(batch: readonly Queued[]): Promise<void> {
+    const links: Link[] = [];
+    for (const item of batch) {
+      if (links.length >= BATCH_SPAN_LINKS_MAX) break;
+      const link = linkFromTraceparent(item.job.context.traceparent);
+      if (link) links.push(link);
+    }
+    const commands = batch.reduce((n, item) => n + item.size, 0);
+    return withSpan('ledger.write-batch', (_span, batchContext) => this.decideAndAppend(batch, batchContext), {
+      parent: ROOT_CONTEXT,
+      links,
+      attributes: { 'ledger.commands': commands },
+    });
+  }
+
+  private async decideAndAppend(batch: readonly Queued[], parent: Context): Promise<void> {
     const started = performance.now();
+    let appendMs = 0;
     const jobs = batch.map((item) => item.job);
     const { accountIds, firstEventStreams } = streamsOf(jobs);
     const retriesMax = this.options.conflictRetriesMax ?? 50;
@@ -113,17 +147,21 @@ export class Writer {
         this.states.ensure(accountIds),
       ]);
       const recordedAt = this.nextRecordedAt();
-      const decision = new BatchDecision(this.states, existing, recordedAt);
-      for (const job of jobs) decision.decide(job);
+      const decision = await withSpan('ledger.decide', (span) => {
+        const decided = new BatchDecision(this.states, existing, recordedAt);
+        for (const job of jobs) decided.decide(job);
+        span.setAttribute('ledger.events', decided.events.length);
+        return decided;
+      }, { parent, attributes: { 'ledger.attempt': attempt } });
 
       let recorded: Awaited<ReturnType<EventStore['append']>> | undefined;
       if (decision.events.length > 0) {
+        const appendStarted = performance.now();
         try {
-          recorded = await this.store.append({
-            events: decision.events,
-            expected: decision.expected,
-            recordedAt,
-          });
+          recorded = await withSpan('ledger.append', () =>
+            this.store.append({ events: decision.events, expected: decision.expected, recordedAt }),
+            { parent, attributes: { 'ledger.events': decision.events.length } },
+          );
         } catch (error) {
           if (!(error instanceof WrongExpectedRevisionError) || attempt >= retriesMax) throw error;
           // Another process wrote to a stream we decided on: catch up and decide again.
@@ -132,6 +170,8 @@ export class Writer {
           );
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
           continue;
+        } finally {
+          appendMs += performance.now() - appendStarted;
         }
         for (const [accountId, working] of decision.changedAccounts()) {
           const revision = recorded.revisions.get(accountStream(accountId));
@@ -144,17 +184,19 @@ export class Writer {
       const fallbackPosition = recorded?.position ?? 0n;
       batch.forEach((item, i) => {
         const outcome = decision.results[i]!(events) as { position?: bigint };
-        if (item.job.kind === 'transfers' && (outcome as { position: bigint }).position === 0n) {
-          item.resolve({ ...outcome, position: fallbackPosition });
-        } else {
-          item.resolve(outcome);
-        }
+        const settled =
+          item.job.kind === 'transfers' && (outcome as { position: bigint }).position === 0n
+            ? { ...outcome, position: fallbackPosition }
+            : outcome;
+        this.options.onSettled?.(item.job, settled);
+        item.resolve(settled);
       });
       this.options.onCommitted?.({
         commands: batch.reduce((n, item) => n + item.size, 0),
         events: events.length,
         position: fallbackPosition,
         ms: performance.now() - started,
+        appendMs,
       });
       return;
     }

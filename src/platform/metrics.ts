@@ -49,11 +49,66 @@ export class Metrics {
 
   readonly projectorLagSeconds = new Gauge({
     name: 'ledger_projector_lag_seconds',
-    help: 'Age of the last event the projector applied, when it applied it',
+    help: 'Age of the oldest event the read models do not include yet (0 when caught up)',
     registers: [this.registry],
   });
 
+  readonly projectorLagPositions = new Gauge({
+    name: 'ledger_projector_lag_positions',
+    help: 'Events in the global log the read models do not include yet',
+    registers: [this.registry],
+  });
+
+  readonly commands = new Counter({
+    name: 'ledger_commands_total',
+    help: 'Commands by name and outcome: created, duplicate (an idempotent repeat), applied, the refusal slug, overloaded or error',
+    labelNames: ['command', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly appendSeconds = new Histogram({
+    name: 'ledger_append_duration_seconds',
+    help: 'Time of one append to the event store (one group-commit transaction)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  readonly eventStoreUp = new Gauge({
+    name: 'ledger_eventstore_up',
+    help: 'Whether the event store answered at the last scrape (1) or not (0)',
+    labelNames: ['adapter'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventStoreHead = new Gauge({
+    name: 'ledger_eventstore_head_position',
+    help: 'Position of the last event in the global log, at the last scrape',
+    registers: [this.registry],
+  });
+
+  private readonly collectors: Array<() => Promise<void> | void> = [];
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'ledger_' });
+  }
+
+  /**
+   * Runs `collect` before every scrape (gauges read from a part's state: queue length, lag,
+   * connection state). A collector that throws leaves its gauges as they were.
+   */
+  onScrape(collect: () => Promise<void> | void): void {
+    this.collectors.push(collect);
+  }
+
+  /** The Prometheus text of every metric, after running the collectors. */
+  async render(): Promise<string> {
+    await Promise.all(this.collectors.map(async (collect) => {
+      try {
+        await collect();
+      } catch {
+        // a part that cannot say how it is doing says it through its own gauges (e.g. eventstore_up)
+      }
+    }));
+    return this.registry.metrics();
   }
 }

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { type Kysely, sql } from 'kysely';
-import type { EventStore } from '../eventstore/port';
+import { ROOT_CONTEXT, type Link } from '@opentelemetry/api';
+import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
 import { type AccountRow, type ReadModelChanges, readModelChanges } from './read-model-changes';
 
@@ -118,6 +120,23 @@ export class Projector {
   /** One batch: read after the checkpoint, apply, move the checkpoint, all or nothing. */
   private async step(): Promise<number> {
     const events = await this.store.readAll({ after: this.position, limit: this.options.batchSizeMax });
+    if (events.length === 0) return this.apply(events);
+    // A span only for batches that carry events (an idle poll is not worth one), linked to the
+    // traces that caused the first of them.
+    const links: Link[] = [];
+    for (const event of events) {
+      if (links.length >= 32) break;
+      const link = linkFromTraceparent(event.metadata.traceparent);
+      if (link) links.push(link);
+    }
+    return withSpan('ledger.project', () => this.apply(events), {
+      parent: ROOT_CONTEXT,
+      links,
+      attributes: { 'ledger.events': events.length, 'ledger.position.first': events[0]!.position.toString() },
+    });
+  }
+
+  private async apply(events: readonly RecordedEvent[]): Promise<number> {
     const applied = await this.db.transaction().execute(async (trx) => {
       await sql`insert into checkpoints (name, position) values (${READ_MODELS_CHECKPOINT}, 0)
                 on conflict (name) do nothing`.execute(trx);

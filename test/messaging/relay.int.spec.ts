@@ -111,12 +111,16 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
         data: event.data,
       });
     }
-    // The request's trace context travels to the message; others get one of their own.
+    // The request's trace continues into the message: the same trace id, under the span the
+    // service opened for the request (the event's own traceparent); other requests get their own trace.
+    const traceId = (header: string | undefined) => header?.split('-')[1];
     const traced = messages.find((m) => m.body.type === 'TransferPosted' && m.body.data.transferId === 't7')!;
-    expect(traced.headers.traceparent).toBe(traceparent);
+    const tracedEvent = events.find((e) => e.eventId === traced.body.id)!;
+    expect(traceId(traced.headers.traceparent)).toBe(traceId(traceparent));
+    expect(traced.headers.traceparent).toBe(tracedEvent.metadata.traceparent);
     const other = messages.find((m) => m.body.type === 'TransferPosted' && m.body.data.transferId === 't8')!;
-    expect(other.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    expect(other.headers.traceparent).not.toBe(traceparent);
+    expect(other.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/);
+    expect(traceId(other.headers.traceparent)).not.toBe(traceId(traceparent));
 
     // Each account's events arrive in the order of its stream in the event store.
     for (const id of accounts) {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { TEST_API_KEYS, withDefaultKey } from './keys';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
@@ -27,14 +28,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the compiled service (npm test builds it first) and waits until it is ready. */
+/**
+ * Starts the compiled service (npm test builds it first) and waits until it is ready. It runs with
+ * the test keys (keys.ts) and a rate limit only the rate-limit tests meet, unless `env` says otherwise.
+ */
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does it)`);
   const port = await freePort();
   let output = '';
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LEDGER_API_KEYS: TEST_API_KEYS,
+      LEDGER_RATE_LIMIT: '1000000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -71,12 +83,21 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   };
 }
 
-/** JSON over HTTP with keep-alive (Node's fetch). */
-export async function http(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+/**
+ * JSON over HTTP with keep-alive (Node's fetch), with the test admin key unless `headers` names
+ * `authorization` (`authorization: undefined`: no key).
+ */
+export async function http(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string | undefined> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
   const response = await fetch(url, {
     method,
-    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    headers: withDefaultKey({ ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }),
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
 }
