@@ -9,6 +9,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { openApiDocument } from './api/openapi';
 import { ProblemException, problem } from './api/problem';
 import { ProblemFilter } from './api/problem.filter';
+import { Auditor } from './audit/auditor';
+import { loadSigningKey } from './audit/digest';
 import { AccountStates } from './commands/account-states';
 import { Writer } from './commands/writer';
 import type { Config } from './config';
@@ -32,6 +34,7 @@ export interface LedgerApp {
   readonly readModels: ReadModels;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
+  readonly auditor: Auditor;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,15 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   });
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
+  const signingKey = loadSigningKey(config.LEDGER_SIGNING_KEY);
+  if (signingKey.generated) {
+    logger.warn(
+      `LEDGER_SIGNING_KEY is not set: chain heads are signed with a key generated for this process (key id ${signingKey.keyId}); ` +
+        'digests will not verify after a restart. Set LEDGER_SIGNING_KEY to an Ed25519 key to keep one.',
+    );
+  }
+  const auditor = new Auditor(database.db, store, readModels, catchUp, signingKey);
+
   const readiness = new Readiness();
   readiness.register('database', async () => {
     await sql`select 1`.execute(database.db);
@@ -104,6 +116,13 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     };
   });
 
+  readiness.register('audit-signing', () => ({
+    status: auditor.lastSigningError !== undefined ? 'down' : 'up',
+    keyId: signingKey.keyId,
+    generatedKey: signingKey.generated,
+    ...(auditor.lastSigningError !== undefined ? { error: String(auditor.lastSigningError) } : {}),
+  }));
+
   const adapter = new FastifyAdapter({
     bodyLimit: config.LEDGER_BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
@@ -112,7 +131,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     maxParamLength: 1024,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    LedgerModule.register({ config, readiness, writer, readModels, catchUp }),
+    LedgerModule.register({ config, readiness, writer, readModels, catchUp, auditor }),
     adapter,
     { logger: LEVELS[config.LOG_LEVEL], abortOnError: false },
   );
@@ -156,6 +175,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
 
   await app.init();
   projector?.start();
+  if (config.LEDGER_ROLES.includes('api')) auditor.startSigning(config.LEDGER_DIGEST_INTERVAL_MS);
 
   return {
     app,
@@ -166,7 +186,9 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     readModels,
     readiness,
     metrics,
+    auditor,
     async close() {
+      auditor.stopSigning();
       await writer.stop();
       await projector?.stop();
       await app.close();

@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
+import { AuditController } from './api/audit.controller';
+import { AUDITOR, type Auditor } from './audit/auditor';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
 import { CATCH_UP } from './api/read-gate';
 import { TransfersController } from './api/transfers.controller';
@@ -18,6 +20,7 @@ export interface LedgerParts {
   readonly writer: Writer;
   readonly readModels: ReadModels;
   readonly catchUp: CatchUp;
+  readonly auditor: Auditor;
 }
 
 /**
@@ -31,13 +34,14 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, ...(api ? [AccountsController, TransfersController] : [])],
+      controllers: [HealthController, ...(api ? [AccountsController, TransfersController, AuditController] : [])],
       providers: [
         { provide: CONFIG, useValue: parts.config },
         { provide: READINESS, useValue: parts.readiness },
         { provide: WRITER, useValue: parts.writer },
         { provide: READ_MODELS, useValue: parts.readModels },
         { provide: CATCH_UP, useValue: parts.catchUp },
+        { provide: AUDITOR, useValue: parts.auditor },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
       ],

@@ -32,24 +32,42 @@ export interface ChainedFields {
   readonly metadata: unknown;
 }
 
+/** An event as the store keeps it: data and metadata as the exact canonical JSON text that was hashed. */
+export interface StoredChainLink extends Omit<ChainedFields, 'data' | 'metadata'> {
+  readonly dataJson: string;
+  readonly metadataJson: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
 /**
  * hash = SHA-256( prevHash as 32 bytes ‖ UTF-8 of canonicalJson({position, eventId, streamId,
  * revision, type, recordedAt, data, metadata}) ), position and revision as decimal strings.
+ *
+ * Spelled out, with keys in canonical order and D, M the canonical JSON of data and metadata:
+ * `{"data":D,"eventId":"…","metadata":M,"position":"…","recordedAt":"…","revision":"…","streamId":"…","type":"…"}`
+ * (strings written as JSON.stringify writes them). An auditor can recompute it with any SHA-256.
  */
 export function eventHash(prevHashHex: string, event: ChainedFields): string {
+  return eventHashOfCanonical(prevHashHex, event, canonicalJson(event.data), canonicalJson(event.metadata));
+}
+
+/** The same hash, from data and metadata already written as canonical JSON (as the store keeps them). */
+export function eventHashOfCanonical(
+  prevHashHex: string,
+  event: Omit<ChainedFields, 'data' | 'metadata'>,
+  dataJson: string,
+  metadataJson: string,
+): string {
+  const s = JSON.stringify;
   return createHash('sha256')
     .update(Buffer.from(prevHashHex, 'hex'))
     .update(
-      canonicalJson({
-        position: event.position.toString(),
-        eventId: event.eventId,
-        streamId: event.streamId,
-        revision: event.revision.toString(),
-        type: event.type,
-        recordedAt: event.recordedAt,
-        data: event.data,
-        metadata: event.metadata,
-      }),
+      `{"data":${dataJson},"eventId":${s(event.eventId)},"metadata":${metadataJson},"position":${s(event.position.toString())},` +
+        `"recordedAt":${s(event.recordedAt)},"revision":${s(event.revision.toString())},"streamId":${s(event.streamId)},"type":${s(event.type)}}`,
     )
     .digest('hex');
 }
+
+/** The signature of the function that chains events, so a benchmark can swap it for a stub. */
+export type ChainHasher = typeof eventHashOfCanonical;

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../platform/tables';
-import { canonicalJson, eventHash } from './hash-chain';
+import { type ChainHasher, type StoredChainLink, canonicalJson, eventHashOfCanonical } from './hash-chain';
 import {
   type AppendRequest,
   type AppendResult,
@@ -58,7 +58,15 @@ const APPEND_ATTEMPTS_MAX = 5;
  * tables and ADR 0002 for why position order is commit order.
  */
 export class PostgresEventStore implements EventStore {
-  constructor(private readonly db: Kysely<Tables>) {}
+  private readonly hasher: ChainHasher;
+
+  /** `options.hasher` replaces the chain's hash function: for benchmarks that measure its cost, never in service. */
+  constructor(
+    private readonly db: Kysely<Tables>,
+    options: { hasher?: ChainHasher } = {},
+  ) {
+    this.hasher = options.hasher ?? eventHashOfCanonical;
+  }
 
   async append(request: AppendRequest): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
@@ -118,6 +126,8 @@ export class PostgresEventStore implements EventStore {
       }
 
       const recorded: RecordedEvent[] = [];
+      const dataJson: string[] = [];
+      const metadataJson: string[] = [];
       const links: { streamId: string; revision: bigint; position: bigint }[] = [];
       for (const event of request.events) {
         position += 1n;
@@ -138,7 +148,10 @@ export class PostgresEventStore implements EventStore {
           data: event.data,
           metadata: event.metadata,
         };
-        const hash = eventHash(prevHash, fields);
+        // Canonical text once: it is both what is hashed and what is stored.
+        dataJson.push(canonicalJson(event.data));
+        metadataJson.push(canonicalJson(event.metadata));
+        const hash = this.hasher(prevHash, fields, dataJson.at(-1)!, metadataJson.at(-1)!);
         recorded.push({ ...fields, prevHash, hash });
         prevHash = hash;
       }
@@ -149,8 +162,8 @@ export class PostgresEventStore implements EventStore {
         streamId: recorded.map((e) => e.streamId),
         revision: recorded.map((e) => e.revision.toString()),
         type: recorded.map((e) => e.type),
-        data: recorded.map((e) => canonicalJson(e.data)),
-        metadata: recorded.map((e) => canonicalJson(e.metadata)),
+        data: dataJson,
+        metadata: metadataJson,
         prevHash: recorded.map((e) => e.prevHash),
         hash: recorded.map((e) => e.hash),
       };
@@ -238,5 +251,36 @@ export class PostgresEventStore implements EventStore {
       this.db,
     );
     return BigInt(rows.rows[0]?.position ?? '0');
+  }
+
+  /** Events after `after` as stored, data and metadata as their exact JSON text: what the chain covers. */
+  async readChain(options: { after: bigint; limit: number }): Promise<StoredChainLink[]> {
+    const rows = await sql<EventRow>`
+      select ${EVENT_COLUMNS} from events e
+      where e.position > ${options.after.toString()}::bigint
+      order by e.position limit ${options.limit}`.execute(this.db);
+    return rows.rows.map((row) => ({
+      position: BigInt(row.position),
+      eventId: row.event_id,
+      streamId: row.stream_id,
+      revision: BigInt(row.revision),
+      type: row.type,
+      recordedAt: row.recorded_at,
+      dataJson: row.data,
+      metadataJson: row.metadata,
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    }));
+  }
+
+  /** The head of the chain: last position, its hash, and when it was recorded (null for an empty log). */
+  async chainHead(): Promise<{ position: bigint; hash: string; recordedAt: string | null }> {
+    const rows = await sql<{ position: string; hash: string; recorded_at: string | null }>`
+      select position::text as position, encode(hash, 'hex') as hash,
+             to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at
+      from log_head where id = 1`.execute(this.db);
+    const row = rows.rows[0];
+    if (!row) throw new Error('log_head row is missing: the event store schema is damaged');
+    return { position: BigInt(row.position), hash: row.hash, recordedAt: row.recorded_at };
   }
 }
