@@ -1,6 +1,12 @@
 import { balanceOf } from '../domain/account';
 import type { AccountOpened, TransferPosted } from '../domain/events';
-import type { EventStore, RecordedEvent } from '../eventstore/port';
+import type { ReplayEvent } from '../eventstore/port';
+
+/** Where a replay reads the log: the PostgreSQL adapter's lean reader, or any store's readAll. */
+export interface ReplaySource {
+  headPosition(): Promise<bigint>;
+  readForReplay(range: { after: bigint; through: bigint }): Promise<readonly ReplayEvent[]>;
+}
 
 export interface ReplayRequest {
   readonly asOf: string;
@@ -13,17 +19,19 @@ export interface ReplayedAccount {
   readonly accountId: string;
   readonly currency: string;
   readonly normalSide: 'debit' | 'credit';
-  debitsPosted: bigint;
-  creditsPosted: bigint;
+  readonly debitsPosted: bigint;
+  readonly creditsPosted: bigint;
 }
 
 /**
  * Balances at asOf as known at knownAt, folded from the log's events alone (DESIGN.md, "Time, for
- * auditors"): postings with effectiveAt <= asOf and recordedAt <= knownAt. Pure; the caller
- * feeds it the log in order. It never looks at a read model.
+ * auditors"): postings with effectiveAt <= asOf and recordedAt <= knownAt. Pure, and indifferent to
+ * the order pages arrive in (sums commute; an opening is matched to its postings at the end), so
+ * the log can be read by several connections at once. It never looks at a read model.
  */
 export class ReplayFold {
-  private readonly accounts = new Map<string, ReplayedAccount>();
+  private readonly opened = new Map<string, { currency: string; normalSide: 'debit' | 'credit' }>();
+  private readonly totals = new Map<string, { debits: bigint; credits: bigint }>();
   private readonly wanted: ReadonlySet<string> | undefined;
   eventsReplayed = 0;
   position = 0n;
@@ -32,42 +40,45 @@ export class ReplayFold {
     this.wanted = request.accountIds ? new Set(request.accountIds) : undefined;
   }
 
-  apply(events: readonly RecordedEvent[]): void {
+  apply(events: readonly ReplayEvent[]): void {
     const { asOf, knownAt } = this.request;
     for (const event of events) {
       this.eventsReplayed++;
-      this.position = event.position;
+      if (event.position > this.position) this.position = event.position;
       if (event.recordedAt > knownAt) continue;
       if (event.type === 'AccountOpened') {
         const data = event.data as AccountOpened['data'];
         if (this.wanted && !this.wanted.has(data.accountId)) continue;
-        this.accounts.set(data.accountId, {
-          accountId: data.accountId,
-          currency: data.currency,
-          normalSide: data.normalSide,
-          debitsPosted: 0n,
-          creditsPosted: 0n,
-        });
+        this.opened.set(data.accountId, { currency: data.currency, normalSide: data.normalSide });
       } else if (event.type === 'TransferPosted') {
         const data = event.data as TransferPosted['data'];
         if (data.effectiveAt > asOf) continue;
         const amount = BigInt(data.amount);
-        const debit = this.accounts.get(data.debitAccountId);
-        if (debit) debit.debitsPosted += amount;
-        const credit = this.accounts.get(data.creditAccountId);
-        if (credit) credit.creditsPosted += amount;
+        if (!this.wanted || this.wanted.has(data.debitAccountId)) this.total(data.debitAccountId).debits += amount;
+        if (!this.wanted || this.wanted.has(data.creditAccountId)) this.total(data.creditAccountId).credits += amount;
       }
     }
   }
 
-  /** The accounts replayed, by id. */
+  private total(accountId: string): { debits: bigint; credits: bigint } {
+    let total = this.totals.get(accountId);
+    if (!total) this.totals.set(accountId, (total = { debits: 0n, credits: 0n }));
+    return total;
+  }
+
+  /** The accounts opened as known at knownAt (or those asked for), by id. */
   result(): ReplayedAccount[] {
-    return [...this.accounts.values()].sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
+    return [...this.opened]
+      .map(([accountId, account]) => {
+        const total = this.totals.get(accountId);
+        return { accountId, ...account, debitsPosted: total?.debits ?? 0n, creditsPosted: total?.credits ?? 0n };
+      })
+      .sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
   }
 
   /** Requested accounts the log did not know at knownAt. */
   missing(): string[] {
-    return this.request.accountIds ? this.request.accountIds.filter((id) => !this.accounts.has(id)) : [];
+    return this.request.accountIds ? this.request.accountIds.filter((id) => !this.opened.has(id)) : [];
   }
 }
 
@@ -77,26 +88,41 @@ export interface ReplayProgress {
   readonly head: bigint;
 }
 
+/** Ranges of positions read at once. */
+const READS_IN_FLIGHT = 3;
+
 /**
- * Reads the global log after `from` to its end, a page at a time with the next page already on its
- * way while one is folded, into `fold`. Returns the last position read.
+ * Reads the global log's positions in (from, head] into `fold`, a range of `pageSize` positions
+ * at a time with several ranges in flight (the database formats rows while Node parses others).
+ * Returns the head it read up to; events appended meanwhile are for the next call.
  */
 export async function foldLog(
-  store: EventStore,
+  store: ReplaySource,
   fold: ReplayFold,
   options: { pageSize: number; from?: bigint; onProgress?: (progress: ReplayProgress) => void },
 ): Promise<bigint> {
   const head = await store.headPosition();
-  let after = options.from ?? 0n;
-  let next = store.readAll({ after, limit: options.pageSize });
-  for (;;) {
-    const page = await next;
-    if (page.length === 0) return after;
-    after = page.at(-1)!.position;
-    next = store.readAll({ after, limit: options.pageSize });
-    fold.apply(page);
-    options.onProgress?.({ eventsReplayed: fold.eventsReplayed, position: after, head: head > after ? head : after });
+  const from = options.from ?? 0n;
+  if (head <= from) return from;
+  const size = BigInt(options.pageSize);
+  let nextStart = from;
+  const inFlight: Array<{ through: bigint; page: Promise<readonly ReplayEvent[]> }> = [];
+  const request = () => {
+    if (nextStart >= head) return;
+    const through = nextStart + size < head ? nextStart + size : head;
+    const page = store.readForReplay({ after: nextStart, through });
+    page.catch(() => {}); // awaited in turn below; until then a failure must not count as unhandled
+    inFlight.push({ through, page });
+    nextStart = through;
+  };
+  for (let i = 0; i < READS_IN_FLIGHT; i++) request();
+  while (inFlight.length > 0) {
+    const { through, page } = inFlight.shift()!;
+    fold.apply(await page);
+    options.onProgress?.({ eventsReplayed: fold.eventsReplayed, position: through, head });
+    request();
   }
+  return head;
 }
 
 export interface ReplayReportAccount {
@@ -143,7 +169,7 @@ const COMPARE_ROUNDS_MAX = 5;
  * busy ledger does not show passing writes as mismatches.
  */
 export async function replayAndCompare(
-  store: EventStore,
+  store: ReplaySource,
   request: ReplayRequest,
   deps: {
     readModelBalance: ReadModelBalance;

@@ -7,6 +7,7 @@ import {
   DuplicateEventError,
   type EventStore,
   type RecordedEvent,
+  type ReplayEvent,
   type StreamSlice,
   WrongExpectedRevisionError,
   satisfies,
@@ -282,5 +283,19 @@ export class PostgresEventStore implements EventStore {
     const row = rows.rows[0];
     if (!row) throw new Error('log_head row is missing: the event store schema is damaged');
     return { position: BigInt(row.position), hash: row.hash, recordedAt: row.recorded_at };
+  }
+
+  /**
+   * The events at positions in (after, through], for replays: position, type, recordedAt and data
+   * only (no metadata, ids or hashes), which is what a fold of balances needs. A range of
+   * positions, not a count, so several ranges can be read at once without overlapping.
+   */
+  async readForReplay(range: { after: bigint; through: bigint }): Promise<ReplayEvent[]> {
+    const rows = await sql<{ position: string; type: string; data: string; recorded_at: string }>`
+      select e.position::text as position, e.type, e.data::text as data,
+             to_char(e.recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at
+      from events e where e.position > ${range.after.toString()}::bigint and e.position <= ${range.through.toString()}::bigint
+      order by e.position`.execute(this.db);
+    return rows.rows.map((row) => ({ position: BigInt(row.position), type: row.type, recordedAt: row.recorded_at, data: JSON.parse(row.data) }));
   }
 }
