@@ -14,7 +14,7 @@ const { migrate } = require('../dist/src/platform/migrations.js');
 const { PostgresEventStore } = require('../dist/src/eventstore/postgres-event-store.js');
 const { ReadModels } = require('../dist/src/projections/queries.js');
 const { ReplayFold, foldLog } = require('../dist/src/audit/replay.js');
-const { eventHashOfCanonical, canonicalJson } = require('../dist/src/eventstore/hash-chain.js');
+const { chainHash, canonicalJson } = require('../dist/src/eventstore/hash-chain.js');
 const { Writer } = require('../dist/src/commands/writer.js');
 const { AccountStates } = require('../dist/src/commands/account-states.js');
 const { sql } = require('kysely');
@@ -218,7 +218,7 @@ async function benchChainCost() {
           let prev = stubHash;
           for (const events of prepared) {
             for (const [i, e] of events.entries()) {
-              prev = eventHashOfCanonical(prev, { position: BigInt(i), eventId: e.eventId, streamId: e.streamId, revision: 0n, type: e.type, recordedAt: '2026-01-01T00:00:00.000Z' }, canonicalJson(e.data), canonicalJson(e.metadata));
+              prev = chainHash(prev, { position: BigInt(i), eventId: e.eventId, streamId: e.streamId, revision: 0n, type: e.type, recordedAt: '2026-01-01T00:00:00.000Z' }, canonicalJson(e.data), canonicalJson(e.metadata));
             }
           }
           cpuMs += performance.now() - t0;

@@ -16,6 +16,8 @@ import { Writer } from './commands/writer';
 import type { Config } from './config';
 import { PostgresEventStore } from './eventstore/postgres-event-store';
 import type { EventStore } from './eventstore/port';
+import { type FraudRole, createFraudRole, registerFraudReadiness } from './fraud/fraud-role';
+import { FraudStore } from './fraud/fraud-store';
 import { LedgerModule } from './ledger.module';
 import { type Database, openDatabase } from './platform/database';
 import { Metrics } from './platform/metrics';
@@ -35,6 +37,7 @@ export interface LedgerApp {
   readonly readiness: Readiness;
   readonly metrics: Metrics;
   readonly auditor: Auditor;
+  readonly fraud: FraudRole | null;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,8 @@ export function packageVersion(): string {
 
 /** Builds one ledger process for its roles: storage, write path, projector, HTTP. Not listening yet. */
 export async function createLedgerApp(config: Config, sharedDatabase?: Database): Promise<LedgerApp> {
+  // Before anything logs: Nest's static logger otherwise prints at every level until the app exists.
+  Logger.overrideLogger(LEVELS[config.LOG_LEVEL]);
   const logger = new Logger('ledger');
   const database = sharedDatabase ?? (await openDatabase(config));
   const applied = await migrate(database);
@@ -79,16 +84,34 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       })
     : null;
   const metrics = new Metrics();
+  let fraud: FraudRole | null = null;
   const writer = new Writer(store, new AccountStates(store), {
     batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
     queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
     onCommitted: ({ commands, events, ms }) => {
       projector?.wake();
+      fraud?.consumer.wake();
       metrics.writeBatches.observe(commands);
       metrics.writeBatchSeconds.observe(ms / 1000);
       metrics.eventsAppended.inc(events);
     },
   });
+  if (config.LEDGER_ROLES.includes('fraud')) {
+    try {
+      fraud = await createFraudRole({
+        config,
+        db: database.db,
+        store,
+        writer,
+        metrics,
+        log: (message) => logger.log(message),
+        warn: (message) => logger.warn(message),
+      });
+    } catch (error) {
+      if (!sharedDatabase) await database.close();
+      throw error;
+    }
+  }
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
   const signingKey = loadSigningKey(config.LEDGER_SIGNING_KEY);
@@ -122,16 +145,17 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     generatedKey: signingKey.generated,
     ...(auditor.lastSigningError !== undefined ? { error: String(auditor.lastSigningError) } : {}),
   }));
+  registerFraudReadiness(readiness, fraud, config.LEDGER_ROLES.length === 1);
 
   const adapter = new FastifyAdapter({
     bodyLimit: config.LEDGER_BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     // Ids may be 128 characters (Fastify's default stops path parameters at 100); longer ones
     // reach the schema and get a 400 rather than the router's bare 414.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    LedgerModule.register({ config, readiness, writer, readModels, catchUp, auditor }),
+    LedgerModule.register({ config, readiness, writer, readModels, catchUp, fraudStore: new FraudStore(database.db), auditor }),
     adapter,
     { logger: LEVELS[config.LOG_LEVEL], abortOnError: false },
   );
@@ -176,6 +200,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   await app.init();
   projector?.start();
   if (config.LEDGER_ROLES.includes('api')) auditor.startSigning(config.LEDGER_DIGEST_INTERVAL_MS);
+  fraud?.consumer.start();
 
   return {
     app,
@@ -186,9 +211,11 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     readModels,
     readiness,
     metrics,
+    fraud,
     auditor,
     async close() {
       auditor.stopSigning();
+      await fraud?.close();
       await writer.stop();
       await projector?.stop();
       await app.close();

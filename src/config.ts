@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseExecutionProviders } from './fraud/execution-providers';
 
 /** The roles a process can play (DESIGN.md, "Shape"); all of them by default. */
 export const ROLES = ['api', 'projector', 'relay', 'fraud'] as const;
@@ -10,6 +11,7 @@ const roleList = z
   .pipe(z.array(z.enum(ROLES)).min(1, 'name at least one role'));
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const probability = (fallback: number) => z.coerce.number().min(0).max(1).default(fallback);
 
 /** Every configuration name users depend on (DESIGN.md, "Configuration names"), validated once at start. */
 export const ConfigSchema = z.object({
@@ -50,6 +52,26 @@ export const ConfigSchema = z.object({
   LEDGER_DIGEST_INTERVAL_MS: positiveInt(60_000),
   /** Largest pool of PostgreSQL connections a process opens. */
   LEDGER_DB_POOL_MAX: positiveInt(10),
+  /** Fraud score at or above which a transfer's decision is `review` (else `allow`). */
+  FRAUD_REVIEW_THRESHOLD: probability(0.5),
+  /** Fraud score at or above which the debited account is frozen (a saga through the write path). Unset: off. */
+  FRAUD_AUTO_FREEZE_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
+  /** Most transfers scored in one inference call. */
+  FRAUD_BATCH_MAX: positiveInt(1024),
+  /** How long the scorer lets a batch gather after it was idle, in milliseconds. */
+  FRAUD_BATCH_WAIT_MS: z.coerce.number().int().min(0).default(5),
+  /** Inference threads (each holds its own ONNX Runtime session). */
+  FRAUD_WORKERS: positiveInt(1),
+  /** Longest one inference call may take before it counts as a failure and its thread is replaced. */
+  FRAUD_TIMEOUT_MS: positiveInt(2000),
+  /** Consecutive inference failures that open the circuit breaker. */
+  FRAUD_BREAKER_FAILURES: positiveInt(5),
+  /** How long the breaker stays open before a half-open probe (which reloads the model file first). */
+  FRAUD_BREAKER_HALF_OPEN_MS: positiveInt(5000),
+  /** Failures, with the breaker closed, after which an event goes to the dead-letter table. */
+  FRAUD_POISON_ATTEMPTS: positiveInt(3),
+  /** How often an idle scorer looks for transfers written by other processes. */
+  FRAUD_POLL_MS: positiveInt(50),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -63,6 +85,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const config = parsed.data;
+  try {
+    parseExecutionProviders(config.ONNX_EXECUTION_PROVIDERS);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  ONNX_EXECUTION_PROVIDERS: ${(error as Error).message}`);
+  }
   if (config.EVENTSTORE === 'esdb' && !config.ESDB_URL) {
     throw new ConfigError('EVENTSTORE=esdb needs ESDB_URL (for example esdb://localhost:2113?tls=false)');
   }

@@ -3,12 +3,14 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
 import { AuditController } from './api/audit.controller';
 import { AUDITOR, type Auditor } from './audit/auditor';
+import { FRAUD_STORE, FraudController } from './api/fraud.controller';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
 import { CATCH_UP } from './api/read-gate';
 import { TransfersController } from './api/transfers.controller';
 import { COMMAND_HANDLERS, WRITER } from './commands/handlers';
 import type { Writer } from './commands/writer';
 import type { Config } from './config';
+import type { FraudStore } from './fraud/fraud-store';
 import type { Readiness } from './platform/readiness';
 import type { CatchUp } from './projections/catch-up';
 import { QUERY_HANDLERS, READ_MODELS } from './projections/query-handlers';
@@ -21,6 +23,7 @@ export interface LedgerParts {
   readonly readModels: ReadModels;
   readonly catchUp: CatchUp;
   readonly auditor: Auditor;
+  readonly fraudStore: FraudStore;
 }
 
 /**
@@ -34,7 +37,7 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, ...(api ? [AccountsController, TransfersController, AuditController] : [])],
+      controllers: [HealthController, ...(api ? [AccountsController, TransfersController, FraudController, AuditController] : [])],
       providers: [
         { provide: CONFIG, useValue: parts.config },
         { provide: READINESS, useValue: parts.readiness },
@@ -42,6 +45,7 @@ export class LedgerModule {
         { provide: READ_MODELS, useValue: parts.readModels },
         { provide: CATCH_UP, useValue: parts.catchUp },
         { provide: AUDITOR, useValue: parts.auditor },
+        { provide: FRAUD_STORE, useValue: parts.fraudStore },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
       ],

@@ -20,6 +20,7 @@ import {
   TransferBody,
   TransferResponse,
 } from './schemas';
+import { DeadLetterIdParams, DeadLetterResponse, DeadLettersQuery, DeadLettersResponse } from './fraud-schemas';
 
 type Schema = z.ZodType;
 
@@ -160,6 +161,23 @@ export function openApiDocument(version: string) {
         get: {
           summary: 'Re-walks the hash chain and reports the first broken link, if any',
           responses: { ...ok('200', VerifyResponse, 'The walk of the chain'), ...problemResponses(400, 401, 403) },
+        },
+      },
+      '/v1/fraud/dead-letters': {
+        get: {
+          summary: 'Transfers the fraud scorer could not score (admin)',
+          parameters: queryParameters(DeadLettersQuery),
+          responses: { ...ok('200', DeadLettersResponse, 'A page of dead letters, oldest first'), ...problemResponses(400, 401, 403) },
+        },
+      },
+      '/v1/fraud/dead-letters/{id}/retry': {
+        post: {
+          summary: 'Ask the fraud scorer to score a dead letter again (admin)',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: json(DeadLetterIdParams.shape.id) }],
+          responses: {
+            ...ok('202', DeadLetterResponse, 'Retry requested; the scorer takes it up'),
+            ...problemResponses(400, 401, 403, 404, 409),
+          },
         },
       },
       '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },

@@ -13,7 +13,9 @@ export type ProblemSlug =
   | 'not-caught-up'
   | 'overloaded'
   | 'unavailable'
-  | 'internal';
+  | 'internal'
+  | 'dead-letter-not-found'
+  | 'dead-letter-resolved';
 
 /** Every problem a client can see: its HTTP status and a title that does not change. */
 const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
@@ -33,6 +35,8 @@ const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
   'same-account': { status: 422, title: 'Debit and credit accounts are the same' },
   'batch-aborted': { status: 422, title: 'The atomic batch was not posted' },
   'effective-time-out-of-range': { status: 422, title: 'effectiveAt is out of range' },
+  'dead-letter-not-found': { status: 404, title: 'No such dead letter' },
+  'dead-letter-resolved': { status: 409, title: 'The dead letter was scored already' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'internal': { status: 500, title: 'Something went wrong on our side' },
   'not-caught-up': { status: 503, title: 'The read models have not caught up yet' },

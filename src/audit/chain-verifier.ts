@@ -1,4 +1,4 @@
-import { GENESIS_HASH, type StoredChainLink, eventHashOfCanonical } from '../eventstore/hash-chain';
+import { GENESIS_HASH, type StoredChainLink, chainHash } from '../eventstore/hash-chain';
 
 export type ChainBreakReason =
   /** No event at a position the log should hold (deleted, or the tail cut off). */
@@ -67,7 +67,7 @@ export class ChainVerifier {
     } else if (link.prevHash !== this.prevHash) {
       this.report({ position: String(link.position), eventId: id, reason: 'link-broken', detail: `event ${id} chains to ${link.prevHash}, but the event before it hashes to ${this.prevHash}` });
     }
-    const recomputed = eventHashOfCanonical(link.prevHash, link, link.dataJson, link.metadataJson);
+    const recomputed = chainHash(link.prevHash, link, link.dataJson, link.metadataJson);
     if (recomputed !== link.hash) {
       this.report({ position: String(link.position), eventId: id, reason: 'content-changed', detail: `event ${id} at position ${link.position} hashes to ${recomputed}, not to its stored hash ${link.hash}` });
     }

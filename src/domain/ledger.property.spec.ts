@@ -10,7 +10,14 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ACCOUNT_IDS, type Step, clock, openCommand, scenario } from '../../test/domain-support/ledger-scenarios';
+import {
+  ACCOUNT_IDS,
+  type Room,
+  type Step,
+  clock,
+  openCommand,
+  scenario,
+} from '../../test/domain-support/ledger-scenarios';
 import {
   type Account,
   decideOpenAccount,
@@ -80,6 +87,14 @@ function brokenTransferRules(
   return broken;
 }
 
+function amountOf(amount: bigint | Room, debit: Account, credit: Account): bigint {
+  if (typeof amount === 'bigint') return amount;
+  const room =
+    amount.room === 'debit' ? debit.creditsPosted - debit.debitsPosted : credit.debitsPosted - credit.creditsPosted;
+  const exact = room + BigInt(amount.delta);
+  return exact >= 1n && exact <= AMOUNT_MAX ? exact : 1n;
+}
+
 const STATUS_TABLE = {
   open: { FreezeAccount: 'AccountFrozen', UnfreezeAccount: null, CloseAccount: 'AccountClosed' },
   frozen: { FreezeAccount: null, UnfreezeAccount: 'AccountUnfrozen', CloseAccount: 'AccountClosed' },
@@ -141,7 +156,7 @@ function run(ledger: Ledger, step: Step, tick: number): Outcome | 'account-not-f
         transferId: `t${tick}`,
         debitAccountId,
         creditAccountId,
-        amount: step.amount,
+        amount: amountOf(step.amount, debit, credit),
         currency: step.currency === 'debit-side' ? debit.currency : step.currency,
         metadata: {},
         ...(step.effectiveAt
@@ -161,7 +176,7 @@ function run(ledger: Ledger, step: Step, tick: number): Outcome | 'account-not-f
           transferId: command.transferId,
           debitAccountId,
           creditAccountId,
-          amount: step.amount.toString(),
+          amount: command.amount.toString(),
           currency: command.currency,
           metadata: {},
           effectiveAt: command.effectiveAt ?? now,

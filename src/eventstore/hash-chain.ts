@@ -49,25 +49,26 @@ export interface StoredChainLink extends Omit<ChainedFields, 'data' | 'metadata'
  * (strings written as JSON.stringify writes them). An auditor can recompute it with any SHA-256.
  */
 export function eventHash(prevHashHex: string, event: ChainedFields): string {
-  return eventHashOfCanonical(prevHashHex, event, canonicalJson(event.data), canonicalJson(event.metadata));
+  return chainHash(prevHashHex, event, canonicalJson(event.data), canonicalJson(event.metadata));
 }
 
-/** The same hash, from data and metadata already written as canonical JSON (as the store keeps them). */
-export function eventHashOfCanonical(
+/**
+ * The same hash from the canonical texts of data and metadata, which the writer has already
+ * built to store them (and the store keeps verbatim): the envelope's keys in canonical order are
+ * data, eventId, metadata, position, recordedAt, revision, streamId, type.
+ */
+export function chainHash(
   prevHashHex: string,
   event: Omit<ChainedFields, 'data' | 'metadata'>,
   dataJson: string,
   metadataJson: string,
 ): string {
-  const s = JSON.stringify;
-  return createHash('sha256')
-    .update(Buffer.from(prevHashHex, 'hex'))
-    .update(
-      `{"data":${dataJson},"eventId":${s(event.eventId)},"metadata":${metadataJson},"position":${s(event.position.toString())},` +
-        `"recordedAt":${s(event.recordedAt)},"revision":${s(event.revision.toString())},"streamId":${s(event.streamId)},"type":${s(event.type)}}`,
-    )
-    .digest('hex');
+  const envelope =
+    `{"data":${dataJson},"eventId":${JSON.stringify(event.eventId)},"metadata":${metadataJson},` +
+    `"position":"${event.position}","recordedAt":${JSON.stringify(event.recordedAt)},` +
+    `"revision":"${event.revision}","streamId":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)}}`;
+  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(envelope).digest('hex');
 }
 
 /** The signature of the function that chains events, so a benchmark can swap it for a stub. */
-export type ChainHasher = typeof eventHashOfCanonical;
+export type ChainHasher = typeof chainHash;

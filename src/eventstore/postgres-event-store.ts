@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../platform/tables';
-import { type ChainHasher, type StoredChainLink, canonicalJson, eventHashOfCanonical } from './hash-chain';
+import { type ChainHasher, type StoredChainLink, canonicalJson, chainHash } from './hash-chain';
 import {
   type AppendRequest,
   type AppendResult,
@@ -44,12 +44,6 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   hash: row.hash,
 });
 
-/** Heads locked as -1 placeholders for streams that got no event must not outlive the append. */
-async function dropPlaceholders(trx: Kysely<Tables>, streamIds: string[]): Promise<void> {
-  if (streamIds.length === 0) return;
-  await sql`delete from stream_heads where stream_id = any(${streamIds}::text[]) and revision = -1`.execute(trx);
-}
-
 /** Deadlocks and serialization failures are transient: the append is retried from the start. */
 const TRANSIENT = new Set(['40P01', '40001']);
 const APPEND_ATTEMPTS_MAX = 5;
@@ -66,7 +60,7 @@ export class PostgresEventStore implements EventStore {
     private readonly db: Kysely<Tables>,
     options: { hasher?: ChainHasher } = {},
   ) {
-    this.hasher = options.hasher ?? eventHashOfCanonical;
+    this.hasher = options.hasher ?? chainHash;
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
@@ -76,6 +70,10 @@ export class PostgresEventStore implements EventStore {
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code && TRANSIENT.has(code) && attempt < APPEND_ATTEMPTS_MAX) continue;
+        // Another appender created a stream we were creating: try again, now seeing its revision.
+        if (code === '23505' && (error as { constraint?: string }).constraint === 'stream_heads_pkey' && attempt < APPEND_ATTEMPTS_MAX) {
+          continue;
+        }
         if (code === '23505' && String((error as { constraint?: string }).constraint).includes('event_id')) {
           // The detail reads `Key (event_id)=(<uuid>) already exists.`: the error carries the id itself.
           const detail = String((error as { detail?: string }).detail ?? '');
@@ -96,18 +94,17 @@ export class PostgresEventStore implements EventStore {
     const streamIds = [...touched].sort();
 
     return this.db.transaction().execute(async (trx) => {
-      // Lock every stream head touched, creating a placeholder (-1) for a new stream: an appender
-      // racing to create the same stream waits here for us, then sees our revision.
+      // Lock the heads of the streams that exist. A stream that does not exist yet gets its head
+      // inserted below; an appender racing to create the same stream then fails on the primary
+      // key and the whole append is tried again, seeing the winner's revision.
       const heads = await sql<{ stream_id: string; revision: string }>`
-        insert into stream_heads (stream_id, revision)
-        select id, -1 from unnest(${streamIds}::text[]) as t(id) order by id
-        on conflict (stream_id) do update set revision = stream_heads.revision
-        returning stream_id, revision::text as revision`.execute(trx);
-      const revisions = new Map(heads.rows.map((row) => [row.stream_id, BigInt(row.revision)]));
+        select stream_id, revision::text as revision from stream_heads
+        where stream_id = any(${streamIds}::text[]) order by stream_id for update`.execute(trx);
+      const before = new Map(heads.rows.map((row) => [row.stream_id, BigInt(row.revision)]));
 
       const conflicts = [];
       for (const [streamId, expected] of request.expected) {
-        const actual = revisions.get(streamId) ?? -1n;
+        const actual = before.get(streamId) ?? -1n;
         if (!satisfies(expected, actual)) conflicts.push({ streamId, expected, actual });
       }
       if (conflicts.length > 0) throw new WrongExpectedRevisionError(conflicts);
@@ -121,10 +118,8 @@ export class PostgresEventStore implements EventStore {
       let position = BigInt(headRow.position);
       let prevHash = headRow.hash;
 
-      if (request.events.length === 0) {
-        await dropPlaceholders(trx, streamIds.filter((id) => revisions.get(id) === -1n));
-        return { events: [], revisions, position };
-      }
+      const revisions = new Map(before);
+      if (request.events.length === 0) return { events: [], revisions, position };
 
       const recorded: RecordedEvent[] = [];
       const dataJson: string[] = [];
@@ -149,26 +144,18 @@ export class PostgresEventStore implements EventStore {
           data: event.data,
           metadata: event.metadata,
         };
-        // Canonical text once: it is both what is hashed and what is stored.
-        dataJson.push(canonicalJson(event.data));
-        metadataJson.push(canonicalJson(event.metadata));
-        const hash = this.hasher(prevHash, fields, dataJson.at(-1)!, metadataJson.at(-1)!);
+        const data = canonicalJson(event.data);
+        const metadata = canonicalJson(event.metadata);
+        const hash = this.hasher(prevHash, fields, data, metadata);
+        dataJson.push(data);
+        metadataJson.push(metadata);
         recorded.push({ ...fields, prevHash, hash });
         prevHash = hash;
       }
 
-      const cols = {
-        position: recorded.map((e) => e.position.toString()),
-        eventId: recorded.map((e) => e.eventId),
-        streamId: recorded.map((e) => e.streamId),
-        revision: recorded.map((e) => e.revision.toString()),
-        type: recorded.map((e) => e.type),
-        data: dataJson,
-        metadata: metadataJson,
-        prevHash: recorded.map((e) => e.prevHash),
-        hash: recorded.map((e) => e.hash),
-      };
-      const headIds = [...revisions.keys()];
+      const created = [...revisions.keys()].filter((id) => !before.has(id));
+      const updated = [...revisions.keys()].filter((id) => before.has(id) && revisions.get(id) !== before.get(id));
+      const text = (values: Array<bigint | string>) => values.map(String);
       // One statement writes the events, their links, the stream heads and the log head.
       await sql`
         with new_events as (
@@ -176,30 +163,31 @@ export class PostgresEventStore implements EventStore {
                               recorded_at, prev_hash, hash)
           select p::bigint, id::uuid, s, r::bigint, t, d::json, m::json, ${request.recordedAt}::timestamptz,
                  decode(ph, 'hex'), decode(h, 'hex')
-          from unnest(${cols.position}::text[], ${cols.eventId}::text[], ${cols.streamId}::text[],
-                      ${cols.revision}::text[], ${cols.type}::text[], ${cols.data}::text[],
-                      ${cols.metadata}::text[], ${cols.prevHash}::text[], ${cols.hash}::text[])
+          from unnest(${text(recorded.map((e) => e.position))}::text[], ${recorded.map((e) => e.eventId)}::text[],
+                      ${recorded.map((e) => e.streamId)}::text[], ${text(recorded.map((e) => e.revision))}::text[],
+                      ${recorded.map((e) => e.type)}::text[], ${dataJson}::text[], ${metadataJson}::text[],
+                      ${recorded.map((e) => e.prevHash)}::text[], ${recorded.map((e) => e.hash)}::text[])
                as x(p, id, s, r, t, d, m, ph, h)
           returning 1
         ), new_links as (
           insert into stream_links (stream_id, revision, position)
           select s, r::bigint, p::bigint
-          from unnest(${links.map((l) => l.streamId)}::text[], ${links.map((l) => l.revision.toString())}::text[],
-                      ${links.map((l) => l.position.toString())}::text[]) as x(s, r, p)
+          from unnest(${links.map((l) => l.streamId)}::text[], ${text(links.map((l) => l.revision))}::text[],
+                      ${text(links.map((l) => l.position))}::text[]) as x(s, r, p)
           returning 1
         ), new_heads as (
+          insert into stream_heads (stream_id, revision)
+          select s, r::bigint from unnest(${created}::text[], ${text(created.map((id) => revisions.get(id)!))}::text[]) as x(s, r)
+          returning 1
+        ), moved_heads as (
           update stream_heads h set revision = x.r::bigint
-          from unnest(${headIds}::text[], ${headIds.map((id) => revisions.get(id)!.toString())}::text[]) as x(s, r)
+          from unnest(${updated}::text[], ${text(updated.map((id) => revisions.get(id)!))}::text[]) as x(s, r)
           where h.stream_id = x.s
           returning 1
         )
         update log_head set position = ${position.toString()}::bigint, hash = decode(${prevHash}, 'hex'),
                             recorded_at = ${request.recordedAt}::timestamptz
         where id = 1`.execute(trx);
-
-      // Placeholders of streams that were only expected (no event, no link) must not stay at -1
-      // forever: they were never created, so drop them.
-      await dropPlaceholders(trx, streamIds.filter((id) => revisions.get(id) === -1n));
       return { events: recorded, revisions, position };
     });
   }

@@ -2,14 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 import { expectProblem, expectValidation, logHead, openAccount, postTransfer, snapshot, uid } from './api-helpers';
 
-const WAIT_MS = 200;
+/** The not-caught-up cases run on their own app with a short wait; everything else on the default 5 s. */
+const SHORT_WAIT_MS = 200;
 
 describe('queries', () => {
   let t: TestApp;
+  let short: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ LEDGER_MIN_POSITION_WAIT_MS: String(WAIT_MS) });
+    [t, short] = await Promise.all([startTestApp(), startTestApp({ LEDGER_MIN_POSITION_WAIT_MS: String(SHORT_WAIT_MS) })]);
   });
-  afterAll(() => t.close());
+  afterAll(() => Promise.all([t.close(), short.close()]));
 
   async function pair() {
     const bank = uid('bank');
@@ -113,32 +115,33 @@ describe('queries', () => {
   });
 
   describe('read-your-writes', () => {
-    it('answers at once when minPosition is the head', async () => {
+    it('answers when minPosition is the head', async () => {
       const { user } = await pair();
       const head = await logHead(t);
-      const started = Date.now();
       const response = await t.request('GET', `/v1/accounts/${user}?minPosition=${head}`);
       expect(response.status).toBe(200);
-      expect(Date.now() - started).toBeLessThan(WAIT_MS);
+      expect(BigInt(response.body.position)).toBeLessThanOrEqual(BigInt(head));
     });
 
     it.each(['/v1/accounts/%s', '/v1/accounts/%s/balance', '/v1/accounts/%s/entries', '/v1/transfers/%t'])(
       'GET %s with minPosition beyond the head: 503 not-caught-up after the wait, with Retry-After',
       async (route) => {
-        const { bank, user } = await pair();
-        const posted = await postTransfer(t, { id: uid('ryw'), debitAccountId: bank, creditAccountId: user, amount: '1' });
-        const beyond = (BigInt(await logHead(t)) + 1000n).toString();
-        const before = await snapshot(t, [user]);
+        const bank = uid('bank');
+        const user = uid('user');
+        await openAccount(short, { id: bank, normalSide: 'debit' });
+        await openAccount(short, { id: user });
+        const posted = await postTransfer(short, { id: uid('ryw'), debitAccountId: bank, creditAccountId: user, amount: '1' });
+        const beyond = (BigInt(await logHead(short)) + 1000n).toString();
+        const before = await snapshot(short, [user]);
         const started = Date.now();
         const url = route.replace('%s', user).replace('%t', posted.id);
-        const response = await t.request('GET', `${url}?minPosition=${beyond}`);
-        const waited = Date.now() - started;
+        const response = await short.request('GET', `${url}?minPosition=${beyond}`);
         expectProblem(response, 503, 'not-caught-up');
         expect(response.headers['retry-after']).toMatch(/^[0-9]+$/);
         expect(response.body.detail).toContain(beyond);
-        expect(waited).toBeGreaterThanOrEqual(WAIT_MS - 20);
-        expect(waited).toBeLessThan(WAIT_MS + 3000);
-        expect(await snapshot(t, [user])).toEqual(before);
+        // It waited for the projector before giving up (a lower bound only: no timing ceilings in tests).
+        expect(Date.now() - started).toBeGreaterThanOrEqual(SHORT_WAIT_MS - 20);
+        expect(await snapshot(short, [user])).toEqual(before);
       },
     );
   });

@@ -66,7 +66,7 @@ export function checkTail(read: readonly Entry[], committed: readonly Entry[]): 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const WRITERS = 16;
-const RUN_MS = 3_000;
+const RUN_MS = 4_000;
 const READ_LIMIT = 50;
 /** One writer transaction in COMMIT_JITTER_ONE_IN waits up to COMMIT_JITTER_MS between taking its positions and committing. */
 const COMMIT_JITTER_MS = 5;
@@ -74,7 +74,7 @@ const COMMIT_JITTER_ONE_IN = 4;
 /** One transaction, once, holds its positions until the reader has read this many entries past it... */
 const STRAGGLER_LEAD = 200;
 /** ...or for this long, whichever comes first (a log that orders commits lets nobody pass it). */
-const STRAGGLER_HOLD_MS_MAX = 1_000;
+const STRAGGLER_HOLD_MS_MAX = 2_000;
 const STRAGGLER_AFTER_MS = 500;
 
 interface TailRun {

@@ -1,0 +1,164 @@
+// The final figures: one table of every figure with its ratio to pgbench and its target (targets
+// are informational: PASS/MISS is printed, nothing fails), and a table of per-phase details.
+import { fmtMs, fmtNumber, round, table } from './util.mjs';
+
+const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'PASS' : 'MISS');
+const ratio = (a, b) => (a === null || a === undefined || !b ? null : a / b);
+const fmtRatio = (r) => (r === null ? '–' : `${r.toFixed(2)}×`);
+
+/** Computes the target verdicts and the summary figures from the raw results. */
+export function summarise(results) {
+  const pg16 = results.pgbench?.runs?.c16?.tps ?? null;
+  const pg64 = results.pgbench?.runs?.c64?.tps ?? null;
+  const p = results.phases ?? {};
+  const s64 = p.spread64;
+  const hot = p.hot64;
+  const batch = p.batch;
+  const lag = results.projectionLag;
+  const peakRssMb = results.memory?.peakRssMb ?? null;
+  const hotSpread = ratio(hot?.perSecond, s64?.perSecond);
+
+  const targets = [
+    {
+      name: 'single transfers, 64 clients ≥ 1.5× pgbench (64 clients)',
+      short: '≥ 1.5× pgbench64',
+      measured: s64?.perSecond != null && pg64 ? `${fmtRatio(ratio(s64.perSecond, pg64))} pgbench` : '–',
+      ok: s64?.perSecond != null && pg64 ? s64.perSecond >= 1.5 * pg64 : null,
+    },
+    {
+      name: 'single transfers, 64 clients: p99 ≤ 50 ms',
+      short: 'p99 ≤ 50 ms',
+      measured: s64?.p99Ms != null ? `${fmtMs(s64.p99Ms)} ms` : '–',
+      ok: s64?.p99Ms != null ? s64.p99Ms <= 50 : null,
+    },
+    {
+      name: 'hot account ≥ 0.5× spread (64 clients)',
+      short: '≥ 0.5',
+      measured: hotSpread !== null ? `${hotSpread.toFixed(2)}× spread` : '–',
+      ok: hotSpread !== null ? hotSpread >= 0.5 : null,
+    },
+    {
+      name: 'batch (1,000 per request, non-atomic) ≥ 20,000 transfers/s',
+      short: '≥ 20,000/s',
+      measured: batch?.perSecond != null ? `${fmtNumber(batch.perSecond)} /s` : '–',
+      ok: batch?.perSecond != null ? batch.perSecond >= 20_000 : null,
+    },
+    {
+      name: 'projection lag p99 ≤ 250 ms (under 64-client spread load)',
+      short: 'p99 ≤ 250 ms',
+      measured: lag?.p99Ms != null ? `${fmtMs(lag.p99Ms)} ms` : '–',
+      ok: lag?.p99Ms != null ? lag.p99Ms <= 250 : null,
+    },
+    {
+      name: 'peak RSS ≤ 300 MB',
+      short: '≤ 300 MB',
+      measured: peakRssMb !== null ? `${peakRssMb.toFixed(1)} MB` : '–',
+      ok: peakRssMb !== null ? peakRssMb <= 300 : null,
+    },
+  ].map((t) => ({ ...t, verdict: verdict(t.ok) }));
+
+  return {
+    pgbenchTps: { c16: pg16, c64: pg64 },
+    ratios: {
+      single64VsPgbench64: round(ratio(s64?.perSecond, pg64), 3),
+      single64VsPgbench16: round(ratio(s64?.perSecond, pg16), 3),
+      hotVsSpread: round(hotSpread, 3),
+      batchVsPgbench64: round(ratio(batch?.perSecond, pg64), 3),
+    },
+    peakRssMb: round(peakRssMb, 1),
+    targets,
+  };
+}
+
+/** The printed report. */
+export function render(results, summary) {
+  const pg16 = summary.pgbenchTps.c16;
+  const pg64 = summary.pgbenchTps.c64;
+  const t = Object.fromEntries(summary.targets.map((x, i) => [i, x]));
+  const p = results.phases ?? {};
+  const lag = results.projectionLag;
+  const rows = [];
+  const add = (name, value, unit, perSecond, target) =>
+    rows.push([
+      name,
+      value,
+      unit,
+      fmtRatio(ratio(perSecond, pg16)),
+      fmtRatio(ratio(perSecond, pg64)),
+      target ? target.short : '',
+      target ? target.verdict : '',
+    ]);
+
+  const pg1 = results.pgbench?.runs?.c1;
+  if (pg1) add('pgbench TPC-B, 1 client', fmtNumber(pg1.tps, 1), `TPS (${pg1.latencyAvgMs} ms avg)`, pg1.tps);
+  add('pgbench TPC-B, 16 clients', fmtNumber(pg16, 1), 'TPS', pg16);
+  add('pgbench TPC-B, 64 clients', fmtNumber(pg64, 1), 'TPS', pg64);
+  for (const [key, label] of [
+    ['spread1', 'single transfer, spread, 1 client'],
+    ['spread16', 'single transfer, spread, 16 clients'],
+    ['spread64', 'single transfer, spread, 64 clients'],
+    ['hot64', 'single transfer, hot account, 64 clients'],
+  ]) {
+    const phase = p[key];
+    if (!phase || phase.error) {
+      add(label, phase?.error ? 'FAILED' : '–', '', null);
+      continue;
+    }
+    add(label, fmtNumber(phase.perSecond), 'transfers/s', phase.perSecond, key === 'spread64' ? t[0] : undefined);
+    add(`  latency p50 / p99`, `${fmtMs(phase.p50Ms)} / ${fmtMs(phase.p99Ms)}`, 'ms', null, key === 'spread64' ? t[1] : undefined);
+    add(`  errors (non-2xx)`, fmtNumber(phase.errors), `of ${fmtNumber(phase.requests)}`, null);
+  }
+  add('hot / spread (64 clients)', summary.ratios.hotVsSpread?.toFixed(2) ?? '–', '×', null, t[2]);
+  for (const [key, label, target] of [
+    ['batch', 'batch 1,000/request, non-atomic', t[3]],
+    ['batchAtomic', 'batch 1,000/request, atomic', undefined],
+  ]) {
+    const phase = p[key];
+    if (!phase || phase.error) {
+      add(label, phase?.error ? 'FAILED' : '–', '', null);
+      continue;
+    }
+    add(`${label}, ${phase.clients} clients`, fmtNumber(phase.perSecond), 'transfers/s', phase.perSecond, target);
+    add(`  request latency p50 / p99`, `${fmtMs(phase.requestLatency.p50Ms)} / ${fmtMs(phase.requestLatency.p99Ms)}`, 'ms', null);
+    add(`  errors (requests / items)`, `${fmtNumber(phase.errors)} / ${fmtNumber(phase.failedItems)}`, `of ${fmtNumber(phase.requests)} req`, null);
+  }
+  if (lag && !lag.error) {
+    add('projection lag p50 / p99 (64-client load)', `${fmtMs(lag.p50Ms)} / ${fmtMs(lag.p99Ms)}`, `ms (${lag.samples} samples)`, null, t[4]);
+  } else {
+    add('projection lag', lag?.error ? 'FAILED' : '–', '', null);
+  }
+  add('peak RSS (VmHWM)', summary.peakRssMb?.toFixed(1) ?? '–', 'MB', null, t[5]);
+
+  const figures = table(['figure', 'value', 'unit', '× pgbench16', '× pgbench64', 'target', 'result'], rows);
+
+  const detailRows = [];
+  for (const [key, phase] of Object.entries(p)) {
+    if (!phase || phase.error) {
+      detailRows.push([key, 'FAILED', '', '', '', '', '', '', '', phase?.error?.slice(0, 60) ?? '']);
+      continue;
+    }
+    const latency = phase.requestLatency ?? phase;
+    detailRows.push([
+      key,
+      `${phase.seconds} s`,
+      fmtNumber(phase.requests),
+      fmtNumber(phase.perSecond),
+      `${fmtMs(latency.p50Ms)} / ${fmtMs(latency.p90Ms)} / ${fmtMs(latency.p99Ms)} / ${fmtMs(latency.maxMs)}`,
+      `${phase.cpu.servicePct}% / ${phase.cpu.postgresPct}% / ${phase.cpu.benchPct}% / ${phase.cpu.otherPct}%`,
+      phase.writer ? `${fmtNumber(phase.writer.commitsPerSecond)} / ${phase.writer.commandsPerCommit ?? '–'} / ${fmtMs(phase.writer.avgCommitMs)}` : '–',
+      phase.drainMs == null ? '–' : fmtMs(phase.drainMs),
+      phase.rssMbAfter == null ? '–' : phase.rssMbAfter.toFixed(0),
+      phase.statuses ? Object.entries(phase.statuses).map(([k, v]) => `${k}:${v}`).join(' ') : `errors:${phase.errors} failedItems:${phase.failedItems}`,
+    ]);
+  }
+  const details = table(
+    ['phase', 'time', 'requests', 'ok/s', 'latency p50/p90/p99/max ms', 'CPU svc/pg/bench/other', 'commits/s, cmds, ms', 'drain ms', 'RSS MB', 'statuses'],
+    detailRows,
+  );
+
+  const verdicts = table(
+    ['target (informational)', 'measured', 'result'],
+    summary.targets.map((x) => [x.name, x.measured, x.verdict]),
+  );
+  return { figures, details, verdicts };
+}
