@@ -54,7 +54,7 @@ async function freshSchema(label) {
 /**
  * One hot account ("hot", credit-normal) with ENTRIES postings over a year, 1% backdated by up to 90
  * days. The events go in with SQL (dummy hashes: nothing here walks the chain); the time-travel
- * index is filled the way migration 0003 fills it from existing entries, then checked against a
+ * index is filled the way migration 0005 fills it from existing entries, then checked against a
  * brute-force sum of the events for a sample of (T, K) before anything is timed.
  */
 async function seedHotAccount(db, baseMs) {
@@ -90,7 +90,7 @@ async function seedHotAccount(db, baseMs) {
   await sql`update log_head set position = ${ENTRIES + 2}`.execute(db);
   const eventsMs = performance.now() - started;
 
-  // Read models for the two accounts, and the index, as migration 0003 builds it from entries.
+  // Read models for the two accounts, and the index, as migration 0005 builds it from entries.
   const indexStarted = performance.now();
   await sql`insert into rm_accounts (id, currency, normal_side, flags, status, debits_posted, credits_posted, entry_count, version, opened_at, metadata, position)
             values ('hot', 'USD', 'credit', '{}', 'open', 0, 0, 0, 1, ${openedAt}::timestamptz, '{}', 1),

@@ -14,6 +14,8 @@ import { loadSigningKey } from './audit/digest';
 import { AccountStates } from './commands/account-states';
 import { Writer } from './commands/writer';
 import type { Config } from './config';
+import { ConnectionWatch, connectEsdb, probe } from './eventstore/esdb/connection';
+import { EsdbEventStore } from './eventstore/esdb/esdb-event-store';
 import { PostgresEventStore } from './eventstore/postgres-event-store';
 import type { EventStore } from './eventstore/port';
 import { type FraudRole, createFraudRole, registerFraudReadiness } from './fraud/fraud-role';
@@ -67,15 +69,18 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   // Before anything logs: Nest's static logger otherwise prints at every level until the app exists.
   Logger.overrideLogger(LEVELS[config.LOG_LEVEL]);
   const logger = new Logger('ledger');
+  // EventStoreDB first: an unreachable one stops the start before anything else is opened.
+  const esdb = config.EVENTSTORE === 'esdb' ? await connectEsdb(config.ESDB_URL!, { timeoutMs: config.LEDGER_ESDB_CONNECT_TIMEOUT_MS }) : undefined;
   const database = sharedDatabase ?? (await openDatabase(config));
   const applied = await migrate(database);
   if (applied.length > 0) logger.log(`applied migrations ${applied.join(', ')}`);
 
-  if (config.EVENTSTORE !== 'postgres') {
-    await database.close();
-    throw new Error(`EVENTSTORE=${config.EVENTSTORE} is not available in this build; use EVENTSTORE=postgres`);
-  }
-  const store = new PostgresEventStore(database.db);
+  // With EVENTSTORE=esdb the events live in EventStoreDB; PostgreSQL (or PGlite) still holds the
+  // read models and every reader's checkpoint, next to its effects (ADR 0007).
+  const store: EventStore = esdb ? new EsdbEventStore(esdb) : new PostgresEventStore(database.db);
+  const esdbWatch = esdb
+    ? new ConnectionWatch(() => probe(esdb), { intervalMs: 5_000, backoff: { initialMs: 250, maxMs: 10_000 } })
+    : undefined;
   const readModels = new ReadModels(database.db);
   const projector = config.LEDGER_ROLES.includes('projector')
     ? new Projector(database.db, store, {
@@ -128,6 +133,9 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     await sql`select 1`.execute(database.db);
     return { status: 'up', kind: database.kind };
   });
+  readiness.register('eventstore', () =>
+    esdbWatch ? { ...esdbWatch.check(), kind: 'esdb' } : { status: 'up', kind: database.kind },
+  );
   readiness.register('projector', () => {
     if (!projector) return { status: 'off' };
     const error = projector.lastError;
@@ -201,6 +209,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   projector?.start();
   if (config.LEDGER_ROLES.includes('api')) auditor.startSigning(config.LEDGER_DIGEST_INTERVAL_MS);
   fraud?.consumer.start();
+  esdbWatch?.start();
 
   return {
     app,
@@ -218,7 +227,9 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       await fraud?.close();
       await writer.stop();
       await projector?.stop();
+      await esdbWatch?.stop();
       await app.close();
+      await esdb?.dispose();
       if (!sharedDatabase) await database.close();
     },
   };

@@ -72,6 +72,8 @@ export const ConfigSchema = z.object({
   FRAUD_POISON_ATTEMPTS: positiveInt(3),
   /** How often an idle scorer looks for transfers written by other processes. */
   FRAUD_POLL_MS: positiveInt(50),
+  /** With EVENTSTORE=esdb: how long the service waits at start for EventStoreDB to answer before it refuses to start. */
+  LEDGER_ESDB_CONNECT_TIMEOUT_MS: positiveInt(10_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

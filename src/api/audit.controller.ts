@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
-import { AUDITOR, type Auditor } from '../audit/auditor';
+import { AUDITOR, type Auditor, ChainUnavailableError } from '../audit/auditor';
 import { NotCaughtUpError, UnknownAccountsError } from '../audit/replay';
 import { ProblemException, problem } from './problem';
 import { EmptyQuery, ReplayBody } from './schemas';
@@ -31,7 +31,7 @@ export class AuditController {
   @Get('digest')
   digest(@Query() query: unknown) {
     parseOrThrow(EmptyQuery, query, 'query');
-    return this.auditor.digest();
+    return chainOnly(() => this.auditor.digest());
   }
 
   @Get('public-key')
@@ -43,6 +43,15 @@ export class AuditController {
   @Get('verify')
   verify(@Query() query: unknown) {
     parseOrThrow(EmptyQuery, query, 'query');
-    return this.auditor.verify();
+    return chainOnly(() => this.auditor.verify());
+  }
+}
+
+async function chainOnly<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ChainUnavailableError) throw new ProblemException(problem('unavailable', error.message));
+    throw error;
   }
 }

@@ -44,9 +44,10 @@ export const Timestamp = z
   .refine((text) => !Number.isNaN(Date.parse(text)) && new Date(text).toISOString() === text, 'is not a real date and time')
   .meta({ example: '2026-09-30T23:59:59.999Z' });
 
+// Up to 39 digits: on EventStoreDB a position packs $all's (commit, prepare) into 128 bits (ADR 0007).
 export const Position = z
   .string()
-  .regex(/^(0|[1-9][0-9]{0,18})$/, 'must be a position as returned by a command (decimal digits)')
+  .regex(/^(0|[1-9][0-9]{0,38})$/, 'must be a position as returned by a command (decimal digits)')
   .meta({ example: '42' });
 
 export const Metadata = z

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
-import type { PostgresEventStore } from '../eventstore/postgres-event-store';
+import { PostgresEventStore } from '../eventstore/postgres-event-store';
+import type { EventStore } from '../eventstore/port';
 import type { Tables } from '../platform/tables';
 import type { CatchUp } from '../projections/catch-up';
 import type { ReadModels } from '../projections/queries';
@@ -8,6 +9,13 @@ import { type ChainDigest, type SigningKey, signDigest } from './digest';
 import { type ReplayReport, type ReplayRequest, replayAndCompare } from './replay';
 
 export const AUDITOR = Symbol('Auditor');
+
+/** The chain walk and the signed heads read the PostgreSQL events table; other stores do not offer them yet. */
+export class ChainUnavailableError extends Error {
+  constructor() {
+    super('the hash chain can be walked and signed only with EVENTSTORE=postgres in this version');
+  }
+}
 
 /** Events read per round trip by replays and chain walks. */
 export const AUDIT_PAGE_SIZE = 10_000;
@@ -23,7 +31,7 @@ export class Auditor {
 
   constructor(
     private readonly db: Kysely<Tables>,
-    private readonly store: PostgresEventStore,
+    private readonly store: EventStore,
     private readonly readModels: ReadModels,
     private readonly catchUp: CatchUp,
     readonly key: SigningKey,
@@ -39,7 +47,7 @@ export class Auditor {
 
   /** The latest signed head by this process's key; signs the current head first if the log moved since. */
   async digest(): Promise<ChainDigest> {
-    const head = await this.store.chainHead();
+    const head = await this.chainStore().chainHead();
     const stored = await sql<{ digest: string }>`
       select digest::text as digest from audit_digests
       where key_id = ${this.key.keyId} and position = ${head.position.toString()}::bigint`.execute(this.db);
@@ -54,9 +62,14 @@ export class Auditor {
     return JSON.parse(kept.rows[0]!.digest) as ChainDigest;
   }
 
+  private chainStore(): PostgresEventStore {
+    if (!(this.store instanceof PostgresEventStore)) throw new ChainUnavailableError();
+    return this.store;
+  }
+
   /** Signs the head every `intervalMs` (when it moved). */
   startSigning(intervalMs: number): void {
-    if (this.timer) return;
+    if (this.timer || !(this.store instanceof PostgresEventStore)) return;
     this.timer = setInterval(() => {
       this.digest().then(
         () => (this.lastSigningError = undefined),
@@ -73,15 +86,16 @@ export class Auditor {
 
   /** Walks the whole chain up to the head as it is now, re-hashing every event. */
   async verify(): Promise<ChainReport & { head: { position: string; hash: string } }> {
-    const head = await this.store.chainHead();
+    const store = this.chainStore();
+    const head = await store.chainHead();
     const verifier = new ChainVerifier();
     let after = 0n;
-    let next = this.store.readChain({ after, limit: AUDIT_PAGE_SIZE });
+    let next = store.readChain({ after, limit: AUDIT_PAGE_SIZE });
     for (;;) {
       const page = (await next).filter((link) => link.position <= head.position);
       if (page.length === 0) break;
       after = page.at(-1)!.position;
-      next = this.store.readChain({ after, limit: AUDIT_PAGE_SIZE });
+      next = store.readChain({ after, limit: AUDIT_PAGE_SIZE });
       for (const link of page) verifier.push(link);
     }
     return { ...verifier.finish(head), head: { position: head.position.toString(), hash: head.hash } };

@@ -2,10 +2,14 @@ import { balanceOf } from '../domain/account';
 import type { AccountOpened, TransferPosted } from '../domain/events';
 import type { ReplayEvent } from '../eventstore/port';
 
-/** Where a replay reads the log: the PostgreSQL adapter's lean reader, or any store's readAll. */
+/**
+ * Where a replay reads the log: any event store (readAll, one page after another), or one with
+ * dense positions that can read ranges of them at once (the PostgreSQL adapter's readForReplay).
+ */
 export interface ReplaySource {
   headPosition(): Promise<bigint>;
-  readForReplay(range: { after: bigint; through: bigint }): Promise<readonly ReplayEvent[]>;
+  readAll(options: { after: bigint; limit: number }): Promise<readonly ReplayEvent[]>;
+  readForReplay?(range: { after: bigint; through: bigint }): Promise<readonly ReplayEvent[]>;
 }
 
 export interface ReplayRequest {
@@ -104,13 +108,15 @@ export async function foldLog(
   const head = await store.headPosition();
   const from = options.from ?? 0n;
   if (head <= from) return from;
+  if (!store.readForReplay) return foldPages(store, fold, head, { ...options, from });
+  const readRange = store.readForReplay.bind(store);
   const size = BigInt(options.pageSize);
   let nextStart = from;
   const inFlight: Array<{ through: bigint; page: Promise<readonly ReplayEvent[]> }> = [];
   const request = () => {
     if (nextStart >= head) return;
     const through = nextStart + size < head ? nextStart + size : head;
-    const page = store.readForReplay({ after: nextStart, through });
+    const page = readRange({ after: nextStart, through });
     page.catch(() => {}); // awaited in turn below; until then a failure must not count as unhandled
     inFlight.push({ through, page });
     nextStart = through;
@@ -123,6 +129,28 @@ export async function foldLog(
     request();
   }
   return head;
+}
+
+/** Positions that are not dense (EventStoreDB packs them): one page after another, the next one on its way. */
+async function foldPages(
+  store: ReplaySource,
+  fold: ReplayFold,
+  head: bigint,
+  options: { pageSize: number; from: bigint; onProgress?: (progress: ReplayProgress) => void },
+): Promise<bigint> {
+  let after = options.from;
+  let next = store.readAll({ after, limit: options.pageSize });
+  next.catch(() => {});
+  for (;;) {
+    const page = (await next).filter((event) => event.position <= head);
+    if (page.length === 0) return head;
+    after = page.at(-1)!.position;
+    next = store.readAll({ after, limit: options.pageSize });
+    next.catch(() => {});
+    fold.apply(page);
+    options.onProgress?.({ eventsReplayed: fold.eventsReplayed, position: after, head });
+    if (after >= head) return head;
+  }
 }
 
 export interface ReplayReportAccount {

@@ -72,3 +72,25 @@ export function chainHash(
 
 /** The signature of the function that chains events, so a benchmark can swap it for a stub. */
 export type ChainHasher = typeof chainHash;
+
+/**
+ * The chain of a store that learns an event's position only once it has committed it
+ * (EventStoreDB, ADR 0007): the same hash over every field but `position`. The order of the log is
+ * still covered, by `prevHash`.
+ */
+export function eventHashWithoutPosition(prevHashHex: string, event: Omit<ChainedFields, 'position'>): string {
+  return createHash('sha256')
+    .update(Buffer.from(prevHashHex, 'hex'))
+    .update(
+      canonicalJson({
+        eventId: event.eventId,
+        streamId: event.streamId,
+        revision: event.revision.toString(),
+        type: event.type,
+        recordedAt: event.recordedAt,
+        data: event.data,
+        metadata: event.metadata,
+      }),
+    )
+    .digest('hex');
+}

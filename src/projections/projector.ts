@@ -143,7 +143,7 @@ export class Projector {
       await writeTimeIndex(trx, changes.entries);
       await this.options.beforeCheckpoint?.();
       const last = events.at(-1)!;
-      await sql`update checkpoints set position = ${last.position.toString()}::bigint, updated_at = now()
+      await sql`update checkpoints set position = ${last.position.toString()}::numeric, updated_at = now()
                 where name = ${READ_MODELS_CHECKPOINT}`.execute(trx);
       return events.length;
     });
@@ -209,7 +209,7 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
     await sql`
       insert into rm_accounts (id, currency, normal_side, flags, status, debits_posted, credits_posted,
                                entry_count, version, opened_at, code, metadata, position)
-      select id, cur, ns, fl::json, st, dp::numeric, cp::numeric, ec::bigint, v::bigint, oa::timestamptz, code, md::json, p::bigint
+      select id, cur, ns, fl::json, st, dp::numeric, cp::numeric, ec::bigint, v::bigint, oa::timestamptz, code, md::json, p::numeric
       from unnest(${accounts.map((a) => a.id)}::text[], ${accounts.map((a) => a.currency)}::text[],
                   ${accounts.map((a) => a.normalSide)}::text[], ${accounts.map((a) => JSON.stringify(a.flags))}::text[],
                   ${accounts.map((a) => a.status)}::text[], ${str(accounts.map((a) => a.debitsPosted))}::text[],
@@ -227,7 +227,7 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
     await sql`
       insert into rm_transfers (id, debit_account_id, credit_account_id, amount, currency, status, code,
                                 reference, metadata, effective_at, recorded_at, position)
-      select id, d, c, a::numeric, cur, 'posted', code, ref, md::json, ea::timestamptz, ra::timestamptz, p::bigint
+      select id, d, c, a::numeric, cur, 'posted', code, ref, md::json, ea::timestamptz, ra::timestamptz, p::numeric
       from unnest(${t.map((x) => x.id)}::text[], ${t.map((x) => x.debitAccountId)}::text[],
                   ${t.map((x) => x.creditAccountId)}::text[], ${str(t.map((x) => x.amount))}::text[],
                   ${t.map((x) => x.currency)}::text[], ${t.map((x) => x.code)}::text[], ${t.map((x) => x.reference)}::text[],
@@ -239,7 +239,7 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
   if (e.length > 0) {
     await sql`
       insert into rm_entries (account_id, seq, transfer_id, side, amount, balance_after, effective_at, recorded_at, position)
-      select acc, s::bigint, tid, side, a::numeric, b::numeric, ea::timestamptz, ra::timestamptz, p::bigint
+      select acc, s::bigint, tid, side, a::numeric, b::numeric, ea::timestamptz, ra::timestamptz, p::numeric
       from unnest(${e.map((x) => x.accountId)}::text[], ${str(e.map((x) => x.seq))}::text[],
                   ${e.map((x) => x.transferId)}::text[], ${e.map((x) => x.side)}::text[],
                   ${str(e.map((x) => x.amount))}::text[], ${str(e.map((x) => x.balanceAfter))}::text[],

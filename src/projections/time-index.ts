@@ -4,7 +4,7 @@ import type { Tables } from '../platform/tables';
 import type { EntryRow } from './read-model-changes';
 
 /**
- * The time-travel index (ADR 0005, migrations/0003). balance(T, K) sums the postings with
+ * The time-travel index (ADR 0005, migrations/0005). balance(T, K) sums the postings with
  * effectiveAt <= T and recordedAt <= K. Since no posting is effective after it is recorded:
  *
  *   balance(T, K) = known(min(T, K)) + late(T, K)
@@ -127,7 +127,7 @@ export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly Entry
   if (backdated.length > 0) {
     await sql`
       insert into rm_backdated_entries (account_id, position, recorded_at, effective_at, side, amount)
-      select acc, p::bigint, r::timestamptz, e::timestamptz, s, a::numeric
+      select acc, p::numeric, r::timestamptz, e::timestamptz, s, a::numeric
       from unnest(${backdated.map((b) => b.accountId)}::text[], ${str(backdated.map((b) => b.position))}::text[],
                   ${backdated.map((b) => b.recordedAt)}::text[], ${backdated.map((b) => b.effectiveAt)}::text[],
                   ${backdated.map((b) => b.side)}::text[], ${str(backdated.map((b) => b.amount))}::text[]) as x(acc, p, r, e, s, a)`.execute(db);

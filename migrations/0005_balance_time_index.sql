@@ -19,7 +19,7 @@ create table rm_balance_known (
 -- The postings effective before they were recorded (effective_at < recorded_at).
 create table rm_backdated_entries (
   account_id   text not null,
-  position     bigint not null,
+  position     numeric(39, 0) not null,
   recorded_at  timestamptz not null,
   effective_at timestamptz not null,
   side         text not null,
