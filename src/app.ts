@@ -12,6 +12,8 @@ import { corsOrigins, docsContentSecurityPolicy, installHttpOperations, refuse }
 import { openApiDocument } from './api/openapi';
 import { problem } from './api/problem';
 import { ProblemFilter } from './api/problem.filter';
+import { Auditor } from './audit/auditor';
+import { loadSigningKey } from './audit/digest';
 import { AccountStates } from './commands/account-states';
 import { Writer } from './commands/writer';
 import type { Config } from './config';
@@ -46,6 +48,7 @@ export interface LedgerApp {
   readonly readModels: ReadModels;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
+  readonly auditor: Auditor;
   readonly fraud: FraudRole | null;
   close(): Promise<void>;
 }
@@ -123,6 +126,15 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   collectLedgerGauges(metrics, { writer, store, projector, adapter: config.EVENTSTORE });
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
+  const signingKey = loadSigningKey(config.LEDGER_SIGNING_KEY);
+  if (signingKey.generated) {
+    logger.warn(
+      `LEDGER_SIGNING_KEY is not set: chain heads are signed with a key generated for this process (key id ${signingKey.keyId}); ` +
+        'digests will not verify after a restart. Set LEDGER_SIGNING_KEY to an Ed25519 key to keep one.',
+    );
+  }
+  const auditor = new Auditor(database.db, store, readModels, catchUp, signingKey);
+
   const readiness = new Readiness();
   readiness.register('database', async () => {
     await sql`select 1`.execute(database.db);
@@ -143,6 +155,12 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   });
 
   readiness.register('relay', () => relayReadiness(config, relay));
+  readiness.register('audit-signing', () => ({
+    status: auditor.lastSigningError !== undefined ? 'down' : 'up',
+    keyId: signingKey.keyId,
+    generatedKey: signingKey.generated,
+    ...(auditor.lastSigningError !== undefined ? { error: String(auditor.lastSigningError) } : {}),
+  }));
   registerFraudReadiness(readiness, fraud, config.LEDGER_ROLES.length === 1);
 
   const adapter = new FastifyAdapter({
@@ -161,6 +179,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       catchUp,
       fraudStore: new FraudStore(database.db),
       rateLimit: rateLimitModule(config.LEDGER_RATE_LIMIT),
+      auditor,
     }),
     adapter,
     { logger: nestLogger, abortOnError: false },
@@ -212,6 +231,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   await app.init();
   projector?.start();
   relay?.start();
+  if (config.LEDGER_ROLES.includes('api')) auditor.startSigning(config.LEDGER_DIGEST_INTERVAL_MS);
   fraud?.consumer.start();
   esdbWatch?.start();
 
@@ -226,7 +246,9 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     readiness,
     metrics,
     fraud,
+    auditor,
     async close() {
+      auditor.stopSigning();
       await fraud?.close();
       await writer.stop();
       await projector?.stop();

@@ -46,6 +46,10 @@ export const ConfigSchema = z.object({
   LEDGER_PROJECTOR_BATCH_MAX: positiveInt(5000),
   /** How often an idle projector looks for events written by other processes. */
   LEDGER_PROJECTOR_POLL_MS: positiveInt(20),
+  /** Ed25519 key that signs the hash chain's head (PKCS#8 PEM or a 32-byte seed in hex/base64); unset: a generated one, said in the log. */
+  LEDGER_SIGNING_KEY: z.string().optional(),
+  /** How often the chain head is signed when the log has moved (GET /v1/audit/digest also signs on demand). */
+  LEDGER_DIGEST_INTERVAL_MS: positiveInt(60_000),
   /** Largest pool of PostgreSQL connections a process opens. */
   LEDGER_DB_POOL_MAX: positiveInt(10),
   /** JetStream stream the relay publishes to (DESIGN.md: LEDGER; tests give each run its own). */

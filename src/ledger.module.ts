@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
+import { AuditController } from './api/audit.controller';
+import { AUDITOR, type Auditor } from './audit/auditor';
 import { FRAUD_STORE, FraudController } from './api/fraud.controller';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
 import { RATE_LIMIT_GUARD } from './api/auth/rate-limit';
@@ -21,6 +23,7 @@ export interface LedgerParts {
   readonly writer: Writer;
   readonly readModels: ReadModels;
   readonly catchUp: CatchUp;
+  readonly auditor: Auditor;
   readonly fraudStore: FraudStore;
   /** The per-key rate limit (src/api/auth/rate-limit.ts); its guard covers every controller. */
   readonly rateLimit?: DynamicModule;
@@ -37,13 +40,14 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot(), ...(parts.rateLimit ? [parts.rateLimit] : [])],
-      controllers: [HealthController, ...(api ? [AccountsController, TransfersController, FraudController] : [])],
+      controllers: [HealthController, ...(api ? [AccountsController, TransfersController, FraudController, AuditController] : [])],
       providers: [
         { provide: CONFIG, useValue: parts.config },
         { provide: READINESS, useValue: parts.readiness },
         { provide: WRITER, useValue: parts.writer },
         { provide: READ_MODELS, useValue: parts.readModels },
         { provide: CATCH_UP, useValue: parts.catchUp },
+        { provide: AUDITOR, useValue: parts.auditor },
         { provide: FRAUD_STORE, useValue: parts.fraudStore },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,

@@ -5,6 +5,11 @@ import {
   BalanceQuery,
   BalanceResponse,
   BatchResponse,
+  DigestResponse,
+  PublicKeyResponse,
+  ReplayBody,
+  ReplayResponse,
+  VerifyResponse,
   EntriesQuery,
   EntriesResponse,
   OpenAccountBody,
@@ -131,6 +136,31 @@ export function openApiDocument(version: string) {
           summary: 'Read a transfer',
           parameters: [idParameter, ...queryParameters(ReadQuery)],
           responses: { ...ok('200', TransferResponse, 'The transfer'), ...problemResponses(400, 401, 403, 404, 503) },
+        },
+      },
+      '/v1/audit/replay': {
+        post: {
+          summary: 'Balances at asOf as known at knownAt, replayed from the event store alone, compared with the read models',
+          requestBody: body(ReplayBody),
+          responses: { ...ok('200', ReplayResponse, 'The replay report'), ...problemResponses(400, 401, 403, 404, 413, 415, 429, 503) },
+        },
+      },
+      '/v1/audit/digest': {
+        get: {
+          summary: 'The latest signed head of the hash chain (Ed25519)',
+          responses: { ...ok('200', DigestResponse, 'The signed chain head'), ...problemResponses(400, 401, 403) },
+        },
+      },
+      '/v1/audit/public-key': {
+        get: {
+          summary: 'The public key that verifies digests',
+          responses: { ...ok('200', PublicKeyResponse, 'The public key'), ...problemResponses(401, 403) },
+        },
+      },
+      '/v1/audit/verify': {
+        get: {
+          summary: 'Re-walks the hash chain and reports the first broken link, if any',
+          responses: { ...ok('200', VerifyResponse, 'The walk of the chain'), ...problemResponses(400, 401, 403) },
         },
       },
       '/v1/fraud/dead-letters': {

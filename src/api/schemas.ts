@@ -12,6 +12,7 @@ export const LIMITS = {
   batchTransfersMax: 8000,
   entriesPageMax: 1000,
   entriesPageDefault: 100,
+  replayAccountsMax: 10_000,
 } as const;
 
 const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -215,3 +216,68 @@ export const BalanceResponse = z
     balance: SignedAmount,
   })
   .meta({ id: 'Balance' });
+
+// The audit routes (/v1/audit).
+export const ReplayBody = z
+  .strictObject({
+    asOf: Timestamp,
+    knownAt: Timestamp.optional().meta({ description: 'Defaults to now' }),
+    accountIds: z.array(Id).min(1).max(LIMITS.replayAccountsMax).optional().meta({ description: 'Defaults to every account known at knownAt' }),
+  })
+  .meta({ id: 'ReplayRequest' });
+
+export const ReplayResponse = z
+  .object({
+    asOf: Timestamp,
+    knownAt: Timestamp,
+    eventsReplayed: z.number().int(),
+    accounts: z.array(
+      z.object({
+        accountId: Id,
+        currency: Currency,
+        balance: SignedAmount,
+        debitsPosted: SignedAmount,
+        creditsPosted: SignedAmount,
+        readModelBalance: SignedAmount.nullable(),
+        matches: z.boolean(),
+      }),
+    ),
+    mismatches: z.number().int(),
+  })
+  .meta({ id: 'ReplayReport' });
+
+export const DigestResponse = z
+  .object({
+    algorithm: z.literal('Ed25519'),
+    keyId: z.string(),
+    position: Position,
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    recordedAt: Timestamp.nullable(),
+    signedAt: Timestamp,
+    signature: z.string().meta({ description: 'base64 Ed25519 signature over the canonical JSON of {type: "ledger.chain-head.v1", keyId, position, hash, recordedAt, signedAt}' }),
+  })
+  .meta({ id: 'ChainDigest' });
+
+export const PublicKeyResponse = z
+  .object({ algorithm: z.literal('Ed25519'), keyId: z.string(), publicKey: z.string().meta({ description: 'SubjectPublicKeyInfo, PEM' }) })
+  .meta({ id: 'SigningPublicKey' });
+
+const ChainBreak = z.object({
+  position: Position,
+  eventId: z.string().optional(),
+  reason: z.enum(['missing-event', 'out-of-order', 'content-changed', 'link-broken', 'head-mismatch', 'digest-mismatch']),
+  detail: z.string(),
+});
+
+export const VerifyResponse = z
+  .object({
+    intact: z.boolean(),
+    eventsChecked: z.number().int(),
+    head: z.object({ position: Position, hash: z.string() }),
+    last: z.object({ position: Position, hash: z.string() }),
+    firstBroken: ChainBreak.nullable(),
+    breaks: z.array(ChainBreak),
+  })
+  .meta({ id: 'ChainVerification' });
+
+export const EmptyQuery = z.strictObject({});

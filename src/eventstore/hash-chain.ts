@@ -32,9 +32,21 @@ export interface ChainedFields {
   readonly metadata: unknown;
 }
 
+/** An event as the store keeps it: data and metadata as the exact canonical JSON text that was hashed. */
+export interface StoredChainLink extends Omit<ChainedFields, 'data' | 'metadata'> {
+  readonly dataJson: string;
+  readonly metadataJson: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
 /**
  * hash = SHA-256( prevHash as 32 bytes ‖ UTF-8 of canonicalJson({position, eventId, streamId,
  * revision, type, recordedAt, data, metadata}) ), position and revision as decimal strings.
+ *
+ * Spelled out, with keys in canonical order and D, M the canonical JSON of data and metadata:
+ * `{"data":D,"eventId":"…","metadata":M,"position":"…","recordedAt":"…","revision":"…","streamId":"…","type":"…"}`
+ * (strings written as JSON.stringify writes them). An auditor can recompute it with any SHA-256.
  */
 export function eventHash(prevHashHex: string, event: ChainedFields): string {
   return chainHash(prevHashHex, event, canonicalJson(event.data), canonicalJson(event.metadata));
@@ -42,16 +54,24 @@ export function eventHash(prevHashHex: string, event: ChainedFields): string {
 
 /**
  * The same hash from the canonical texts of data and metadata, which the writer has already
- * built to store them: the envelope's keys in canonical order are data, eventId, metadata,
- * position, recordedAt, revision, streamId, type.
+ * built to store them (and the store keeps verbatim): the envelope's keys in canonical order are
+ * data, eventId, metadata, position, recordedAt, revision, streamId, type.
  */
-export function chainHash(prevHashHex: string, event: ChainedFields, dataJson: string, metadataJson: string): string {
+export function chainHash(
+  prevHashHex: string,
+  event: Omit<ChainedFields, 'data' | 'metadata'>,
+  dataJson: string,
+  metadataJson: string,
+): string {
   const envelope =
     `{"data":${dataJson},"eventId":${JSON.stringify(event.eventId)},"metadata":${metadataJson},` +
     `"position":"${event.position}","recordedAt":${JSON.stringify(event.recordedAt)},` +
     `"revision":"${event.revision}","streamId":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)}}`;
   return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(envelope).digest('hex');
 }
+
+/** The signature of the function that chains events, so a benchmark can swap it for a stub. */
+export type ChainHasher = typeof chainHash;
 
 /**
  * The chain of a store that learns an event's position only once it has committed it

@@ -70,6 +70,9 @@ export interface RecordedEvent {
   readonly hash: string;
 }
 
+/** What a replay of balances reads of each event (a lean read of the global log). */
+export type ReplayEvent = Pick<RecordedEvent, 'position' | 'type' | 'recordedAt' | 'data'>;
+
 export interface AppendResult {
   readonly events: readonly RecordedEvent[];
   /** Revision of every stream touched, after the append. */

@@ -1,12 +1,13 @@
 import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../platform/tables';
-import { canonicalJson, chainHash } from './hash-chain';
+import { type ChainHasher, type StoredChainLink, canonicalJson, chainHash } from './hash-chain';
 import {
   type AppendRequest,
   type AppendResult,
   DuplicateEventError,
   type EventStore,
   type RecordedEvent,
+  type ReplayEvent,
   type StreamSlice,
   WrongExpectedRevisionError,
   satisfies,
@@ -52,7 +53,15 @@ const APPEND_ATTEMPTS_MAX = 5;
  * tables and ADR 0002 for why position order is commit order.
  */
 export class PostgresEventStore implements EventStore {
-  constructor(private readonly db: Kysely<Tables>) {}
+  private readonly hasher: ChainHasher;
+
+  /** `options.hasher` replaces the chain's hash function: for benchmarks that measure its cost, never in service. */
+  constructor(
+    private readonly db: Kysely<Tables>,
+    options: { hasher?: ChainHasher } = {},
+  ) {
+    this.hasher = options.hasher ?? chainHash;
+  }
 
   async append(request: AppendRequest): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
@@ -137,7 +146,7 @@ export class PostgresEventStore implements EventStore {
         };
         const data = canonicalJson(event.data);
         const metadata = canonicalJson(event.metadata);
-        const hash = chainHash(prevHash, fields, data, metadata);
+        const hash = this.hasher(prevHash, fields, data, metadata);
         dataJson.push(data);
         metadataJson.push(metadata);
         recorded.push({ ...fields, prevHash, hash });
@@ -231,5 +240,50 @@ export class PostgresEventStore implements EventStore {
       this.db,
     );
     return BigInt(rows.rows[0]?.position ?? '0');
+  }
+
+  /** Events after `after` as stored, data and metadata as their exact JSON text: what the chain covers. */
+  async readChain(options: { after: bigint; limit: number }): Promise<StoredChainLink[]> {
+    const rows = await sql<EventRow>`
+      select ${EVENT_COLUMNS} from events e
+      where e.position > ${options.after.toString()}::bigint
+      order by e.position limit ${options.limit}`.execute(this.db);
+    return rows.rows.map((row) => ({
+      position: BigInt(row.position),
+      eventId: row.event_id,
+      streamId: row.stream_id,
+      revision: BigInt(row.revision),
+      type: row.type,
+      recordedAt: row.recorded_at,
+      dataJson: row.data,
+      metadataJson: row.metadata,
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    }));
+  }
+
+  /** The head of the chain: last position, its hash, and when it was recorded (null for an empty log). */
+  async chainHead(): Promise<{ position: bigint; hash: string; recordedAt: string | null }> {
+    const rows = await sql<{ position: string; hash: string; recorded_at: string | null }>`
+      select position::text as position, encode(hash, 'hex') as hash,
+             to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at
+      from log_head where id = 1`.execute(this.db);
+    const row = rows.rows[0];
+    if (!row) throw new Error('log_head row is missing: the event store schema is damaged');
+    return { position: BigInt(row.position), hash: row.hash, recordedAt: row.recorded_at };
+  }
+
+  /**
+   * The events at positions in (after, through], for replays: position, type, recordedAt and data
+   * only (no metadata, ids or hashes), which is what a fold of balances needs. A range of
+   * positions, not a count, so several ranges can be read at once without overlapping.
+   */
+  async readForReplay(range: { after: bigint; through: bigint }): Promise<ReplayEvent[]> {
+    const rows = await sql<{ position: string; type: string; data: string; recorded_at: string }>`
+      select e.position::text as position, e.type, e.data::text as data,
+             to_char(e.recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at
+      from events e where e.position > ${range.after.toString()}::bigint and e.position <= ${range.through.toString()}::bigint
+      order by e.position`.execute(this.db);
+    return rows.rows.map((row) => ({ position: BigInt(row.position), type: row.type, recordedAt: row.recorded_at, data: JSON.parse(row.data) }));
   }
 }

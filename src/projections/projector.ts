@@ -5,6 +5,7 @@ import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
 import { type AccountRow, type ReadModelChanges, readModelChanges } from './read-model-changes';
+import { writeTimeIndex } from './time-index';
 
 export const READ_MODELS_CHECKPOINT = 'read-models';
 
@@ -156,7 +157,9 @@ export class Projector {
         for (const id of [data.accountId, data.debitAccountId, data.creditAccountId]) if (id) touched.add(id);
       }
       const current = await loadAccounts(trx, [...touched]);
-      await writeChanges(trx, readModelChanges(events, current));
+      const changes = readModelChanges(events, current);
+      await writeChanges(trx, changes);
+      await writeTimeIndex(trx, changes.entries);
       await this.options.beforeCheckpoint?.();
       const last = events.at(-1)!;
       await sql`update checkpoints set position = ${last.position.toString()}::numeric, updated_at = now()

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../platform/tables';
 import { READ_MODELS_CHECKPOINT } from './projector';
+import { balanceFromIndex } from './time-index';
 
 const ISO = (column: string) =>
   sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
@@ -163,32 +164,9 @@ export class ReadModels {
     };
   }
 
-  /**
-   * Totals of the postings with effectiveAt <= asOf and recordedAt <= knownAt. A scan of the
-   * account's entries: correct, and the baseline the time-travel index will be measured against.
-   */
+  /** Totals of the postings with effectiveAt <= asOf and recordedAt <= knownAt (the time-travel index, ADR 0005). */
   async balanceAt(accountId: string, asOf: string, knownAt: string): Promise<BalanceView | undefined> {
-    const rows = await sql<{
-      currency: string;
-      normal_side: 'debit' | 'credit';
-      debits: string;
-      credits: string;
-    }>`select a.currency, a.normal_side,
-              coalesce(sum(e.amount) filter (where e.side = 'debit'), 0)::text as debits,
-              coalesce(sum(e.amount) filter (where e.side = 'credit'), 0)::text as credits
-       from rm_accounts a
-       left join rm_entries e on e.account_id = a.id
-         and e.effective_at <= ${asOf}::timestamptz and e.recorded_at <= ${knownAt}::timestamptz
-       where a.id = ${accountId}
-       group by a.currency, a.normal_side`.execute(this.db);
-    const r = rows.rows[0];
-    if (!r) return undefined;
-    return {
-      accountId,
-      currency: r.currency,
-      normalSide: r.normal_side,
-      debitsPosted: BigInt(r.debits),
-      creditsPosted: BigInt(r.credits),
-    };
+    const balance = await balanceFromIndex(this.db, accountId, asOf, knownAt);
+    return balance && { accountId, ...balance };
   }
 }

@@ -21,7 +21,7 @@ export async function rebuildReadModels(
   options: { batchSizeMax: number; onProgress?: (progress: RebuildProgress) => void },
 ): Promise<RebuildProgress> {
   await db.transaction().execute(async (trx) => {
-    await sql`truncate rm_entries, rm_transfers, rm_accounts`.execute(trx);
+    await sql`truncate rm_entries, rm_transfers, rm_accounts, rm_balance_known, rm_backdated_entries`.execute(trx);
     await sql`delete from checkpoints where name = ${READ_MODELS_CHECKPOINT}`.execute(trx);
   });
   const head = await store.headPosition();

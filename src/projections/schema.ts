@@ -47,4 +47,18 @@ export interface ReadModelTables {
     position: string;
     updated_at: Generated<Date>;
   };
+  rm_balance_known: {
+    account_id: string;
+    recorded_at: Date;
+    debits_through: string;
+    credits_through: string;
+  };
+  rm_backdated_entries: {
+    account_id: string;
+    position: string;
+    recorded_at: Date;
+    effective_at: Date;
+    side: string;
+    amount: string;
+  };
 }

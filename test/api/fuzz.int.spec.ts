@@ -175,7 +175,11 @@ describe('fuzzing every route', () => {
         });
         const response: TestResponse = { status: injected.statusCode, headers: injected.headers, text: injected.body, body: undefined };
         const context = `${method} ${url} ${JSON.stringify(sent)} ${String(body).slice(0, 300)} -> ${response.status} ${response.text.slice(0, 300)}`;
-        const notCaughtUp = response.status === 503 && /not-caught-up/.test(response.text);
+        // A query may wait for a minPosition beyond the log and give up: 503 not-caught-up (a HEAD
+        // answer has no body, so its problem is recognised by its content type).
+        const notCaughtUp =
+          response.status === 503 &&
+          (method === 'HEAD' ? String(response.headers['content-type']).includes('application/problem+json') : /not-caught-up/.test(response.text));
         expect(response.status < 500 || notCaughtUp, context).toBe(true);
         expect(response.text, context).not.toMatch(/\n\s+at \S|node_modules|\.ts:\d+/);
         if (response.status >= 400 && method !== 'HEAD' && response.status !== 404) {
@@ -189,7 +193,8 @@ describe('fuzzing every route', () => {
           if (method !== 'GET' && method !== 'HEAD') await caughtUp();
         }
       }),
-      { numRuns: RUNS, endOnFailure: true },
+      // A fixed seed keeps CI deterministic; LEDGER_FUZZ_SEED explores other corners locally.
+      { numRuns: RUNS, endOnFailure: true, seed: Number(process.env.LEDGER_FUZZ_SEED ?? 20261121) },
     );
     // Both kinds were exercised: the fuzz is not just a wall of 401s, nor of 2xx.
     expect(refused).toBeGreaterThan(RUNS / 4);

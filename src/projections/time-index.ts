@@ -1,0 +1,174 @@
+import { type Kysely, sql } from 'kysely';
+import { assertMoney } from '../domain/money';
+import type { Tables } from '../platform/tables';
+import type { EntryRow } from './read-model-changes';
+
+/**
+ * The time-travel index (ADR 0005, migrations/0005). balance(T, K) sums the postings with
+ * effectiveAt <= T and recordedAt <= K. Since no posting is effective after it is recorded:
+ *
+ *   balance(T, K) = known(min(T, K)) + late(T, K)
+ *   known(X)      = totals of every posting recorded at or before X        (one row of rm_balance_known)
+ *   late(T, K)    = postings recorded in (T, K] and effective at or before T (T < K only; backdated ones)
+ *
+ * `late` scans backdated postings recorded in (T, min(K, T + the account's largest backdating)],
+ * a window as wide as the longest correction, not as long as the history.
+ */
+
+/** A row of rm_balance_known: totals of the postings recorded at or before `recordedAt`. */
+export interface KnownRow {
+  readonly recordedAt: string;
+  readonly debitsThrough: bigint;
+  readonly creditsThrough: bigint;
+}
+
+export interface PostingDelta {
+  readonly recordedAt: string;
+  readonly debits: bigint;
+  readonly credits: bigint;
+}
+
+/**
+ * The rows of one account's rm_balance_known to write after a batch. `before` is the last stored
+ * row recorded before the batch's earliest recordedAt (if any); `after` the stored rows at or
+ * after it. recordedAt usually only grows, so `after` is usually empty; when two processes' clocks
+ * disagree it is not, and those rows take the new postings too.
+ */
+export function knownRowsAfter(
+  before: KnownRow | undefined,
+  after: readonly KnownRow[],
+  deltas: readonly PostingDelta[],
+): KnownRow[] {
+  const stored = new Map(after.map((row) => [row.recordedAt, row]));
+  const added = new Map<string, { debits: bigint; credits: bigint }>();
+  for (const delta of deltas) {
+    const sum = added.get(delta.recordedAt) ?? { debits: 0n, credits: 0n };
+    sum.debits += delta.debits;
+    sum.credits += delta.credits;
+    added.set(delta.recordedAt, sum);
+  }
+  const keys = [...new Set([...stored.keys(), ...added.keys()])].sort();
+  let storedDebits = before?.debitsThrough ?? 0n;
+  let storedCredits = before?.creditsThrough ?? 0n;
+  let addedDebits = 0n;
+  let addedCredits = 0n;
+  const rows: KnownRow[] = [];
+  for (const recordedAt of keys) {
+    const old = stored.get(recordedAt);
+    if (old) {
+      assertMoney(!before || old.recordedAt > before.recordedAt, `known rows out of order at ${recordedAt}`);
+      storedDebits = old.debitsThrough;
+      storedCredits = old.creditsThrough;
+    }
+    const sum = added.get(recordedAt);
+    if (sum) {
+      addedDebits += sum.debits;
+      addedCredits += sum.credits;
+    }
+    rows.push({ recordedAt, debitsThrough: storedDebits + addedDebits, creditsThrough: storedCredits + addedCredits });
+  }
+  return rows;
+}
+
+const ISO = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+const str = (values: bigint[]) => values.map((v) => v.toString());
+
+/** Writes a batch's entries into the time-travel index, inside the projector's transaction. */
+export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly EntryRow[]): Promise<void> {
+  if (entries.length === 0) return;
+  const byAccount = new Map<string, PostingDelta[]>();
+  const backdated: EntryRow[] = [];
+  for (const entry of entries) {
+    // The command side refuses a future effectiveAt; the index relies on it (known(min(T, K))).
+    assertMoney(entry.effectiveAt <= entry.recordedAt, `transfer ${entry.transferId} is effective ${entry.effectiveAt}, after it was recorded ${entry.recordedAt}`);
+    if (entry.effectiveAt < entry.recordedAt) backdated.push(entry);
+    const deltas = byAccount.get(entry.accountId) ?? [];
+    deltas.push({
+      recordedAt: entry.recordedAt,
+      debits: entry.side === 'debit' ? entry.amount : 0n,
+      credits: entry.side === 'credit' ? entry.amount : 0n,
+    });
+    byAccount.set(entry.accountId, deltas);
+  }
+
+  const accountIds = [...byAccount.keys()];
+  const earliest = accountIds.map((id) => byAccount.get(id)!.reduce((min, d) => (d.recordedAt < min ? d.recordedAt : min), '\uffff'));
+  const stored = await sql<{ account_id: string; recorded_at: string; debits: string; credits: string; is_before: boolean }>`
+    select x.acc as account_id, k.recorded_at, k.debits, k.credits, k.is_before
+    from unnest(${accountIds}::text[], ${earliest}::text[]) as x(acc, r)
+    cross join lateral (
+      (select ${ISO('b.recorded_at')} as recorded_at, b.debits_through::text as debits, b.credits_through::text as credits, true as is_before
+       from rm_balance_known b where b.account_id = x.acc and b.recorded_at < x.r::timestamptz
+       order by b.recorded_at desc limit 1)
+      union all
+      (select ${ISO('a.recorded_at')}, a.debits_through::text, a.credits_through::text, false
+       from rm_balance_known a where a.account_id = x.acc and a.recorded_at >= x.r::timestamptz)
+    ) k`.execute(db);
+  const before = new Map<string, KnownRow>();
+  const after = new Map<string, KnownRow[]>();
+  for (const row of stored.rows) {
+    const known = { recordedAt: row.recorded_at, debitsThrough: BigInt(row.debits), creditsThrough: BigInt(row.credits) };
+    if (row.is_before) before.set(row.account_id, known);
+    else after.set(row.account_id, [...(after.get(row.account_id) ?? []), known]);
+  }
+
+  const out: Array<KnownRow & { accountId: string }> = [];
+  for (const [accountId, deltas] of byAccount) {
+    for (const row of knownRowsAfter(before.get(accountId), after.get(accountId) ?? [], deltas)) out.push({ ...row, accountId });
+  }
+  await sql`
+    insert into rm_balance_known (account_id, recorded_at, debits_through, credits_through)
+    select acc, r::timestamptz, d::numeric, c::numeric
+    from unnest(${out.map((r) => r.accountId)}::text[], ${out.map((r) => r.recordedAt)}::text[],
+                ${str(out.map((r) => r.debitsThrough))}::text[], ${str(out.map((r) => r.creditsThrough))}::text[]) as x(acc, r, d, c)
+    on conflict (account_id, recorded_at) do update
+      set debits_through = excluded.debits_through, credits_through = excluded.credits_through`.execute(db);
+
+  if (backdated.length > 0) {
+    await sql`
+      insert into rm_backdated_entries (account_id, position, recorded_at, effective_at, side, amount)
+      select acc, p::numeric, r::timestamptz, e::timestamptz, s, a::numeric
+      from unnest(${backdated.map((b) => b.accountId)}::text[], ${str(backdated.map((b) => b.position))}::text[],
+                  ${backdated.map((b) => b.recordedAt)}::text[], ${backdated.map((b) => b.effectiveAt)}::text[],
+                  ${backdated.map((b) => b.side)}::text[], ${str(backdated.map((b) => b.amount))}::text[]) as x(acc, p, r, e, s, a)`.execute(db);
+  }
+}
+
+export interface BalanceAt {
+  readonly currency: string;
+  readonly normalSide: 'debit' | 'credit';
+  readonly debitsPosted: bigint;
+  readonly creditsPosted: bigint;
+}
+
+/** balance(account, T, K) from the index: a few index probes, whatever the length of the history. */
+export async function balanceFromIndex(
+  db: Kysely<Tables>,
+  accountId: string,
+  asOf: string,
+  knownAt: string,
+): Promise<BalanceAt | undefined> {
+  const rows = await sql<{ currency: string; normal_side: 'debit' | 'credit'; debits: string; credits: string }>`
+    with known as (
+      select debits_through, credits_through from rm_balance_known
+      where account_id = ${accountId} and recorded_at <= least(${asOf}::timestamptz, ${knownAt}::timestamptz)
+      order by recorded_at desc limit 1
+    ), lag as (
+      select max(recorded_at - effective_at) as lag_max from rm_backdated_entries where account_id = ${accountId}
+    ), late as (
+      select coalesce(sum(b.amount) filter (where b.side = 'debit'), 0) as debits,
+             coalesce(sum(b.amount) filter (where b.side = 'credit'), 0) as credits
+      from lag, rm_backdated_entries b
+      where b.account_id = ${accountId}
+        and b.recorded_at > ${asOf}::timestamptz
+        and b.recorded_at <= least(${knownAt}::timestamptz, ${asOf}::timestamptz + lag.lag_max)
+        and b.effective_at <= ${asOf}::timestamptz
+    )
+    select a.currency, a.normal_side,
+           (coalesce((select debits_through from known), 0) + (select debits from late))::text as debits,
+           (coalesce((select credits_through from known), 0) + (select credits from late))::text as credits
+    from rm_accounts a where a.id = ${accountId}`.execute(db);
+  const row = rows.rows[0];
+  if (!row) return undefined;
+  return { currency: row.currency, normalSide: row.normal_side, debitsPosted: BigInt(row.debits), creditsPosted: BigInt(row.credits) };
+}
