@@ -20,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const autocannon = require('autocannon');
+const BENCH_KEY = 'bench-fraud-key';
+const AUTH_JSON = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` };
 const pg = require('pg');
 const { InferencePool } = require(path.join(root, 'dist/src/fraud/inference-pool.js'));
 const { FEATURE_COUNT } = require(path.join(root, 'dist/src/fraud/features.js'));
@@ -76,7 +78,16 @@ async function startService(env) {
   let output = '';
   const child = spawn(process.execPath, [path.join(root, 'dist/src/main.js')], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), LEDGER_DB_POOL_MAX: '4', ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LEDGER_DB_POOL_MAX: '4',
+      LEDGER_API_KEYS: `${BENCH_KEY}:admin`,
+      LEDGER_RATE_LIMIT: '10000000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (c) => (output += c));
@@ -96,7 +107,7 @@ async function startService(env) {
 }
 
 async function postJson(url, body) {
-  const response = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const response = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: AUTH_JSON });
   if (response.status >= 300) throw new Error(`${url}: ${response.status} ${await response.text()}`);
 }
 
@@ -118,7 +129,7 @@ async function loadRun(roles) {
         {
           method: 'POST',
           path: '/v1/transfers',
-          headers: { 'content-type': 'application/json' },
+          headers: AUTH_JSON,
           setupRequest: (request) => {
             const i = n++;
             const debit = i % 5 === 0 ? 'bank' : accounts[(i * 7919) % accounts.length];
