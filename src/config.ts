@@ -96,6 +96,11 @@ export const ConfigSchema = z.object({
   FRAUD_POLL_MS: positiveInt(50),
   /** With EVENTSTORE=esdb: how long the service waits at start for EventStoreDB to answer before it refuses to start. */
   LEDGER_ESDB_CONNECT_TIMEOUT_MS: positiveInt(10_000),
+  /** OpenTelemetry's automatic spans to add when exporting: a comma-separated subset of http,pg (costly: see README). */
+  LEDGER_OTEL_INSTRUMENTATIONS: z
+    .string()
+    .regex(/^\s*((http|pg)\s*(,\s*(http|pg)\s*)*)?$/, 'a comma-separated subset of http,pg')
+    .optional(),
   /** Browser origins allowed to call the API (CORS), comma-separated; unset: CORS is off. */
   LEDGER_CORS_ORIGINS: z.string().optional(),
   /** `production` refuses to start an API without LEDGER_API_KEYS (no generated key). */

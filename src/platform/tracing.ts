@@ -66,11 +66,24 @@ class ListenerProcessor implements SpanProcessor {
   }
 }
 
+export const AUTO_INSTRUMENTATIONS = ['http', 'pg'] as const;
+export type AutoInstrumentation = (typeof AUTO_INSTRUMENTATIONS)[number];
+
+/** `LEDGER_OTEL_INSTRUMENTATIONS`: a comma-separated subset of http,pg; anything else is ignored. */
+export const parseInstrumentations = (value: string | undefined): AutoInstrumentation[] =>
+  (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name): name is AutoInstrumentation => (AUTO_INSTRUMENTATIONS as readonly string[]).includes(name));
+
 export interface TracingOptions {
   /** OTLP/HTTP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`); traces go to `<endpoint>/v1/traces`. Unset: no export. */
   readonly endpoint?: string;
-  /** Automatic spans for incoming HTTP and for PostgreSQL (only where modules are loaded after this). */
-  readonly instrument?: boolean;
+  /**
+   * Automatic spans from OpenTelemetry's instrumentations: `http` (every incoming request at the
+   * socket level) and `pg` (every query); only where modules are loaded after this. Off unless named.
+   */
+  readonly instrumentations?: readonly AutoInstrumentation[];
   readonly serviceVersion?: string;
 }
 
@@ -100,17 +113,22 @@ export function startTracing(options: TracingOptions = {}): void {
   // The async-local context manager makes Node track every promise (async_hooks on Node 20): the
   // write path measured at under half its throughput with it. Only the instrumentations need it;
   // our own spans pass their parents explicitly (withSpan hands the child context to `fn`).
-  provider.register(options.instrument ? {} : { contextManager: null });
-  if (options.instrument) {
+  const wanted = new Set(options.instrumentations ?? []);
+  provider.register(wanted.size > 0 ? {} : { contextManager: null });
+  if (wanted.size > 0) {
     const { registerInstrumentations } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
     const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
     const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
     const instrumentations: Instrumentation[] = [
-      new HttpInstrumentation({
-        // Probes and scrapes are not worth a trace each.
-        ignoreIncomingRequestHook: (request) => /^\/(health|metrics)(\/|\?|$)/.test(request.url ?? ''),
-      }),
-      new PgInstrumentation({ requireParentSpan: true }),
+      ...(wanted.has('http')
+        ? [
+            new HttpInstrumentation({
+              // Probes and scrapes are not worth a trace each.
+              ignoreIncomingRequestHook: (request) => /^\/(health|metrics)(\/|\?|$)/.test(request.url ?? ''),
+            }),
+          ]
+        : []),
+      ...(wanted.has('pg') ? [new PgInstrumentation({ requireParentSpan: true })] : []),
     ];
     registerInstrumentations({ tracerProvider: provider, instrumentations });
   }

@@ -95,6 +95,7 @@ describe('the service process', () => {
         LEDGER_ROLES: 'api,projector',
         LOG_LEVEL: 'info',
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+        LEDGER_OTEL_INSTRUMENTATIONS: 'http,pg',
         OTEL_BSP_SCHEDULE_DELAY: '100',
       });
     });
