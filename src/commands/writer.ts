@@ -181,7 +181,9 @@ export class Writer {
         }
       }
       const events = recorded?.events ?? [];
-      const fallbackPosition = recorded?.position ?? 0n;
+      // A batch that wrote nothing (every command refused, or an atomic batch aborted) answers
+      // the log's head: a position the read models can be asked to reach.
+      const fallbackPosition = recorded?.position ?? (await this.store.headPosition());
       batch.forEach((item, i) => {
         const outcome = decision.results[i]!(events) as { position?: bigint };
         const settled =

@@ -180,6 +180,8 @@ describe('POST /v1/transfers/batch', () => {
       }
       expect(await snapshot(t, [bank, wallet, shop])).toEqual(before);
       const head = await logHead(t);
+      // Nothing written: the answer's position is the log's head, a position worth waiting for.
+      expect(body.position).toBe(head);
       for (const item of items) {
         expectProblem(await t.request('GET', `/v1/transfers/${item.id}?minPosition=${head}`), 404, 'transfer-not-found');
       }
