@@ -3,7 +3,6 @@ import { parseExecutionProviders } from './fraud/execution-providers';
 
 /** The roles a process can play (DESIGN.md, "Shape"); all of them by default. */
 export const ROLES = ['api', 'projector', 'relay', 'fraud'] as const;
-export type Role = (typeof ROLES)[number];
 
 const roleList = z
   .string()

@@ -20,8 +20,11 @@ import { expect } from '../eventstore/port';
 import type { AccountState, AccountStates } from './account-states';
 import type { CommandContext, TransferOutcome, WriteJob } from './write-commands';
 
-/** A result that waits for the append to learn its position. */
-type Pending<T> = (recorded: readonly RecordedEvent[]) => T;
+/**
+ * A result that waits for the append to learn its position. `batchPosition` is where the log
+ * stands after the batch: the answer of a request whose own commands wrote nothing.
+ */
+type Pending<T> = (recorded: readonly RecordedEvent[], batchPosition: bigint) => T;
 
 interface Working {
   account: Account;
@@ -183,10 +186,10 @@ export class BatchDecision {
       for (const [k, v] of savedPending!) this.pendingTransfers.set(k, v);
       this.events.length = eventsBefore;
       const failure = outcomes[failedAt]!;
-      return (recorded) => ({
+      return (recorded, batchPosition) => ({
         items: job.commands.map((c, i): TransferOutcome =>
           i === failedAt
-            ? failure(recorded)
+            ? failure(recorded, batchPosition)
             : {
                 outcome: 'failed',
                 error: ledgerError(
@@ -195,15 +198,13 @@ export class BatchDecision {
                 ),
               },
         ),
-        position: 0n,
+        position: batchPosition,
       });
     }
-    return (recorded) => {
-      const items = outcomes.map((pending) => pending(recorded));
-      const position = items.reduce(
-        (max, item) => (item.outcome !== 'failed' && item.transfer.position > max ? item.transfer.position : max),
-        0n,
-      );
+    return (recorded, batchPosition) => {
+      const items = outcomes.map((pending) => pending(recorded, batchPosition));
+      const written = items.flatMap((item) => (item.outcome === 'failed' ? [] : [item.transfer.position]));
+      const position = written.length > 0 ? written.reduce((max, p) => (p > max ? p : max)) : batchPosition;
       return { items, position };
     };
   }

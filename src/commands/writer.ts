@@ -181,22 +181,18 @@ export class Writer {
         }
       }
       const events = recorded?.events ?? [];
-      // A batch that wrote nothing (every command refused, or an atomic batch aborted) answers
-      // the log's head: a position the read models can be asked to reach.
-      const fallbackPosition = recorded?.position ?? (await this.store.headPosition());
+      // Where the log stands after this batch; a batch that wrote nothing (every command refused,
+      // an atomic batch aborted) asks for the head: a position the read models can be asked to reach.
+      const batchPosition = recorded?.position ?? (await this.store.headPosition());
       batch.forEach((item, i) => {
-        const outcome = decision.results[i]!(events) as { position?: bigint };
-        const settled =
-          item.job.kind === 'transfers' && (outcome as { position: bigint }).position === 0n
-            ? { ...outcome, position: fallbackPosition }
-            : outcome;
-        this.options.onSettled?.(item.job, settled);
-        item.resolve(settled);
+        const outcome = decision.results[i]!(events, batchPosition);
+        this.options.onSettled?.(item.job, outcome);
+        item.resolve(outcome);
       });
       this.options.onCommitted?.({
         commands: batch.reduce((n, item) => n + item.size, 0),
         events: events.length,
-        position: fallbackPosition,
+        position: batchPosition,
         ms: performance.now() - started,
         appendMs,
       });

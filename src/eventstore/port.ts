@@ -140,5 +140,3 @@ export function satisfies(expected: ExpectedRevision, actual: bigint): boolean {
       return actual === expected.revision;
   }
 }
-
-export const EVENT_STORE = Symbol('EventStore');

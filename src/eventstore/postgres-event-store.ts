@@ -12,6 +12,7 @@ import {
   WrongExpectedRevisionError,
   satisfies,
 } from './port';
+import { isoTimestamp } from '../platform/sql';
 
 interface EventRow {
   position: string;
@@ -28,7 +29,7 @@ interface EventRow {
 
 const EVENT_COLUMNS = sql`e.position::text as position, e.event_id::text as event_id, e.stream_id,
   e.revision::text as revision, e.type, e.data::text as data, e.metadata::text as metadata,
-  to_char(e.recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at,
+  ${isoTimestamp('e.recorded_at')} as recorded_at,
   encode(e.prev_hash, 'hex') as prev_hash, encode(e.hash, 'hex') as hash`;
 
 const toRecorded = (row: EventRow): RecordedEvent => ({
@@ -266,7 +267,7 @@ export class PostgresEventStore implements EventStore {
   async chainHead(): Promise<{ position: bigint; hash: string; recordedAt: string | null }> {
     const rows = await sql<{ position: string; hash: string; recorded_at: string | null }>`
       select position::text as position, encode(hash, 'hex') as hash,
-             to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at
+             ${isoTimestamp('recorded_at')} as recorded_at
       from log_head where id = 1`.execute(this.db);
     const row = rows.rows[0];
     if (!row) throw new Error('log_head row is missing: the event store schema is damaged');
@@ -281,7 +282,7 @@ export class PostgresEventStore implements EventStore {
   async readForReplay(range: { after: bigint; through: bigint }): Promise<ReplayEvent[]> {
     const rows = await sql<{ position: string; type: string; data: string; recorded_at: string }>`
       select e.position::text as position, e.type, e.data::text as data,
-             to_char(e.recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at
+             ${isoTimestamp('e.recorded_at')} as recorded_at
       from events e where e.position > ${range.after.toString()}::bigint and e.position <= ${range.through.toString()}::bigint
       order by e.position`.execute(this.db);
     return rows.rows.map((row) => ({ position: BigInt(row.position), type: row.type, recordedAt: row.recorded_at, data: JSON.parse(row.data) }));

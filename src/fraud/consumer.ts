@@ -16,6 +16,7 @@ import type { FraudMetrics } from './fraud-metrics';
 import { fraudScoredEvent, readTransfer } from './fraud-scored';
 import { FRAUD_CHECKPOINT, type FraudStore } from './fraud-store';
 import { type Scorer, isBrokenCircuit } from './guarded-scorer';
+import { WakeSignal } from '../platform/wake-signal';
 
 export interface FraudConsumerOptions {
   readonly batchSizeMax: number;
@@ -70,7 +71,7 @@ export class FraudConsumer {
   private checkpointLoaded = false;
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly wakeSignal = new WakeSignal();
   /** Failures per event position, with the breaker closed (in memory: a restart starts again). */
   private readonly attempts = new Map<bigint, number>();
   lastError: unknown;
@@ -102,13 +103,13 @@ export class FraudConsumer {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake();
+    this.wakeSignal.interrupt();
     await this.loop;
   }
 
   /** New events were appended in this process: look now rather than at the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    this.wakeSignal.wake();
   }
 
   /**
@@ -156,16 +157,8 @@ export class FraudConsumer {
         backoffMs = Math.min(backoffMs * 2, 5000);
         waitMs = backoffMs;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        if (result === 'idle') {
-          this.wakeUp = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        }
-      });
-      this.wakeUp = undefined;
+      // Only an idle scorer is woken by new events: a paused breaker or a backoff runs its course.
+      await this.wakeSignal.wait(waitMs, { wakeable: result === 'idle' });
     }
   }
 

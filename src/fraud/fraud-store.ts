@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../platform/tables';
 import { type AccountProfile, type FeatureState, pairKey } from './features';
+import { isoTimestamp } from '../platform/sql';
 
 export const FRAUD_CHECKPOINT = 'fraud-scorer';
 
@@ -140,7 +141,7 @@ interface DeadLetterRow {
   score: number | null;
 }
 
-const ts = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${column}`);
+const ts = (column: string) => sql`${isoTimestamp(column)} as ${sql.ref(column)}`;
 const DEAD_LETTER_COLUMNS = sql.join([
   sql.raw('id::text as id, position::text as position, event_id::text as event_id, transfer_id, error, attempts, status'),
   ts('dead_at'),

@@ -8,6 +8,7 @@ import { cloudEventHeaders, subjectFor, toEnvelope, traceparentFor } from './env
 import { type OutgoingMessage, PipelinedPublisher, type PublishAck } from './pipelined-publisher';
 import type { RelayLock } from './relay-lock';
 import { type StreamSettings, ensureStream } from './stream';
+import { WakeSignal } from '../platform/wake-signal';
 
 export interface RelayOptions {
   readonly natsUrl: string;
@@ -51,7 +52,7 @@ export const relayCheckpointName = (streamName: string): string => `nats-relay:$
 export class NatsRelay {
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly wakeSignal = new WakeSignal();
   private nc: NatsConnection | undefined;
   private publisher: PipelinedPublisher | undefined;
   private position = 0n;
@@ -96,7 +97,7 @@ export class NatsRelay {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake();
+    this.wakeSignal.interrupt();
     await this.loop;
     await this.disconnect();
     this.state = 'stopped';
@@ -104,7 +105,7 @@ export class NatsRelay {
 
   /** New events were appended in this process: look now rather than at the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    this.wakeSignal.wake();
   }
 
   private async run(): Promise<void> {
@@ -186,7 +187,7 @@ export class NatsRelay {
       inFlight = sent;
       if (!inFlight) {
         this.recovered();
-        await this.sleep(this.options.pollMs);
+        await this.sleep(this.options.pollMs, true);
       }
     }
     if (inFlight) await this.complete(db, inFlight);
@@ -246,18 +247,10 @@ export class NatsRelay {
     this.backoffMs = this.backoffMin;
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Waits; only a poll (`wakeable`) is cut short by new events, never a backoff or a standby retry. */
+  private sleep(ms: number, wakeable = false): Promise<void> {
     if (!this.running) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    }).finally(() => {
-      this.wakeUp = undefined;
-    });
+    return this.wakeSignal.wait(ms, { wakeable });
   }
 }
 

@@ -6,11 +6,6 @@ import type { Config } from '../config';
 import type { Tables } from './tables';
 import { PGliteDialect } from './pglite-dialect';
 
-// int8 and numeric come back as strings from pg and are turned into bigint by the code that reads
-// them; PGlite may hand them over as bigint or number already. `toBigInt` accepts all three.
-export const toBigInt = (value: string | number | bigint): bigint =>
-  typeof value === 'bigint' ? value : BigInt(value);
-
 const MIGRATIONS_TABLE =
   'create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())';
 

@@ -139,9 +139,6 @@ export async function stopTracing(): Promise<void> {
   await provider?.shutdown().catch(() => {});
 }
 
-/** Whether spans are being exported. */
-export const tracingExports = (): boolean => exporting;
-
 /** Calls `listener` with every span that ends (and records every span meanwhile); returns the unsubscribe. */
 export function onSpanEnd(listener: (span: ReadableSpan) => void): () => void {
   listeners.add(listener);
@@ -209,6 +206,3 @@ export function linkFromTraceparent(traceparent: string | undefined): Link | und
   const spanContext = trace.getSpanContext(contextFromTraceparent(traceparent, ROOT_CONTEXT));
   return spanContext && isSpanContextValid(spanContext) ? { context: spanContext } : undefined;
 }
-
-/** The trace id in a `traceparent`, for logs. */
-export const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];

@@ -4,8 +4,10 @@ import { ROOT_CONTEXT, type Link } from '@opentelemetry/api';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
+import { WakeSignal } from '../platform/wake-signal';
 import { type AccountRow, type ReadModelChanges, readModelChanges } from './read-model-changes';
 import { writeTimeIndex } from './time-index';
+import { isoTimestamp } from '../platform/sql';
 
 export const READ_MODELS_CHECKPOINT = 'read-models';
 
@@ -26,7 +28,9 @@ export class Projector {
   private position = 0n;
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly wakeSignal = new WakeSignal();
+  /** Whether this projector's checkpoint row is known to exist (created on first use). */
+  private checkpointRowExists = false;
   private readonly progress = new EventEmitter();
   lastError: unknown;
   /** Seconds between an event's recordedAt and its projection, of the last batch (for metrics). */
@@ -56,13 +60,13 @@ export class Projector {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake();
+    this.wakeSignal.interrupt();
     await this.loop;
   }
 
   /** New events were appended in this process: look now rather than at the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    this.wakeSignal.wake();
   }
 
   /** Resolves true once the read models include `position`, false after `timeoutMs`. */
@@ -107,21 +111,16 @@ export class Projector {
         this.lastError = error;
         backoffMs = Math.min(backoffMs * 2, 5000);
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, backoffMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = undefined;
+      await this.wakeSignal.wait(backoffMs);
     }
   }
 
   /** One batch: read after the checkpoint, apply, move the checkpoint, all or nothing. */
   private async step(): Promise<number> {
     const events = await this.store.readAll({ after: this.position, limit: this.options.batchSizeMax });
-    if (events.length === 0) return this.apply(events);
+    // Nothing new: no transaction. A checkpoint another projector moved shows up at the next read
+    // that finds events (ours or its), where the locked checkpoint is compared before applying.
+    if (events.length === 0) return 0;
     // A span only for batches that carry events (an idle poll is not worth one), linked to the
     // traces that caused the first of them.
     const links: Link[] = [];
@@ -137,19 +136,25 @@ export class Projector {
     });
   }
 
+  private async lockCheckpoint(trx: Kysely<Tables>): Promise<bigint> {
+    if (this.checkpointRowExists) {
+      const stored = await lockedCheckpoint(trx);
+      if (stored !== undefined) return stored;
+    }
+    await sql`insert into checkpoints (name, position) values (${READ_MODELS_CHECKPOINT}, 0)
+              on conflict (name) do nothing`.execute(trx);
+    this.checkpointRowExists = true;
+    return (await lockedCheckpoint(trx))!;
+  }
+
   private async apply(events: readonly RecordedEvent[]): Promise<number> {
     const applied = await this.db.transaction().execute(async (trx) => {
-      await sql`insert into checkpoints (name, position) values (${READ_MODELS_CHECKPOINT}, 0)
-                on conflict (name) do nothing`.execute(trx);
-      const locked = await sql<{ position: string }>`
-        select position::text as position from checkpoints where name = ${READ_MODELS_CHECKPOINT} for update`.execute(trx);
-      const stored = BigInt(locked.rows[0]!.position);
+      const stored = await this.lockCheckpoint(trx);
       if (stored !== this.position) {
-        // Another projector moved it (or we just started): continue from there.
+        // Another projector moved it (or we just started, or a rebuild reset it): continue from there.
         this.position = stored;
         return -1;
       }
-      if (events.length === 0) return 0;
       const touched = new Set<string>();
       for (const event of events) {
         const data = event.data as { accountId?: string; debitAccountId?: string; creditAccountId?: string };
@@ -177,6 +182,13 @@ export class Projector {
   }
 }
 
+/** The checkpoint row, locked for this transaction; created at 0 the first time (or after a rebuild dropped it). */
+async function lockedCheckpoint(trx: Kysely<Tables>): Promise<bigint | undefined> {
+  const locked = await sql<{ position: string }>`
+    select position::text as position from checkpoints where name = ${READ_MODELS_CHECKPOINT} for update`.execute(trx);
+  return locked.rows[0] ? BigInt(locked.rows[0].position) : undefined;
+}
+
 async function loadAccounts(db: Kysely<Tables>, ids: string[]): Promise<Map<string, AccountRow>> {
   if (ids.length === 0) return new Map();
   const rows = await sql<{
@@ -195,7 +207,7 @@ async function loadAccounts(db: Kysely<Tables>, ids: string[]): Promise<Map<stri
     position: string;
   }>`select id, currency, normal_side, flags, status, debits_posted::text as debits_posted,
             credits_posted::text as credits_posted, entry_count::text as entry_count, version::text as version,
-            to_char(opened_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as opened_at,
+            ${isoTimestamp('opened_at')} as opened_at,
             code, metadata, position::text as position
      from rm_accounts where id = any(${ids}::text[])`.execute(db);
   return new Map(

@@ -2,9 +2,8 @@ import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../platform/tables';
 import { READ_MODELS_CHECKPOINT } from './projector';
 import { balanceFromIndex } from './time-index';
+import { isoTimestamp } from '../platform/sql';
 
-const ISO = (column: string) =>
-  sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 export interface AccountView {
   id: string;
@@ -79,7 +78,7 @@ export class ReadModels {
       metadata: Record<string, string>;
       position: string;
     }>`select id, currency, normal_side, flags, status, debits_posted::text as debits_posted,
-              credits_posted::text as credits_posted, version::text as version, ${ISO('opened_at')} as opened_at,
+              credits_posted::text as credits_posted, version::text as version, ${isoTimestamp('opened_at')} as opened_at,
               code, metadata, position::text as position
        from rm_accounts where id = ${id}`.execute(this.db);
     const r = rows.rows[0];
@@ -114,7 +113,7 @@ export class ReadModels {
       recorded_at: string;
       position: string;
     }>`select id, debit_account_id, credit_account_id, amount::text as amount, currency, code, reference, metadata,
-              ${ISO('effective_at')} as effective_at, ${ISO('recorded_at')} as recorded_at, position::text as position
+              ${isoTimestamp('effective_at')} as effective_at, ${isoTimestamp('recorded_at')} as recorded_at, position::text as position
        from rm_transfers where id = ${id}`.execute(this.db);
     const r = rows.rows[0];
     if (!r) return undefined;
@@ -145,7 +144,7 @@ export class ReadModels {
       effective_at: string;
       recorded_at: string;
     }>`select seq::text as seq, transfer_id, side, amount::text as amount, balance_after::text as balance_after,
-              ${ISO('effective_at')} as effective_at, ${ISO('recorded_at')} as recorded_at
+              ${isoTimestamp('effective_at')} as effective_at, ${isoTimestamp('recorded_at')} as recorded_at
        from rm_entries where account_id = ${accountId} and seq > ${afterSeq.toString()}::bigint
        order by rm_entries.seq limit ${limit + 1}`.execute(this.db); // not `order by seq`: that is the text alias (1, 10, 11, …, 2)
     const more = rows.rows.length > limit;

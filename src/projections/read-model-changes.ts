@@ -1,4 +1,4 @@
-import { balanceOf } from '../domain/account';
+import { balanceOf, openedAccount } from '../domain/account';
 import type { AccountOpened, LedgerEvent, TransferPosted } from '../domain/events';
 import { assertMoney } from '../domain/money';
 import type { RecordedEvent } from '../eventstore/port';
@@ -98,21 +98,22 @@ export function readModelChanges(
   return { accounts, transfers, entries };
 }
 
+/** The domain's own account at opening, plus what only the read model keeps. */
 function opened(event: AccountOpened, position: bigint): AccountRow {
-  const { data } = event;
+  const account = openedAccount(event);
   return {
-    id: data.accountId,
-    currency: data.currency,
-    normalSide: data.normalSide,
-    flags: data.flags,
-    status: 'open',
-    debitsPosted: 0n,
-    creditsPosted: 0n,
+    id: account.id,
+    currency: account.currency,
+    normalSide: account.normalSide,
+    flags: account.flags,
+    status: account.status,
+    debitsPosted: account.debitsPosted,
+    creditsPosted: account.creditsPosted,
     entryCount: 0n,
-    version: 1n,
-    openedAt: data.openedAt,
-    code: data.code ?? null,
-    metadata: data.metadata,
+    version: BigInt(account.version),
+    openedAt: account.openedAt,
+    code: account.code ?? null,
+    metadata: account.metadata,
     position,
   };
 }

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { assertMoney } from '../domain/money';
 import type { Tables } from '../platform/tables';
 import type { EntryRow } from './read-model-changes';
+import { isoTimestamp } from '../platform/sql';
 
 /**
  * The time-travel index (ADR 0005, migrations/0005). balance(T, K) sums the postings with
@@ -70,7 +71,6 @@ export function knownRowsAfter(
   return rows;
 }
 
-const ISO = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 const str = (values: bigint[]) => values.map((v) => v.toString());
 
 /** Writes a batch's entries into the time-travel index, inside the projector's transaction. */
@@ -97,11 +97,11 @@ export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly Entry
     select x.acc as account_id, k.recorded_at, k.debits, k.credits, k.is_before
     from unnest(${accountIds}::text[], ${earliest}::text[]) as x(acc, r)
     cross join lateral (
-      (select ${ISO('b.recorded_at')} as recorded_at, b.debits_through::text as debits, b.credits_through::text as credits, true as is_before
+      (select ${isoTimestamp('b.recorded_at')} as recorded_at, b.debits_through::text as debits, b.credits_through::text as credits, true as is_before
        from rm_balance_known b where b.account_id = x.acc and b.recorded_at < x.r::timestamptz
        order by b.recorded_at desc limit 1)
       union all
-      (select ${ISO('a.recorded_at')}, a.debits_through::text, a.credits_through::text, false
+      (select ${isoTimestamp('a.recorded_at')}, a.debits_through::text, a.credits_through::text, false
        from rm_balance_known a where a.account_id = x.acc and a.recorded_at >= x.r::timestamptz)
     ) k`.execute(db);
   const before = new Map<string, KnownRow>();
