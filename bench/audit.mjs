@@ -39,7 +39,12 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 
 async function freshSchema(label) {
   const schema = `bench_${label}_${randomBytes(4).toString('hex')}`;
-  const database = await openDatabase({ DATABASE_URL: URL, LEDGER_DB_SCHEMA: schema, LEDGER_DATA_DIR: 'memory://', LEDGER_DB_POOL_MAX: 3 });
+  const database = await openDatabase({
+    DATABASE_URL: URL,
+    LEDGER_DB_SCHEMA: schema,
+    LEDGER_DATA_DIR: 'memory://',
+    LEDGER_DB_POOL_MAX: 3,
+  });
   await migrate(database);
   return {
     database,
@@ -61,10 +66,19 @@ async function seedHotAccount(db, baseMs) {
   const started = performance.now();
   const openedAt = new Date(baseMs).toISOString();
   const opened = (id, side) =>
-    JSON.stringify({ accountId: id, currency: 'USD', normalSide: side, flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false }, metadata: {}, openedAt });
+    JSON.stringify({
+      accountId: id,
+      currency: 'USD',
+      normalSide: side,
+      flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false },
+      metadata: {},
+      openedAt,
+    });
   await sql`insert into events (position, event_id, stream_id, revision, type, data, metadata, recorded_at, prev_hash, hash) values
     (1, gen_random_uuid(), 'account-hot', 0, 'AccountOpened', ${opened('hot', 'credit')}::json, '{"causationId":"b","correlationId":"b"}', ${openedAt}::timestamptz, '\\x00', '\\x00'),
-    (2, gen_random_uuid(), 'account-other', 0, 'AccountOpened', ${opened('other', 'debit')}::json, '{"causationId":"b","correlationId":"b"}', ${openedAt}::timestamptz, '\\x00', '\\x00')`.execute(db);
+    (2, gen_random_uuid(), 'account-other', 0, 'AccountOpened', ${opened('other', 'debit')}::json, '{"causationId":"b","correlationId":"b"}', ${openedAt}::timestamptz, '\\x00', '\\x00')`.execute(
+    db,
+  );
   const stepMs = Math.floor(SPAN_MS / ENTRIES);
   const chunk = 100_000;
   for (let from = 1; from <= ENTRIES; from += chunk) {
@@ -110,10 +124,14 @@ async function seedHotAccount(db, baseMs) {
     window w as (partition by account_id order by recorded_at)`.execute(db);
   await sql`
     insert into rm_backdated_entries (account_id, position, recorded_at, effective_at, side, amount)
-    select account_id, position, recorded_at, effective_at, side, amount from bench_entries where effective_at < recorded_at`.execute(db);
+    select account_id, position, recorded_at, effective_at, side, amount from bench_entries where effective_at < recorded_at`.execute(
+    db,
+  );
   await sql`analyze`.execute(db);
-  const [counts] = (await sql`select (select count(*) from bench_entries)::int as entries,
-      (select count(*) from rm_backdated_entries)::int as backdated`.execute(db)).rows;
+  const [counts] = (
+    await sql`select (select count(*) from bench_entries)::int as entries,
+      (select count(*) from rm_backdated_entries)::int as backdated`.execute(db)
+  ).rows;
   return { eventsMs, indexMs: performance.now() - indexStarted, entries: counts.entries, backdated: counts.backdated };
 }
 
@@ -122,7 +140,9 @@ const randomTime = (baseMs) => new Date(baseMs + Math.floor(Math.random() * (SPA
 async function oracle(db, asOf, knownAt) {
   const { rows } = await sql`select coalesce(sum(amount) filter (where side = 'debit'), 0)::text as d,
                                     coalesce(sum(amount) filter (where side = 'credit'), 0)::text as c
-                             from bench_entries where effective_at <= ${asOf}::timestamptz and recorded_at <= ${knownAt}::timestamptz`.execute(db);
+                             from bench_entries where effective_at <= ${asOf}::timestamptz and recorded_at <= ${knownAt}::timestamptz`.execute(
+    db,
+  );
   return { debits: BigInt(rows[0].d), credits: BigInt(rows[0].c) };
 }
 
@@ -134,7 +154,9 @@ async function benchBalances(db, baseMs) {
     const got = await readModels.balanceAt('hot', asOf, knownAt);
     const want = await oracle(db, asOf, knownAt);
     if (got.debitsPosted !== want.debits || got.creditsPosted !== want.credits) {
-      throw new Error(`index disagrees with the events at asOf ${asOf} knownAt ${knownAt}: ${got.debitsPosted}/${got.creditsPosted} vs ${want.debits}/${want.credits}`);
+      throw new Error(
+        `index disagrees with the events at asOf ${asOf} knownAt ${knownAt}: ${got.debitsPosted}/${got.creditsPosted} vs ${want.debits}/${want.credits}`,
+      );
     }
   }
   for (let i = 0; i < 100; i++) await readModels.balanceAt('hot', randomTime(baseMs), randomTime(baseMs));
@@ -164,7 +186,11 @@ async function benchBalances(db, baseMs) {
       select (select debits_through from known), (select total from late)`.execute(db);
     serverMs.push(rows[0]['QUERY PLAN'][0]['Execution Time']);
   }
-  return { all: all.sort((a, b) => a - b), earlierT: earlierT.sort((a, b) => a - b), serverMs: serverMs.sort((a, b) => a - b) };
+  return {
+    all: all.sort((a, b) => a - b),
+    earlierT: earlierT.sort((a, b) => a - b),
+    serverMs: serverMs.sort((a, b) => a - b),
+  };
 }
 
 async function benchReplay(store) {
@@ -184,8 +210,20 @@ function transferBatch(round, batch) {
       eventId: crypto.randomUUID(),
       streamId: `transfer-${id}`,
       type: 'TransferPosted',
-      data: { transferId: id, debitAccountId: debit, creditAccountId: credit, amount: String(1 + k), currency: 'USD', metadata: {}, effectiveAt: '2026-01-01T00:00:00.000Z' },
-      metadata: { correlationId: crypto.randomUUID(), causationId: crypto.randomUUID(), commandHash: randomBytes(32).toString('hex') },
+      data: {
+        transferId: id,
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amount: String(1 + k),
+        currency: 'USD',
+        metadata: {},
+        effectiveAt: '2026-01-01T00:00:00.000Z',
+      },
+      metadata: {
+        correlationId: crypto.randomUUID(),
+        causationId: crypto.randomUUID(),
+        commandHash: randomBytes(32).toString('hex'),
+      },
       alsoIn: [`account-${debit}`, `account-${credit}`],
     };
   });
@@ -202,14 +240,20 @@ async function benchChainCost() {
     const totals = { hashed: { events: 0, ms: 0 }, stub: { events: 0, ms: 0 } };
     const batches = APPEND_EVENTS / APPEND_BATCH / ROUNDS;
     // Warm-up, then alternate the two so the machine's drift hits both alike.
-    for (let b = 0; b < 5; b++) await stores.hashed.append({ events: transferBatch('w', b), expected: new Map(), recordedAt: new Date().toISOString() });
+    for (let b = 0; b < 5; b++)
+      await stores.hashed.append({
+        events: transferBatch('w', b),
+        expected: new Map(),
+        recordedAt: new Date().toISOString(),
+      });
     let cpuMs = 0;
     let cpuEvents = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of round % 2 === 0 ? ['hashed', 'stub'] : ['stub', 'hashed']) {
         const prepared = Array.from({ length: batches }, (_, b) => transferBatch(`${mode}${round}`, b));
         const started = performance.now();
-        for (const events of prepared) await stores[mode].append({ events, expected: new Map(), recordedAt: new Date().toISOString() });
+        for (const events of prepared)
+          await stores[mode].append({ events, expected: new Map(), recordedAt: new Date().toISOString() });
         totals[mode].ms += performance.now() - started;
         totals[mode].events += batches * APPEND_BATCH;
         if (mode === 'hashed') {
@@ -218,7 +262,19 @@ async function benchChainCost() {
           let prev = stubHash;
           for (const events of prepared) {
             for (const [i, e] of events.entries()) {
-              prev = chainHash(prev, { position: BigInt(i), eventId: e.eventId, streamId: e.streamId, revision: 0n, type: e.type, recordedAt: '2026-01-01T00:00:00.000Z' }, canonicalJson(e.data), canonicalJson(e.metadata));
+              prev = chainHash(
+                prev,
+                {
+                  position: BigInt(i),
+                  eventId: e.eventId,
+                  streamId: e.streamId,
+                  revision: 0n,
+                  type: e.type,
+                  recordedAt: '2026-01-01T00:00:00.000Z',
+                },
+                canonicalJson(e.data),
+                canonicalJson(e.metadata),
+              );
             }
           }
           cpuMs += performance.now() - t0;
@@ -247,14 +303,24 @@ async function benchWriterChainCost() {
     const stubHash = '00'.repeat(32);
     const writers = {};
     for (const mode of ['hashed', 'stub']) {
-      const store = new PostgresEventStore(schemas[mode].database.db, mode === 'stub' ? { hasher: () => stubHash } : {});
+      const store = new PostgresEventStore(
+        schemas[mode].database.db,
+        mode === 'stub' ? { hasher: () => stubHash } : {},
+      );
       writers[mode] = new Writer(store, new AccountStates(store), { batchSizeMax: 2000, queueSizeMax: 1_000_000 });
       const context = { correlationId: crypto.randomUUID(), causationId: crypto.randomUUID() };
       await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           writers[mode].submit({
             kind: 'open',
-            command: { type: 'OpenAccount', accountId: `a${i}`, currency: 'USD', normalSide: 'credit', flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false }, metadata: {} },
+            command: {
+              type: 'OpenAccount',
+              accountId: `a${i}`,
+              currency: 'USD',
+              normalSide: 'credit',
+              flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false },
+              metadata: {},
+            },
             commandHash: randomBytes(32).toString('hex'),
             context,
           }),
@@ -278,7 +344,20 @@ async function benchWriterChainCost() {
                 kind: 'transfers',
                 atomic: false,
                 context: { correlationId: crypto.randomUUID(), causationId: crypto.randomUUID() },
-                commands: [{ command: { type: 'PostTransfer', transferId: `w${i}`, debitAccountId: `a${i % 100}`, creditAccountId: `a${(i + 7) % 100}`, amount: 1n + BigInt(i % 1000), currency: 'USD', metadata: {} }, commandHash: randomBytes(32).toString('hex') }],
+                commands: [
+                  {
+                    command: {
+                      type: 'PostTransfer',
+                      transferId: `w${i}`,
+                      debitAccountId: `a${i % 100}`,
+                      creditAccountId: `a${(i + 7) % 100}`,
+                      amount: 1n + BigInt(i % 1000),
+                      currency: 'USD',
+                      metadata: {},
+                    },
+                    commandHash: randomBytes(32).toString('hex'),
+                  },
+                ],
               });
             }),
           );
@@ -304,37 +383,68 @@ async function benchWriterChainCost() {
 }
 
 async function main() {
-  log(`audit benchmarks${QUICK ? ' (BENCH_QUICK)' : ''}: node ${process.version}, ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(
+    `audit benchmarks${QUICK ? ' (BENCH_QUICK)' : ''}: node ${process.version}, ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   log(`PostgreSQL ${URL.replace(/\/\/[^@]*@/, '//…@')}\n`);
   const hot = await freshSchema('asof');
   try {
     const baseMs = Date.now() - SPAN_MS - 86_400_000;
     const seeded = await seedHotAccount(hot.database.db, baseMs);
-    log(`seeded ${seeded.entries.toLocaleString('en')} entries on one account (${seeded.backdated.toLocaleString('en')} backdated by up to 90 days) over one year`);
-    log(`  events in ${(seeded.eventsMs / 1000).toFixed(1)} s, index built in ${(seeded.indexMs / 1000).toFixed(1)} s\n`);
+    log(
+      `seeded ${seeded.entries.toLocaleString('en')} entries on one account (${seeded.backdated.toLocaleString('en')} backdated by up to 90 days) over one year`,
+    );
+    log(
+      `  events in ${(seeded.eventsMs / 1000).toFixed(1)} s, index built in ${(seeded.indexMs / 1000).toFixed(1)} s\n`,
+    );
 
     const latency = await benchBalances(hot.database.db, baseMs);
-    log(`1. balance(asOf = T, knownAt = K), ${QUERIES} random (T, K) over the year, one connection (30 answers checked against a sum of the events first)`);
-    log(`   all:          p50 ${ms(percentile(latency.all, 50))}  p99 ${ms(percentile(latency.all, 99))}  max ${ms(latency.all.at(-1))}`);
-    log(`   T < K (n=${latency.earlierT.length}): p50 ${ms(percentile(latency.earlierT, 50))}  p99 ${ms(percentile(latency.earlierT, 99))}  max ${ms(latency.earlierT.at(-1))}  (target p99 <= 5 ms)`);
-    log(`   server execution time (EXPLAIN ANALYZE, K = now, T random, n=50): p50 ${ms(percentile(latency.serverMs, 50))}  max ${ms(latency.serverMs.at(-1))}\n`);
+    log(
+      `1. balance(asOf = T, knownAt = K), ${QUERIES} random (T, K) over the year, one connection (30 answers checked against a sum of the events first)`,
+    );
+    log(
+      `   all:          p50 ${ms(percentile(latency.all, 50))}  p99 ${ms(percentile(latency.all, 99))}  max ${ms(latency.all.at(-1))}`,
+    );
+    log(
+      `   T < K (n=${latency.earlierT.length}): p50 ${ms(percentile(latency.earlierT, 50))}  p99 ${ms(percentile(latency.earlierT, 99))}  max ${ms(latency.earlierT.at(-1))}  (target p99 <= 5 ms)`,
+    );
+    log(
+      `   server execution time (EXPLAIN ANALYZE, K = now, T random, n=50): p50 ${ms(percentile(latency.serverMs, 50))}  max ${ms(latency.serverMs.at(-1))}\n`,
+    );
 
     const replay = await benchReplay(new PostgresEventStore(hot.database.db));
-    log(`2. replay from the PostgreSQL event store (readForReplay: ranges of 10,000 positions, 3 in flight, folded as POST /v1/audit/replay does)`);
-    log(`   ${replay.events.toLocaleString('en')} events in ${replay.seconds.toFixed(2)} s: ${Math.round(replay.rate).toLocaleString('en')} events/s (target >= 100,000)\n`);
+    log(
+      `2. replay from the PostgreSQL event store (readForReplay: ranges of 10,000 positions, 3 in flight, folded as POST /v1/audit/replay does)`,
+    );
+    log(
+      `   ${replay.events.toLocaleString('en')} events in ${replay.seconds.toFixed(2)} s: ${Math.round(replay.rate).toLocaleString('en')} events/s (target >= 100,000)\n`,
+    );
   } finally {
     await hot.drop();
   }
 
   const chain = await benchChainCost();
-  log(`3. the hash chain on the write path: PostgresEventStore.append, batches of ${APPEND_BATCH} transfers (3 streams each), ${chain.events.toLocaleString('en')} events per mode, alternating`);
+  log(
+    `3. the hash chain on the write path: PostgresEventStore.append, batches of ${APPEND_BATCH} transfers (3 streams each), ${chain.events.toLocaleString('en')} events per mode, alternating`,
+  );
   log(`   with SHA-256 chain: ${Math.round(chain.hashed).toLocaleString('en')} events/s`);
   log(`   with a stub hash:   ${Math.round(chain.stub).toLocaleString('en')} events/s`);
-  log(`   cost of the chain:  ${((1 - chain.hashed / chain.stub) * 100).toFixed(1)}% of append throughput; the hash alone ${chain.hashMicros.toFixed(1)} µs/event`);
+  log(
+    `   cost of the chain:  ${((1 - chain.hashed / chain.stub) * 100).toFixed(1)}% of append throughput; the hash alone ${chain.hashMicros.toFixed(1)} µs/event`,
+  );
   const writer = await benchWriterChainCost();
-  log(`   through the Writer (decide + group commit + append), ${writer.transfers.toLocaleString('en')} single-transfer commands per mode, 2,000 in flight:`);
-  log(`   with SHA-256 chain: ${Math.round(writer.hashed).toLocaleString('en')} transfers/s; with a stub hash: ${Math.round(writer.stub).toLocaleString('en')} transfers/s`);
-  log(`   cost of the chain:  ${((1 - writer.hashed / writer.stub) * 100).toFixed(1)}% of write-path throughput over all rounds; median of ${WRITER_ROUNDS} paired rounds ${(writer.medianCost * 100).toFixed(1)}% (target <= 10%)`);
+  log(
+    `   through the Writer (decide + group commit + append), ${writer.transfers.toLocaleString('en')} single-transfer commands per mode, 2,000 in flight:`,
+  );
+  log(
+    `   with SHA-256 chain: ${Math.round(writer.hashed).toLocaleString('en')} transfers/s; with a stub hash: ${Math.round(writer.stub).toLocaleString('en')} transfers/s`,
+  );
+  log(
+    `   cost of the chain:  ${((1 - writer.hashed / writer.stub) * 100).toFixed(1)}% of write-path throughput over all rounds; median of ${WRITER_ROUNDS} paired rounds ${(writer.medianCost * 100).toFixed(1)}% (target <= 10%)`,
+  );
   log(`   per pair: ${writer.rounds}`);
 }
 

@@ -32,13 +32,23 @@ const THROUGHPUT_MS = QUICK ? 1000 : 3000;
 const LOAD_S = QUICK ? 5 : 20;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const WORKERS = Number(process.env.FRAUD_WORKERS ?? 1);
-const DATABASE_URL = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const results = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`, quick: QUICK };
+const DATABASE_URL =
+  process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const results = {
+  machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+  quick: QUICK,
+};
 
-const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+const pct = (sorted, p) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
 async function throughput() {
-  const pool = await InferencePool.start({ modelPath: defaultModelPath(), providers: ['cpu'], featureCount: FEATURE_COUNT, workers: WORKERS });
+  const pool = await InferencePool.start({
+    modelPath: defaultModelPath(),
+    providers: ['cpu'],
+    featureCount: FEATURE_COUNT,
+    workers: WORKERS,
+  });
   const out = [];
   for (const batch of [1, 64, 1024]) {
     const features = Float32Array.from({ length: batch * FEATURE_COUNT }, () => Math.random() * 10);
@@ -56,7 +66,9 @@ async function throughput() {
     );
     const perSecond = Math.round(rows / ((performance.now() - started) / 1000));
     out.push({ batch, transfersPerSecond: perSecond });
-    console.log(`scoring throughput, CPU, ${WORKERS} inference thread(s), batch ${String(batch).padStart(4)}: ${perSecond.toLocaleString('en-US')} transfers/s`);
+    console.log(
+      `scoring throughput, CPU, ${WORKERS} inference thread(s), batch ${String(batch).padStart(4)}: ${perSecond.toLocaleString('en-US')} transfers/s`,
+    );
   }
   await pool.close();
   return out;
@@ -136,7 +148,16 @@ async function loadRun(roles) {
             let credit = accounts[(i * 104729 + 13) % accounts.length];
             if (credit === debit) credit = accounts[(accounts.indexOf(credit) + 1) % accounts.length];
             const amount = String(100 + ((i * 2654435761) % 500_000));
-            return { ...request, body: JSON.stringify({ id: `b-${i}`, debitAccountId: debit, creditAccountId: credit, amount, currency: 'USD' }) };
+            return {
+              ...request,
+              body: JSON.stringify({
+                id: `b-${i}`,
+                debitAccountId: debit,
+                creditAccountId: credit,
+                amount,
+                currency: 'USD',
+              }),
+            };
           },
         },
       ],
@@ -169,7 +190,12 @@ async function loadRun(roles) {
          where f.type = 'FraudScored'`,
       );
       const ms = rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
-      Object.assign(figures, { scored: ms.length, endToEndP50Ms: pct(ms, 50), endToEndP99Ms: pct(ms, 99), endToEndMaxMs: ms.at(-1) });
+      Object.assign(figures, {
+        scored: ms.length,
+        endToEndP50Ms: pct(ms, 50),
+        endToEndP99Ms: pct(ms, 99),
+        endToEndMaxMs: ms.at(-1),
+      });
     }
     return figures;
   } finally {
@@ -195,13 +221,21 @@ const begun = performance.now();
 console.log(`# fraud benchmark${QUICK ? ' (BENCH_QUICK)' : ''} on ${results.machine}`);
 results.throughput = await throughput();
 if (await postgresAnswers()) {
-  console.log(`write load: autocannon, ${CONNECTIONS} connections, ${LOAD_S} s of POST /v1/transfers, service on PostgreSQL`);
+  console.log(
+    `write load: autocannon, ${CONNECTIONS} connections, ${LOAD_S} s of POST /v1/transfers, service on PostgreSQL`,
+  );
   results.withoutScoring = await loadRun('api,projector');
-  console.log(`write path without scoring: ${results.withoutScoring.requestsPerSecond} req/s, p50 ${results.withoutScoring.writeP50Ms} ms, p99 ${results.withoutScoring.writeP99Ms} ms (non-2xx ${results.withoutScoring.non2xx})`);
+  console.log(
+    `write path without scoring: ${results.withoutScoring.requestsPerSecond} req/s, p50 ${results.withoutScoring.writeP50Ms} ms, p99 ${results.withoutScoring.writeP99Ms} ms (non-2xx ${results.withoutScoring.non2xx})`,
+  );
   results.withScoring = await loadRun('api,projector,fraud');
   const w = results.withScoring;
-  console.log(`write path with scoring:    ${w.requestsPerSecond} req/s, p50 ${w.writeP50Ms} ms, p99 ${w.writeP99Ms} ms (non-2xx ${w.non2xx})`);
-  console.log(`TransferPosted -> FraudScored over ${w.scored} transfers: p50 ${w.endToEndP50Ms.toFixed(0)} ms, p99 ${w.endToEndP99Ms.toFixed(0)} ms, max ${w.endToEndMaxMs.toFixed(0)} ms`);
+  console.log(
+    `write path with scoring:    ${w.requestsPerSecond} req/s, p50 ${w.writeP50Ms} ms, p99 ${w.writeP99Ms} ms (non-2xx ${w.non2xx})`,
+  );
+  console.log(
+    `TransferPosted -> FraudScored over ${w.scored} transfers: p50 ${w.endToEndP50Ms.toFixed(0)} ms, p99 ${w.endToEndP99Ms.toFixed(0)} ms, max ${w.endToEndMaxMs.toFixed(0)} ms`,
+  );
 } else {
   console.log(`no PostgreSQL at ${DATABASE_URL}: the write-path and end-to-end parts need one (set DATABASE_URL)`);
 }

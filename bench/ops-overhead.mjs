@@ -53,9 +53,16 @@ async function database() {
   try {
     await client.connect();
     await client.end();
-    return { kind: `PostgreSQL (${url.replace(/\/\/[^@]*@/, '//')})`, env: () => ({ DATABASE_URL: url, LEDGER_DB_SCHEMA: `bench_ops_${randomBytes(4).toString('hex')}` }), url };
+    return {
+      kind: `PostgreSQL (${url.replace(/\/\/[^@]*@/, '//')})`,
+      env: () => ({ DATABASE_URL: url, LEDGER_DB_SCHEMA: `bench_ops_${randomBytes(4).toString('hex')}` }),
+      url,
+    };
   } catch {
-    return { kind: 'embedded PGlite', env: () => ({ LEDGER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'ledger-bench-ops-')) }) };
+    return {
+      kind: 'embedded PGlite',
+      env: () => ({ LEDGER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'ledger-bench-ops-')) }),
+    };
   }
 }
 
@@ -78,14 +85,25 @@ async function otlpSink() {
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, exports: () => exports, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    exports: () => exports,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 async function startService(main, env) {
   const port = await freePort();
   const child = spawn(process.execPath, [main], {
     cwd: root,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LEDGER_ROLES: 'api,projector', LEDGER_DB_POOL_MAX: '5', ...env },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LEDGER_ROLES: 'api,projector',
+      LEDGER_DB_POOL_MAX: '5',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let lines = 0;
@@ -119,7 +137,11 @@ async function startService(main, env) {
 }
 
 async function post(url, key, body) {
-  const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (response.status >= 300) throw new Error(`${url}: ${response.status} ${await response.text()}`);
 }
 
@@ -143,7 +165,13 @@ function load(url, seconds, run) {
               return {
                 ...request,
                 headers: { authorization: `Bearer ${context.key}`, 'content-type': 'application/json' },
-                body: JSON.stringify({ id: `${run}-${sequence++}`, debitAccountId: accounts[debit], creditAccountId: accounts[credit], amount: '1', currency: 'USD' }),
+                body: JSON.stringify({
+                  id: `${run}-${sequence++}`,
+                  debitAccountId: accounts[debit],
+                  creditAccountId: accounts[credit],
+                  amount: '1',
+                  currency: 'USD',
+                }),
               };
             },
           },
@@ -162,7 +190,8 @@ async function measure(name, main, db, extraEnv) {
     ...extraEnv,
   });
   try {
-    for (let i = 0; i < ACCOUNTS; i++) await post(`${service.url}/v1/accounts`, KEYS[0], { id: `acct-${i}`, currency: 'USD' });
+    for (let i = 0; i < ACCOUNTS; i++)
+      await post(`${service.url}/v1/accounts`, KEYS[0], { id: `acct-${i}`, currency: 'USD' });
     const run = `${name}-${randomBytes(3).toString('hex')}`;
     await load(service.url, WARMUP_SECONDS, `${run}-w`);
     const linesBefore = service.logLines();
@@ -189,9 +218,13 @@ const fmt = (r) =>
 const db = await database();
 const sink = await otlpSink();
 const baseline = process.env.BENCH_BASELINE_MAIN;
-console.log(`ops overhead: ${CLIENTS} clients posting single transfers over ${ACCOUNTS} accounts, ${SECONDS} s each (after ${WARMUP_SECONDS} s warm-up), ${ROUNDS} round(s)`);
+console.log(
+  `ops overhead: ${CLIENTS} clients posting single transfers over ${ACCOUNTS} accounts, ${SECONDS} s each (after ${WARMUP_SECONDS} s warm-up), ${ROUNDS} round(s)`,
+);
 console.log(`node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), storage: ${db.kind}`);
-console.log(`off: ${baseline ? `the build at ${baseline}` : 'this build with OTLP off, LOG_LEVEL=warn and no effective rate limit'}`);
+console.log(
+  `off: ${baseline ? `the build at ${baseline}` : 'this build with OTLP off, LOG_LEVEL=warn and no effective rate limit'}`,
+);
 const on = [];
 const off = [];
 for (let round = 0; round < ROUNDS; round++) {
@@ -200,7 +233,10 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const name of order) {
     const result =
       name === 'on'
-        ? await measure('on', MAIN, db, { LOG_LEVEL: process.env.BENCH_ON_LOG_LEVEL ?? 'info', ...(process.env.BENCH_ON_OTLP === '0' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }) })
+        ? await measure('on', MAIN, db, {
+            LOG_LEVEL: process.env.BENCH_ON_LOG_LEVEL ?? 'info',
+            ...(process.env.BENCH_ON_OTLP === '0' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }),
+          })
         : await measure('off', baseline ?? MAIN, db, { LOG_LEVEL: 'warn', LEDGER_RATE_LIMIT: '1000000000' });
     (name === 'on' ? on : off).push(result);
     console.log(fmt(result));

@@ -31,7 +31,8 @@ const { jetstream, jetstreamManager, DeliverPolicy } = require('@nats-io/jetstre
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.env.BENCH_QUICK === '1';
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? (quick ? 20_000 : 100_000));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (quick ? 8 : 30));
@@ -122,7 +123,13 @@ const transfer = () => {
   const i = transferSeq++;
   const debit = Math.floor(Math.random() * ACCOUNTS);
   const credit = (debit + 1 + Math.floor(Math.random() * (ACCOUNTS - 1))) % ACCOUNTS;
-  return { id: `b${tag}-${i}`, debitAccountId: `acc${debit}`, creditAccountId: `acc${credit}`, amount: String(1 + (i % 1000)), currency: 'USD' };
+  return {
+    id: `b${tag}-${i}`,
+    debitAccountId: `acc${debit}`,
+    creditAccountId: `acc${credit}`,
+    amount: String(1 + (i % 1000)),
+    currency: 'USD',
+  };
 };
 
 /** utime + stime of a process, in seconds (Linux /proc). */
@@ -135,7 +142,8 @@ function cpuSeconds(pid) {
   }
 }
 
-const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
+const percentile = (sorted, p) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 async function main() {
@@ -144,7 +152,9 @@ async function main() {
   const nc = await connect({ servers: NATS_URL, name: 'bench-relay' });
   const jsm = await jetstreamManager(nc);
   const checkpoint = async () => {
-    const { rows } = await admin.query(`select position::text as p from ${schema}.checkpoints where name = $1`, [`nats-relay:${stream}`]);
+    const { rows } = await admin.query(`select position::text as p from ${schema}.checkpoints where name = $1`, [
+      `nats-relay:${stream}`,
+    ]);
     return BigInt(rows[0]?.p ?? '0');
   };
   const head = async () => BigInt((await admin.query(`select position::text as p from ${schema}.log_head`)).rows[0].p);
@@ -159,7 +169,9 @@ async function main() {
     api = await startService('api,projector');
     for (let i = 0; i < ACCOUNTS; i += 500) {
       await Promise.all(
-        Array.from({ length: Math.min(500, ACCOUNTS - i) }, (_, k) => post(`${api.url}/v1/accounts`, { id: `acc${i + k}`, currency: 'USD' })),
+        Array.from({ length: Math.min(500, ACCOUNTS - i) }, (_, k) =>
+          post(`${api.url}/v1/accounts`, { id: `acc${i + k}`, currency: 'USD' }),
+        ),
       );
     }
 
@@ -204,7 +216,9 @@ async function main() {
       },
       loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))),
     };
-    log(`relay throughput: ${fmt(Number(backlog))} events in ${drainSeconds.toFixed(2)} s = ${fmt(Number(backlog) / drainSeconds)} events/s (target ≥ 20,000)`);
+    log(
+      `relay throughput: ${fmt(Number(backlog))} events in ${drainSeconds.toFixed(2)} s = ${fmt(Number(backlog) / drainSeconds)} events/s (target ≥ 20,000)`,
+    );
     log(
       `  steady state (after its first checkpoint): ${fmt(steadyEvents / steadySeconds)} events/s; the relay process used ${steadyCpu.toFixed(2)} s of CPU for ${fmt(steadyEvents)} events = ${fmt(steadyEvents / steadyCpu)} events per CPU-second (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`,
     );
@@ -222,7 +236,10 @@ async function main() {
     }
     const js = jetstream(nc);
     const startSeq = (await jsm.streams.info(stream)).state.last_seq + 1;
-    const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq });
+    const consumer = await js.consumers.get(stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: startSeq,
+    });
     const messages = await consumer.consume({ max_messages: 10_000 });
     const lags = [];
     // Commit → delivery: from the moment the HTTP response said the append committed (the client's
@@ -256,7 +273,9 @@ async function main() {
       }
     })();
 
-    log(`write load (${topology} process${topology === 'single' ? '' : 'es'}): ${CLIENTS} clients posting batches of ${BATCH} transfers for ${SECONDS} s (first ${WARMUP_MS} ms not measured)…`);
+    log(
+      `write load (${topology} process${topology === 'single' ? '' : 'es'}): ${CLIENTS} clients posting batches of ${BATCH} transfers for ${SECONDS} s (first ${WARMUP_MS} ms not measured)…`,
+    );
     const loadStart = Date.now();
     measureFrom = loadStart + WARMUP_MS;
     const loadEnd = loadStart + SECONDS * 1000;

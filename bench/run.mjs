@@ -101,7 +101,9 @@ async function serverVersion() {
   const client = new pg.Client({ connectionString: DATABASE_URL, application_name: 'ledger-bench' });
   await client.connect();
   try {
-    const { rows } = await client.query("select current_setting('server_version') as v, current_setting('max_connections') as m");
+    const { rows } = await client.query(
+      "select current_setting('server_version') as v, current_setting('max_connections') as m",
+    );
     return { version: rows[0].v, maxConnections: Number(rows[0].m) };
   } finally {
     await client.end();
@@ -114,12 +116,16 @@ function gc() {
 
 /** Runs one step; a failure is recorded and printed, and the run goes on unless the service died. */
 async function step(name, fn) {
-  if (service?.exited) return { error: `skipped: the service exited (${service.exited.signal ?? `exit ${service.exited.code}`})` };
+  if (service?.exited)
+    return { error: `skipped: the service exited (${service.exited.signal ?? `exit ${service.exited.code}`})` };
   try {
     return await fn();
   } catch (error) {
     log(`${name} FAILED: ${error.stack ?? error}`);
-    if (service?.exited) log(`the service exited (${service.exited.signal ?? `exit ${service.exited.code}`}); its log:\n${service.logTail()}`);
+    if (service?.exited)
+      log(
+        `the service exited (${service.exited.signal ?? `exit ${service.exited.code}`}); its log:\n${service.logTail()}`,
+      );
     return { error: String(error.message ?? error) };
   }
 }
@@ -172,13 +178,17 @@ async function main() {
       'the benchmark, the service and PostgreSQL share these cores; other processes and other users of the same PostgreSQL count too.\n',
   );
   if (background.busyPct > 20) {
-    console.log(`WARNING: the machine is already ${background.busyPct}% busy: every figure below will be low and noisy.\n`);
+    console.log(
+      `WARNING: the machine is already ${background.busyPct}% busy: every figure below will be low and noisy.\n`,
+    );
   }
 
   const results = { startedAt: startedAt.toISOString(), quick: QUICK, machine, plan: PLAN, phases: {} };
 
   // 1. Reference ----------------------------------------------------------------------------------
-  log(`pgbench reference: scale ${PLAN.pgbench.scale}, ${PLAN.pgbench.seconds} s at ${PLAN.pgbench.clients.slice(0, -1).join(', ')} and ${PLAN.pgbench.clients.at(-1)} clients`);
+  log(
+    `pgbench reference: scale ${PLAN.pgbench.scale}, ${PLAN.pgbench.seconds} s at ${PLAN.pgbench.clients.slice(0, -1).join(', ')} and ${PLAN.pgbench.clients.at(-1)} clients`,
+  );
   results.pgbench = await step('pgbench', () =>
     pgbenchReference({
       databaseUrl: DATABASE_URL,
@@ -192,13 +202,32 @@ async function main() {
   // 2. The service --------------------------------------------------------------------------------
   const schema = `bench_${randomBytes(5).toString('hex')}`;
   const port = await freePort();
-  const nodeArgs = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profile')}`] : [];
-  service = new Service({ root, databaseUrl: DATABASE_URL, schema, port, logFile: path.join(outDir, 'service.log'), nodeArgs });
-  if (nodeArgs.length > 0) log('BENCH_CPU_PROF=1: the service writes a V8 CPU profile to bench/out/profile/ when it stops (figures are lower while profiling)');
+  const nodeArgs =
+    process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profile')}`] : [];
+  service = new Service({
+    root,
+    databaseUrl: DATABASE_URL,
+    schema,
+    port,
+    logFile: path.join(outDir, 'service.log'),
+    nodeArgs,
+  });
+  if (nodeArgs.length > 0)
+    log(
+      'BENCH_CPU_PROF=1: the service writes a V8 CPU profile to bench/out/profile/ when it stops (figures are lower while profiling)',
+    );
   log(`starting the service: node dist/src/main.js, schema ${schema}, port ${port}, roles api,projector`);
   const readyMs = await service.start();
-  log(`service ready in ${Math.round(readyMs)} ms (pid ${service.pid}, RSS ${(service.rssNowKb() / 1024).toFixed(0)} MB)`);
-  results.service = { schema, port, pid: service.pid, readyMs: Math.round(readyMs), env: { LEDGER_ROLES: 'api,projector', LOG_LEVEL: 'warn', LEDGER_RATE_LIMIT: '10000000' } };
+  log(
+    `service ready in ${Math.round(readyMs)} ms (pid ${service.pid}, RSS ${(service.rssNowKb() / 1024).toFixed(0)} MB)`,
+  );
+  results.service = {
+    schema,
+    port,
+    pid: service.pid,
+    readyMs: Math.round(readyMs),
+    env: { LEDGER_ROLES: 'api,projector', LOG_LEVEL: 'warn', LEDGER_RATE_LIMIT: '10000000' },
+  };
   client = new JsonClient(service.baseUrl, { apiKey: API_KEY, maxSockets: 32 });
 
   // 3. Setup --------------------------------------------------------------------------------------
@@ -229,7 +258,9 @@ async function main() {
         makeBody: () => source.spread(),
       }),
     );
-    log(`warm-up (${PLAN.warmup.seconds} s, ${PLAN.warmup.connections} clients, not reported): ${describeSingle(warm)}`);
+    log(
+      `warm-up (${PLAN.warmup.seconds} s, ${PLAN.warmup.connections} clients, not reported): ${describeSingle(warm)}`,
+    );
     await settle(client, settleSource);
   }
 
@@ -239,11 +270,19 @@ async function main() {
     gc();
     const source = new TransferSource(`${plan.key}-${runTag}-`, PLAN.accounts);
     const makeBody = plan.kind === 'hot' ? () => source.hot() : () => source.spread();
-    log(`${plan.key}: POST /v1/transfers, ${plan.kind}, ${plan.connections} client${plan.connections === 1 ? '' : 's'}, ${plan.seconds} s` + (plan.lag ? ', with the projection-lag sampler' : ''));
+    log(
+      `${plan.key}: POST /v1/transfers, ${plan.kind}, ${plan.connections} client${plan.connections === 1 ? '' : 's'}, ${plan.seconds} s` +
+        (plan.lag ? ', with the projection-lag sampler' : ''),
+    );
     let sampler;
     if (plan.lag) {
       const lagSource = new TransferSource(`lag-${runTag}-`, PLAN.accounts);
-      sampler = startLagSampler({ service, apiKey: API_KEY, intervalMs: PLAN.lagIntervalMs, makeBody: () => lagSource.spread() });
+      sampler = startLagSampler({
+        service,
+        apiKey: API_KEY,
+        intervalMs: PLAN.lagIntervalMs,
+        makeBody: () => lagSource.spread(),
+      });
     }
     const countersBefore = await writerCounters(client);
     const phase = await step(plan.key, () =>
@@ -284,7 +323,9 @@ async function main() {
     if (interrupted) return;
     gc();
     const source = new TransferSource(`${plan.key}-${runTag}-`, PLAN.accounts);
-    log(`${plan.key}: POST /v1/transfers/batch, ${plan.perRequest} per request, atomic ${plan.atomic}, ${plan.clients} clients, ${plan.seconds} s`);
+    log(
+      `${plan.key}: POST /v1/transfers/batch, ${plan.perRequest} per request, atomic ${plan.atomic}, ${plan.clients} clients, ${plan.seconds} s`,
+    );
     const countersBefore = await writerCounters(client);
     const phase = await step(plan.key, () =>
       batchPhase({
@@ -329,15 +370,20 @@ async function main() {
   results.summary = summary;
   const { figures, details, verdicts } = render(results, summary);
   console.log(`\n=== figures (ratios to pgbench TPS on the same PostgreSQL) ===\n${figures}`);
-  console.log(`\n=== phases (CPU: % of one core, ${machine.cpus} cores in all; other: every other process on the machine) ===\n${details}`);
+  console.log(
+    `\n=== phases (CPU: % of one core, ${machine.cpus} cores in all; other: every other process on the machine) ===\n${details}`,
+  );
   console.log(`\n=== targets (informational, never a failure) ===\n${verdicts}`);
   for (const [key, phase] of Object.entries(results.phases)) {
     if (phase?.firstError) console.log(`first error in ${key}: ${phase.firstError}`);
   }
-  if (results.projectionLag?.firstError) console.log(`first error of the lag sampler: ${results.projectionLag.firstError}`);
+  if (results.projectionLag?.firstError)
+    console.log(`first error of the lag sampler: ${results.projectionLag.firstError}`);
   const jsonPath = path.join(outDir, 'last-run.json');
   writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwall time ${results.wallSeconds} s; figures written to ${path.relative(root, jsonPath)}, service log in bench/out/service.log`);
+  console.log(
+    `\nwall time ${results.wallSeconds} s; figures written to ${path.relative(root, jsonPath)}, service log in bench/out/service.log`,
+  );
 }
 
 main().catch(async (error) => {

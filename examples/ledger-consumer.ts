@@ -170,7 +170,8 @@ export async function startLedgerConsumer(options: LedgerConsumerOptions): Promi
         [options.durable, msgId, message.seq, message.subject],
       );
       // Seen before (a redelivery after a crash between commit and ack): the effects are in already.
-      if (fresh.rowCount === 1) await options.handle(event, { client, msgId, subject: message.subject, attempt, headers });
+      if (fresh.rowCount === 1)
+        await options.handle(event, { client, msgId, subject: message.subject, attempt, headers });
       await client.query('commit');
     } catch (error) {
       failure = error;
@@ -181,7 +182,9 @@ export async function startLedgerConsumer(options: LedgerConsumerOptions): Promi
     if (failure !== undefined) {
       if (attempt >= maxAttempts) return deadLetter(message, headers, msgId, attempt, failure);
       const delay = backoffMs[Math.min(attempt - 1, backoffMs.length - 1)] ?? 1000;
-      log(`${event.type} ${msgId} failed (attempt ${attempt} of ${maxAttempts}), again in ${delay} ms: ${String(failure)}`);
+      log(
+        `${event.type} ${msgId} failed (attempt ${attempt} of ${maxAttempts}), again in ${delay} ms: ${String(failure)}`,
+      );
       message.nak(delay);
       return;
     }
@@ -189,13 +192,24 @@ export async function startLedgerConsumer(options: LedgerConsumerOptions): Promi
     await message.ackAck();
   }
 
-  async function deadLetter(message: JsMsg, headers: Record<string, string>, msgId: string, attempt: number, error: unknown) {
+  async function deadLetter(
+    message: JsMsg,
+    headers: Record<string, string>,
+    msgId: string,
+    attempt: number,
+    error: unknown,
+  ) {
     const h = natsHeaders();
     for (const [name, value] of Object.entries(headers)) if (!name.startsWith('Nats-')) h.set(name, value);
     h.set('Ledger-Original-Subject', message.subject);
     h.set('Ledger-Original-Msg-Id', msgId);
     h.set('Ledger-Attempts', String(attempt));
-    h.set('Ledger-Error', String(error instanceof Error ? error.message : error).replace(/[\r\n]+/g, ' ').slice(0, 1000));
+    h.set(
+      'Ledger-Error',
+      String(error instanceof Error ? error.message : error)
+        .replace(/[\r\n]+/g, ' ')
+        .slice(0, 1000),
+    );
     await publishDeadLetter(js, deadLetterSubject, message.data, h, `${options.durable}:${msgId}`);
     log(`${msgId} dead-lettered to ${deadLetterSubject} after ${attempt} attempt(s): ${String(error)}`);
     message.term();
@@ -221,7 +235,11 @@ async function publishDeadLetter(
   await js.publish(subject, data, { headers, msgID });
 }
 
-async function ensureStream(jsm: Awaited<ReturnType<typeof jetstreamManager>>, name: string, subject: string): Promise<void> {
+async function ensureStream(
+  jsm: Awaited<ReturnType<typeof jetstreamManager>>,
+  name: string,
+  subject: string,
+): Promise<void> {
   try {
     await jsm.streams.info(name);
   } catch (error) {

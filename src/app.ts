@@ -72,7 +72,10 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   Logger.overrideLogger(nestLogger);
   const logger = new Logger('ledger');
   // EventStoreDB first: an unreachable one stops the start before anything else is opened.
-  const esdb = config.EVENTSTORE === 'esdb' ? await connectEsdb(config.ESDB_URL!, { timeoutMs: config.LEDGER_ESDB_CONNECT_TIMEOUT_MS }) : undefined;
+  const esdb =
+    config.EVENTSTORE === 'esdb'
+      ? await connectEsdb(config.ESDB_URL!, { timeoutMs: config.LEDGER_ESDB_CONNECT_TIMEOUT_MS })
+      : undefined;
   const database = sharedDatabase ?? (await openDatabase(config));
   const applied = await migrate(database);
   if (applied.length > 0) logger.log(`applied migrations ${applied.join(', ')}`);
@@ -196,7 +199,11 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   fastify.addHook('onRequest', async (request, reply) => {
     const type = request.headers['content-type'];
     if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
-      return refuse(request, reply, problem('unsupported-media-type', `send the body as application/json, not ${type.split(';')[0]}`));
+      return refuse(
+        request,
+        reply,
+        problem('unsupported-media-type', `send the body as application/json, not ${type.split(';')[0]}`),
+      );
     }
   });
   fastify.addHook('onSend', async (request, reply) => {

@@ -6,7 +6,12 @@ export const ROLES = ['api', 'projector', 'relay', 'fraud'] as const;
 
 const roleList = z
   .string()
-  .transform((value) => value.split(',').map((role) => role.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((role) => role.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.enum(ROLES)).min(1, 'name at least one role'));
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -52,7 +57,10 @@ export const ConfigSchema = z.object({
   /** Largest pool of PostgreSQL connections a process opens. */
   LEDGER_DB_POOL_MAX: positiveInt(10),
   /** JetStream stream the relay publishes to (DESIGN.md: LEDGER; tests give each run its own). */
-  LEDGER_NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" or "-"').default('LEDGER'),
+  LEDGER_NATS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" or "-"')
+    .default('LEDGER'),
   /** First token of every subject: <prefix>.<aggregate>.<EventType> (DESIGN.md: ledger). */
   LEDGER_NATS_SUBJECT_PREFIX: z
     .string()

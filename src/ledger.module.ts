@@ -40,7 +40,10 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot(), ...(parts.rateLimit ? [parts.rateLimit] : [])],
-      controllers: [HealthController, ...(api ? [AccountsController, TransfersController, FraudController, AuditController] : [])],
+      controllers: [
+        HealthController,
+        ...(api ? [AccountsController, TransfersController, FraudController, AuditController] : []),
+      ],
       providers: [
         { provide: CONFIG, useValue: parts.config },
         { provide: READINESS, useValue: parts.readiness },

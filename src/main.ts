@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   );
   logger.log(`roles: ${config.LEDGER_ROLES.join(', ')}`);
   await ledger.app.listen({ port: config.PORT, host: config.HOST });
-  logger.log(`listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT} (API docs at /docs)`);
+  logger.log(
+    `listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT} (API docs at /docs)`,
+  );
   if (generatedKey) {
     // Printed once, on stdout, never through the logger: logs are shipped and kept.
     logger.warn('LEDGER_API_KEYS is not set: generated one admin key for this run and printed it once on stdout');

@@ -79,7 +79,9 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(services)).toEqual(expect.arrayContaining(['kurrentdb', 'postgres', 'nats', 'ledger']));
     for (const [name, service] of Object.entries(services)) {
       expect(service, `service ${name}`).toBeTypeOf('object');
-      expect(Boolean(service.image) || service.build !== undefined, `service ${name} has an image or a build`).toBe(true);
+      expect(Boolean(service.image) || service.build !== undefined, `service ${name} has an image or a build`).toBe(
+        true,
+      );
     }
     expect(services.kurrentdb?.image).toMatch(/kurrentdb|eventstore/);
     expect(services.postgres?.image).toMatch(/^postgres:16/);
@@ -221,7 +223,15 @@ describe('Dockerfile', () => {
       .split('\n')
       .map((line) => line.trim().replace(/^\/|\/$/g, ''))
       .filter((line) => line && !line.startsWith('#'));
-    for (const needed of ['.npmrc', 'package.json', 'package-lock.json', 'tsconfig.json', 'src', 'migrations', 'models']) {
+    for (const needed of [
+      '.npmrc',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'src',
+      'migrations',
+      'models',
+    ]) {
       expect(ignored, needed).not.toContain(needed);
     }
   });

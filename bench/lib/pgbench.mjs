@@ -58,7 +58,10 @@ function runPgbench(extraArgs, databaseUrl, timeoutMs) {
       clearTimeout(timer);
       running.delete(child);
       if (code === 0) resolve(output);
-      else reject(new Error(`pgbench ${extraArgs.join(' ')} failed (${signal ?? `exit ${code}`}):\n${output.slice(-2000)}`));
+      else
+        reject(
+          new Error(`pgbench ${extraArgs.join(' ')} failed (${signal ?? `exit ${code}`}):\n${output.slice(-2000)}`),
+        );
     });
   });
 }
@@ -94,9 +97,11 @@ export async function pgbenchReference({ databaseUrl, scale, clientCounts, secon
       failed: failed ? Number(failed[1]) : 0,
       machineBusyPct: cpu.stop().machineBusyPct,
     };
-    log(`pgbench -c ${clients} -j ${Math.min(threads, clients)} -T ${seconds}: ${tps[1]} TPS` +
-      (latency ? `, latency avg ${latency[1]} ms` : '') +
-      `, machine ${runs[`c${clients}`].machineBusyPct}% busy`);
+    log(
+      `pgbench -c ${clients} -j ${Math.min(threads, clients)} -T ${seconds}: ${tps[1]} TPS` +
+        (latency ? `, latency avg ${latency[1]} ms` : '') +
+        `, machine ${runs[`c${clients}`].machineBusyPct}% busy`,
+    );
   }
   return { scale, seconds, runs };
 }

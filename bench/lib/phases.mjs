@@ -40,7 +40,8 @@ export function singleTransferPhase({ service, apiKey, connections, seconds, max
               return request;
             },
             onResponse(status, body) {
-              if ((status < 200 || status > 299) && firstError === undefined) firstError = `HTTP ${status} ${body.slice(0, 800)}`;
+              if ((status < 200 || status > 299) && firstError === undefined)
+                firstError = `HTTP ${status} ${body.slice(0, 800)}`;
             },
           },
         ],
@@ -241,8 +242,12 @@ export function writerDelta(before, after, wallSeconds) {
     commitsPerSecond: round(commits / wallSeconds, 1),
     commandsPerCommit: commits > 0 ? round(commands / commits, 1) : null,
     avgCommitMs:
-      commits > 0 && after.seconds !== null && before.seconds !== null ? round(((after.seconds - before.seconds) / commits) * 1000, 2) : null,
+      commits > 0 && after.seconds !== null && before.seconds !== null
+        ? round(((after.seconds - before.seconds) / commits) * 1000, 2)
+        : null,
     writerBusyPct:
-      after.seconds !== null && before.seconds !== null ? Math.round(((after.seconds - before.seconds) / wallSeconds) * 100) : null,
+      after.seconds !== null && before.seconds !== null
+        ? Math.round(((after.seconds - before.seconds) / wallSeconds) * 100)
+        : null,
   };
 }

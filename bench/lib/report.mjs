@@ -105,7 +105,13 @@ export function render(results, summary) {
       continue;
     }
     add(label, fmtNumber(phase.perSecond), 'transfers/s', phase.perSecond, key === 'spread64' ? t[0] : undefined);
-    add(`  latency p50 / p99`, `${fmtMs(phase.p50Ms)} / ${fmtMs(phase.p99Ms)}`, 'ms', null, key === 'spread64' ? t[1] : undefined);
+    add(
+      `  latency p50 / p99`,
+      `${fmtMs(phase.p50Ms)} / ${fmtMs(phase.p99Ms)}`,
+      'ms',
+      null,
+      key === 'spread64' ? t[1] : undefined,
+    );
     add(`  errors (non-2xx)`, fmtNumber(phase.errors), `of ${fmtNumber(phase.requests)}`, null);
   }
   add('hot / spread (64 clients)', summary.ratios.hotVsSpread?.toFixed(2) ?? '–', '×', null, t[2]);
@@ -119,11 +125,27 @@ export function render(results, summary) {
       continue;
     }
     add(`${label}, ${phase.clients} clients`, fmtNumber(phase.perSecond), 'transfers/s', phase.perSecond, target);
-    add(`  request latency p50 / p99`, `${fmtMs(phase.requestLatency.p50Ms)} / ${fmtMs(phase.requestLatency.p99Ms)}`, 'ms', null);
-    add(`  errors (requests / items)`, `${fmtNumber(phase.errors)} / ${fmtNumber(phase.failedItems)}`, `of ${fmtNumber(phase.requests)} req`, null);
+    add(
+      `  request latency p50 / p99`,
+      `${fmtMs(phase.requestLatency.p50Ms)} / ${fmtMs(phase.requestLatency.p99Ms)}`,
+      'ms',
+      null,
+    );
+    add(
+      `  errors (requests / items)`,
+      `${fmtNumber(phase.errors)} / ${fmtNumber(phase.failedItems)}`,
+      `of ${fmtNumber(phase.requests)} req`,
+      null,
+    );
   }
   if (lag && !lag.error) {
-    add('projection lag p50 / p99 (64-client load)', `${fmtMs(lag.p50Ms)} / ${fmtMs(lag.p99Ms)}`, `ms (${lag.samples} samples)`, null, t[4]);
+    add(
+      'projection lag p50 / p99 (64-client load)',
+      `${fmtMs(lag.p50Ms)} / ${fmtMs(lag.p99Ms)}`,
+      `ms (${lag.samples} samples)`,
+      null,
+      t[4],
+    );
   } else {
     add('projection lag', lag?.error ? 'FAILED' : '–', '', null);
   }
@@ -145,14 +167,31 @@ export function render(results, summary) {
       fmtNumber(phase.perSecond),
       `${fmtMs(latency.p50Ms)} / ${fmtMs(latency.p90Ms)} / ${fmtMs(latency.p99Ms)} / ${fmtMs(latency.maxMs)}`,
       `${phase.cpu.servicePct}% / ${phase.cpu.postgresPct}% / ${phase.cpu.benchPct}% / ${phase.cpu.otherPct}%`,
-      phase.writer ? `${fmtNumber(phase.writer.commitsPerSecond)} / ${phase.writer.commandsPerCommit ?? '–'} / ${fmtMs(phase.writer.avgCommitMs)}` : '–',
+      phase.writer
+        ? `${fmtNumber(phase.writer.commitsPerSecond)} / ${phase.writer.commandsPerCommit ?? '–'} / ${fmtMs(phase.writer.avgCommitMs)}`
+        : '–',
       phase.drainMs == null ? '–' : fmtMs(phase.drainMs),
       phase.rssMbAfter == null ? '–' : phase.rssMbAfter.toFixed(0),
-      phase.statuses ? Object.entries(phase.statuses).map(([k, v]) => `${k}:${v}`).join(' ') : `errors:${phase.errors} failedItems:${phase.failedItems}`,
+      phase.statuses
+        ? Object.entries(phase.statuses)
+            .map(([k, v]) => `${k}:${v}`)
+            .join(' ')
+        : `errors:${phase.errors} failedItems:${phase.failedItems}`,
     ]);
   }
   const details = table(
-    ['phase', 'time', 'requests', 'ok/s', 'latency p50/p90/p99/max ms', 'CPU svc/pg/bench/other', 'commits/s, cmds, ms', 'drain ms', 'RSS MB', 'statuses'],
+    [
+      'phase',
+      'time',
+      'requests',
+      'ok/s',
+      'latency p50/p90/p99/max ms',
+      'CPU svc/pg/bench/other',
+      'commits/s, cmds, ms',
+      'drain ms',
+      'RSS MB',
+      'statuses',
+    ],
     detailRows,
   );
 

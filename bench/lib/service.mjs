@@ -48,7 +48,8 @@ export class Service {
     const { databaseUrl, schema, port } = this.options;
     const env = { ...process.env };
     // Nothing from the caller's shell that would change what is measured.
-    for (const name of ['NATS_URL', 'EVENTSTORE', 'ESDB_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'LEDGER_DATA_DIR']) delete env[name];
+    for (const name of ['NATS_URL', 'EVENTSTORE', 'ESDB_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'LEDGER_DATA_DIR'])
+      delete env[name];
     return {
       ...env,
       NODE_ENV: 'production',
@@ -183,10 +184,14 @@ export class Service {
       }
     }
     if (!this.schemaDropped) {
-      spawnSync('psql', [this.options.databaseUrl, '-q', '-c', `drop schema if exists ${this.options.schema} cascade`], {
-        stdio: 'ignore',
-        timeout: 15_000,
-      });
+      spawnSync(
+        'psql',
+        [this.options.databaseUrl, '-q', '-c', `drop schema if exists ${this.options.schema} cascade`],
+        {
+          stdio: 'ignore',
+          timeout: 15_000,
+        },
+      );
       this.schemaDropped = true;
     }
   }

@@ -57,7 +57,10 @@ function procTicks(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state); utime is field 14, stime field 15.
-    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(fields[11]) + Number(fields[12]) };
+    return {
+      comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+      ticks: Number(fields[11]) + Number(fields[12]),
+    };
   } catch {
     return undefined;
   }
@@ -114,13 +117,17 @@ export function cpuMeter(servicePid) {
       const servicePct = pct((procTicks(servicePid)?.ticks ?? service) - service);
       const postgresPct = pct(postgresTicksSince(pg));
       const benchPct = Math.round(((ownUsed.user + ownUsed.system) / 1e6 / seconds) * 100);
-      const machineBusyPct = totalDelta > 0 ? Math.round((1 - (systemNow.idle - system.idle) / totalDelta) * 100) : null;
+      const machineBusyPct =
+        totalDelta > 0 ? Math.round((1 - (systemNow.idle - system.idle) / totalDelta) * 100) : null;
       return {
         servicePct,
         postgresPct,
         benchPct,
         // Everything else on the machine (other processes), in % of one core.
-        otherPct: machineBusyPct === null ? null : Math.max(0, machineBusyPct * os.cpus().length - servicePct - postgresPct - benchPct),
+        otherPct:
+          machineBusyPct === null
+            ? null
+            : Math.max(0, machineBusyPct * os.cpus().length - servicePct - postgresPct - benchPct),
         machineBusyPct,
       };
     },
@@ -146,7 +153,8 @@ export function fmtNumber(value, digits = 0) {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-export const fmtMs = (value) => (value === null || value === undefined ? '–' : value < 10 ? value.toFixed(2) : value.toFixed(1));
+export const fmtMs = (value) =>
+  value === null || value === undefined ? '–' : value < 10 ? value.toFixed(2) : value.toFixed(1);
 
 export const round = (value, digits = 2) =>
   value === null || value === undefined || Number.isNaN(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits;
@@ -155,7 +163,11 @@ export const round = (value, digits = 2) =>
 export function table(header, rows) {
   const all = [header, ...rows].map((row) => row.map((cell) => String(cell ?? '')));
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
-  const line = (row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
 }
 

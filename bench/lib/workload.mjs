@@ -25,13 +25,25 @@ export class TransferSource {
     const debit = Math.floor(Math.random() * this.accounts);
     let credit = Math.floor(Math.random() * (this.accounts - 1));
     if (credit >= debit) credit++;
-    return { id: this.nextId(), debitAccountId: accountId(debit), creditAccountId: accountId(credit), amount: '1', currency: CURRENCY };
+    return {
+      id: this.nextId(),
+      debitAccountId: accountId(debit),
+      creditAccountId: accountId(credit),
+      amount: '1',
+      currency: CURRENCY,
+    };
   }
 
   /** Every transfer credits the one hot account, from a random account. */
   hot() {
     const debit = Math.floor(Math.random() * this.accounts);
-    return { id: this.nextId(), debitAccountId: accountId(debit), creditAccountId: HOT, amount: '1', currency: CURRENCY };
+    return {
+      id: this.nextId(),
+      debitAccountId: accountId(debit),
+      creditAccountId: HOT,
+      amount: '1',
+      currency: CURRENCY,
+    };
   }
 }
 
@@ -47,17 +59,31 @@ function expectStatus(response, ok, what) {
  */
 export async function setupLedger(client, { accounts, concurrency = 16 }) {
   const started = performance.now();
-  expectStatus(await client.post('/v1/accounts', { id: BANK, currency: CURRENCY, normalSide: 'debit' }), [200, 201], 'open bank');
+  expectStatus(
+    await client.post('/v1/accounts', { id: BANK, currency: CURRENCY, normalSide: 'debit' }),
+    [200, 201],
+    'open bank',
+  );
   expectStatus(await client.post('/v1/accounts', { id: HOT, currency: CURRENCY }), [200, 201], 'open hot');
   await inParallel(accounts, concurrency, async (i) => {
-    expectStatus(await client.post('/v1/accounts', { id: accountId(i), currency: CURRENCY }), [200, 201], `open ${accountId(i)}`);
+    expectStatus(
+      await client.post('/v1/accounts', { id: accountId(i), currency: CURRENCY }),
+      [200, 201],
+      `open ${accountId(i)}`,
+    );
   });
   const openedMs = performance.now() - started;
 
   const fundStarted = performance.now();
   const funding = [];
   for (let i = 0; i < accounts; i++) {
-    funding.push({ id: `fund-${i}`, debitAccountId: BANK, creditAccountId: accountId(i), amount: '100000000', currency: CURRENCY });
+    funding.push({
+      id: `fund-${i}`,
+      debitAccountId: BANK,
+      creditAccountId: accountId(i),
+      amount: '100000000',
+      currency: CURRENCY,
+    });
   }
   funding.push({ id: 'fund-hot', debitAccountId: BANK, creditAccountId: HOT, amount: '100000000', currency: CURRENCY });
   let lastPosition = '0';
@@ -66,7 +92,8 @@ export async function setupLedger(client, { accounts, concurrency = 16 }) {
     expectStatus(response, [200], 'fund accounts (batch)');
     const body = response.json();
     const failed = body.results.filter((r) => r.status === 'failed');
-    if (failed.length > 0) throw new Error(`funding: ${failed.length} transfers failed, e.g. ${JSON.stringify(failed[0])}`);
+    if (failed.length > 0)
+      throw new Error(`funding: ${failed.length} transfers failed, e.g. ${JSON.stringify(failed[0])}`);
     lastPosition = body.position;
   }
   return {
@@ -87,7 +114,8 @@ export async function settle(client, source, maxMs = 60_000) {
   const started = performance.now();
   const marker = source.spread();
   const posted = await client.post('/v1/transfers', marker);
-  if (posted.status !== 201 && posted.status !== 200) throw new Error(`settle marker: HTTP ${posted.status} ${posted.text.slice(0, 300)}`);
+  if (posted.status !== 201 && posted.status !== 200)
+    throw new Error(`settle marker: HTTP ${posted.status} ${posted.text.slice(0, 300)}`);
   const { position } = posted.json();
   while (performance.now() - started < maxMs) {
     const read = await client.get(`/v1/transfers/${marker.id}?minPosition=${position}`);

@@ -8,7 +8,10 @@ export const DeadLetterIdParams = z.strictObject({
 export const DeadLettersQuery = z.strictObject({
   status: z.enum(['dead', 'retry-requested', 'resolved']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^[0-9]{1,18}$/, 'must be a cursor this service gave out').optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,18}$/, 'must be a cursor this service gave out')
+    .optional(),
 });
 
 export const DeadLetterResponse = z.object({

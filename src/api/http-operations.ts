@@ -32,7 +32,12 @@ export interface HttpOperationsOptions {
  * a route registered on Fastify before Nest installed its error handler (/metrics, /docs,
  * /openapi.json) would otherwise answer a thrown refusal with a bare 500.
  */
-export function refuse(request: FastifyRequest, reply: FastifyReply, body: ProblemDocument, headers: Record<string, string> = {}): FastifyReply {
+export function refuse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: ProblemDocument,
+  headers: Record<string, string> = {},
+): FastifyReply {
   sendProblem(reply, { ...body, instance: request.url.split('?')[0] }, headers);
   return reply;
 }
@@ -49,7 +54,10 @@ const headerGetter = {
  * the role policy; after it, one JSON log line. Also security headers and, if configured, CORS.
  * Installed before any other hook so that refusals are traced and logged like everything else.
  */
-export async function installHttpOperations(app: NestFastifyApplication, options: HttpOperationsOptions): Promise<void> {
+export async function installHttpOperations(
+  app: NestFastifyApplication,
+  options: HttpOperationsOptions,
+): Promise<void> {
   const { keys, logger } = options;
   const fastify = app.getHttpAdapter().getInstance();
   fastify.decorateRequest('apiKeyId', undefined);
@@ -84,7 +92,10 @@ export async function installHttpOperations(app: NestFastifyApplication, options
       name,
       {
         kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': request.method, ...(request.routeOptions.url ? { 'http.route': request.routeOptions.url } : {}) },
+        attributes: {
+          'http.request.method': request.method,
+          ...(request.routeOptions.url ? { 'http.route': request.routeOptions.url } : {}),
+        },
       },
       parent,
     );
@@ -97,15 +108,25 @@ export async function installHttpOperations(app: NestFastifyApplication, options
     if (isOpenRoute(route)) return;
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) {
-      return refuse(request, reply, problem('unauthenticated', 'send an API key in the Authorization header: Bearer <key>'), {
-        'www-authenticate': 'Bearer realm="ledger"',
-      });
+      return refuse(
+        request,
+        reply,
+        problem('unauthenticated', 'send an API key in the Authorization header: Bearer <key>'),
+        {
+          'www-authenticate': 'Bearer realm="ledger"',
+        },
+      );
     }
     const key = keys.find(token);
     if (!key) {
-      return refuse(request, reply, problem('unauthenticated', 'this API key is not one the ledger knows (LEDGER_API_KEYS)'), {
-        'www-authenticate': 'Bearer realm="ledger", error="invalid_token"',
-      });
+      return refuse(
+        request,
+        reply,
+        problem('unauthenticated', 'this API key is not one the ledger knows (LEDGER_API_KEYS)'),
+        {
+          'www-authenticate': 'Bearer realm="ledger", error="invalid_token"',
+        },
+      );
     }
     request.apiKeyId = key.id;
     request.apiKeyRole = key.role;
@@ -158,7 +179,10 @@ export async function installHttpOperations(app: NestFastifyApplication, options
 
 /** `LEDGER_CORS_ORIGINS`: comma-separated origins, e.g. `https://console.example.com`. */
 export const corsOrigins = (value: string | undefined): string[] =>
-  (value ?? '').split(',').map((origin) => origin.trim()).filter(Boolean);
+  (value ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
 
 /** The swagger-ui page's own content policy, minus `upgrade-insecure-requests` (which breaks /docs over plain HTTP). */
 export const docsContentSecurityPolicy = (header: string): string =>

@@ -45,7 +45,12 @@ function queryParameters(schema: z.ZodObject) {
   }));
 }
 
-const idParameter = { name: 'id', in: 'path', required: true, schema: (json(AccountIdParams) as unknown as { properties: { id: object } }).properties.id };
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: (json(AccountIdParams) as unknown as { properties: { id: object } }).properties.id,
+};
 
 const body = (schema: Schema) => ({ required: true, content: { 'application/json': { schema: json(schema) } } });
 const ok = (status: string, schema: Schema, description: string) => ({
@@ -62,7 +67,10 @@ export function openApiDocument(version: string) {
       summary: `${verb} an account`,
       parameters: [idParameter],
       requestBody: body(StatusChangeBody),
-      responses: { ...ok('200', AccountResponse, 'The account after the change'), ...problemResponses(400, 401, 403, 404, 422) },
+      responses: {
+        ...ok('200', AccountResponse, 'The account after the change'),
+        ...problemResponses(400, 401, 403, 404, 422),
+      },
     },
   });
   return hoistDefinitions({
@@ -107,7 +115,10 @@ export function openApiDocument(version: string) {
         get: {
           summary: "An account's entries, oldest first, in cursor pages",
           parameters: [idParameter, ...queryParameters(EntriesQuery)],
-          responses: { ...ok('200', EntriesResponse, 'A page of entries'), ...problemResponses(400, 401, 403, 404, 503) },
+          responses: {
+            ...ok('200', EntriesResponse, 'A page of entries'),
+            ...problemResponses(400, 401, 403, 404, 503),
+          },
         },
       },
       '/v1/accounts/{id}/freeze': statusChange('Freeze'),
@@ -128,7 +139,10 @@ export function openApiDocument(version: string) {
         post: {
           summary: 'Post up to 8,000 transfers; atomic: all or none',
           requestBody: body(TransferBatchBody),
-          responses: { ...ok('200', BatchResponse, 'One result per transfer'), ...problemResponses(400, 401, 403, 413, 415, 429, 503) },
+          responses: {
+            ...ok('200', BatchResponse, 'One result per transfer'),
+            ...problemResponses(400, 401, 403, 413, 415, 429, 503),
+          },
         },
       },
       '/v1/transfers/{id}': {
@@ -140,9 +154,13 @@ export function openApiDocument(version: string) {
       },
       '/v1/audit/replay': {
         post: {
-          summary: 'Balances at asOf as known at knownAt, replayed from the event store alone, compared with the read models',
+          summary:
+            'Balances at asOf as known at knownAt, replayed from the event store alone, compared with the read models',
           requestBody: body(ReplayBody),
-          responses: { ...ok('200', ReplayResponse, 'The replay report'), ...problemResponses(400, 401, 403, 404, 413, 415, 429, 503) },
+          responses: {
+            ...ok('200', ReplayResponse, 'The replay report'),
+            ...problemResponses(400, 401, 403, 404, 413, 415, 429, 503),
+          },
         },
       },
       '/v1/audit/digest': {
@@ -167,7 +185,10 @@ export function openApiDocument(version: string) {
         get: {
           summary: 'Transfers the fraud scorer could not score (admin)',
           parameters: queryParameters(DeadLettersQuery),
-          responses: { ...ok('200', DeadLettersResponse, 'A page of dead letters, oldest first'), ...problemResponses(400, 401, 403) },
+          responses: {
+            ...ok('200', DeadLettersResponse, 'A page of dead letters, oldest first'),
+            ...problemResponses(400, 401, 403),
+          },
         },
       },
       '/v1/fraud/dead-letters/{id}/retry': {
@@ -182,9 +203,15 @@ export function openApiDocument(version: string) {
       },
       '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
       '/health/ready': {
-        get: { summary: 'Readiness of every dependency and role', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } },
+        get: {
+          summary: 'Readiness of every dependency and role',
+          security: [],
+          responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
+        },
       },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'Prometheus text' } } } },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'Prometheus text' } } },
+      },
     },
   });
 }
@@ -206,16 +233,22 @@ function hoistDefinitions<D extends { components: Record<string, unknown> }>(doc
       if (key === '$defs') {
         for (const [name, definition] of Object.entries(inner as Record<string, unknown>)) {
           const text = JSON.stringify(strip(definition));
-          if (schemas[name] !== undefined && schemas[name] !== text) throw new Error(`two different schemas are named ${name}`);
+          if (schemas[name] !== undefined && schemas[name] !== text)
+            throw new Error(`two different schemas are named ${name}`);
           schemas[name] = text;
         }
         continue;
       }
-      out[key] = key === '$ref' && typeof inner === 'string' ? inner.replace(/^#\/\$defs\//, '#/components/schemas/') : strip(inner);
+      out[key] =
+        key === '$ref' && typeof inner === 'string'
+          ? inner.replace(/^#\/\$defs\//, '#/components/schemas/')
+          : strip(inner);
     }
     return out;
   };
   const hoisted = strip(document) as D;
-  hoisted.components.schemas = Object.fromEntries(Object.entries(schemas).map(([name, text]) => [name, JSON.parse(text)]));
+  hoisted.components.schemas = Object.fromEntries(
+    Object.entries(schemas).map(([name, text]) => [name, JSON.parse(text)]),
+  );
   return hoisted;
 }

@@ -19,7 +19,10 @@ const bodyErrors = (slug: ProblemSlug, message: string) =>
   slug === 'validation' ? { errors: [{ path: 'body', message }] } : {};
 
 /** Turns whatever was thrown into an RFC 9457 problem; never a stack trace to the client. */
-export function toProblem(error: unknown, request: { method: string; url: string }): {
+export function toProblem(
+  error: unknown,
+  request: { method: string; url: string },
+): {
   problem: ProblemDocument;
   headers: Record<string, string>;
   unexpected: boolean;
@@ -32,9 +35,14 @@ export function toProblem(error: unknown, request: { method: string; url: string
     const status = error.getStatus();
     const slug = BY_STATUS[status];
     if (slug === 'not-found') {
-      return { problem: problem('not-found', `no route ${request.method} ${request.url.split('?')[0]}`), headers: {}, unexpected: false };
+      return {
+        problem: problem('not-found', `no route ${request.method} ${request.url.split('?')[0]}`),
+        headers: {},
+        unexpected: false,
+      };
     }
-    if (slug) return { problem: problem(slug, error.message, bodyErrors(slug, error.message)), headers: {}, unexpected: false };
+    if (slug)
+      return { problem: problem(slug, error.message, bodyErrors(slug, error.message)), headers: {}, unexpected: false };
   }
   // Fastify's own errors (body parsing, size) carry a statusCode and a code.
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
@@ -49,7 +57,10 @@ export function toProblem(error: unknown, request: { method: string; url: string
     return { problem: problem(slug, detail, bodyErrors(slug, detail)), headers: {}, unexpected: false };
   }
   return {
-    problem: problem('internal', 'the request failed on our side and changed nothing it could not finish; it is safe to retry with the same id'),
+    problem: problem(
+      'internal',
+      'the request failed on our side and changed nothing it could not finish; it is safe to retry with the same id',
+    ),
     headers: {},
     unexpected: true,
   };
@@ -68,7 +79,8 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const { problem: body, headers, unexpected } = toProblem(error, request);
-    if (unexpected) this.logger.error(`${request.method} ${request.url} failed: ${(error as Error)?.stack ?? String(error)}`);
+    if (unexpected)
+      this.logger.error(`${request.method} ${request.url} failed: ${(error as Error)?.stack ?? String(error)}`);
     sendProblem(reply, { ...body, instance: request.url.split('?')[0] }, headers);
   }
 }

@@ -38,7 +38,7 @@ const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
   'dead-letter-not-found': { status: 404, title: 'No such dead letter' },
   'dead-letter-resolved': { status: 409, title: 'The dead letter was scored already' },
   'rate-limited': { status: 429, title: 'Too many requests' },
-  'internal': { status: 500, title: 'Something went wrong on our side' },
+  internal: { status: 500, title: 'Something went wrong on our side' },
   'not-caught-up': { status: 503, title: 'The read models have not caught up yet' },
   overloaded: { status: 503, title: 'The ledger is saturated' },
   unavailable: { status: 503, title: 'A dependency is unavailable' },

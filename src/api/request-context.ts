@@ -14,7 +14,9 @@ export function commandContext(request: FastifyRequest): CommandContext {
   const requestId = String(request.id ?? randomUUID());
   const correlationHeader = request.headers['x-correlation-id'];
   const correlationId =
-    typeof correlationHeader === 'string' && CORRELATION_PATTERN.test(correlationHeader) ? correlationHeader : requestId;
+    typeof correlationHeader === 'string' && CORRELATION_PATTERN.test(correlationHeader)
+      ? correlationHeader
+      : requestId;
   // The request's own span (a child of the caller's traceparent, if it sent one): the events it
   // causes carry it, so a trace runs from the request through every reader of the log.
   const span = request.traceSpan;

@@ -31,17 +31,29 @@ export const Currency = z
 
 export const Amount = z
   .string({ error: 'must be a string of decimal digits (minor units), not a JSON number' })
-  .regex(AMOUNT_PATTERN, 'must be a positive integer of minor units written as decimal digits, no sign, no leading zero')
+  .regex(
+    AMOUNT_PATTERN,
+    'must be a positive integer of minor units written as decimal digits, no sign, no leading zero',
+  )
   // zod runs this even when the pattern failed: BigInt('1.5') would throw and answer 500.
-  .refine((text) => !AMOUNT_PATTERN.test(text) || BigInt(text) <= AMOUNT_MAX, 'must be at most 2^127 − 1 (170141183460469231731687303715884105727)')
+  .refine(
+    (text) => !AMOUNT_PATTERN.test(text) || BigInt(text) <= AMOUNT_MAX,
+    'must be at most 2^127 − 1 (170141183460469231731687303715884105727)',
+  )
   .meta({ description: 'Minor units as a decimal string, 1 to 2^127−1', example: '1050' });
 
-export const SignedAmount = z.string().regex(/^-?(0|[1-9][0-9]*)$/).meta({ example: '-1050' });
+export const SignedAmount = z
+  .string()
+  .regex(/^-?(0|[1-9][0-9]*)$/)
+  .meta({ example: '-1050' });
 
 export const Timestamp = z
   .string()
   .regex(TIMESTAMP_PATTERN, 'must be a UTC timestamp like 2026-01-31T23:59:59.999Z')
-  .refine((text) => !Number.isNaN(Date.parse(text)) && new Date(text).toISOString() === text, 'is not a real date and time')
+  .refine(
+    (text) => !Number.isNaN(Date.parse(text)) && new Date(text).toISOString() === text,
+    'is not a real date and time',
+  )
   .meta({ example: '2026-09-30T23:59:59.999Z' });
 
 // Up to 39 digits: on EventStoreDB a position packs $all's (commit, prepare) into 128 bits (ADR 0007).
@@ -51,10 +63,7 @@ export const Position = z
   .meta({ example: '42' });
 
 export const Metadata = z
-  .record(
-    z.string().min(1).max(LIMITS.metadataKeyLengthMax),
-    z.string().max(LIMITS.metadataValueLengthMax),
-  )
+  .record(z.string().min(1).max(LIMITS.metadataKeyLengthMax), z.string().max(LIMITS.metadataValueLengthMax))
   .refine((record) => Object.keys(record).length <= LIMITS.metadataKeysMax, `at most ${LIMITS.metadataKeysMax} keys`)
   .meta({ example: { customer: 'c-123' } });
 
@@ -118,7 +127,10 @@ export const EntriesQuery = z.strictObject({
     .min(1)
     .max(LIMITS.entriesPageMax)
     .default(LIMITS.entriesPageDefault),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'is not a cursor this service gave out').optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'is not a cursor this service gave out')
+    .optional(),
   minPosition: Position.optional(),
 });
 
@@ -222,7 +234,12 @@ export const ReplayBody = z
   .strictObject({
     asOf: Timestamp,
     knownAt: Timestamp.optional().meta({ description: 'Defaults to now' }),
-    accountIds: z.array(Id).min(1).max(LIMITS.replayAccountsMax).optional().meta({ description: 'Defaults to every account known at knownAt' }),
+    accountIds: z
+      .array(Id)
+      .min(1)
+      .max(LIMITS.replayAccountsMax)
+      .optional()
+      .meta({ description: 'Defaults to every account known at knownAt' }),
   })
   .meta({ id: 'ReplayRequest' });
 
@@ -254,18 +271,34 @@ export const DigestResponse = z
     hash: z.string().regex(/^[0-9a-f]{64}$/),
     recordedAt: Timestamp.nullable(),
     signedAt: Timestamp,
-    signature: z.string().meta({ description: 'base64 Ed25519 signature over the canonical JSON of {type: "ledger.chain-head.v1", keyId, position, hash, recordedAt, signedAt}' }),
+    signature: z
+      .string()
+      .meta({
+        description:
+          'base64 Ed25519 signature over the canonical JSON of {type: "ledger.chain-head.v1", keyId, position, hash, recordedAt, signedAt}',
+      }),
   })
   .meta({ id: 'ChainDigest' });
 
 export const PublicKeyResponse = z
-  .object({ algorithm: z.literal('Ed25519'), keyId: z.string(), publicKey: z.string().meta({ description: 'SubjectPublicKeyInfo, PEM' }) })
+  .object({
+    algorithm: z.literal('Ed25519'),
+    keyId: z.string(),
+    publicKey: z.string().meta({ description: 'SubjectPublicKeyInfo, PEM' }),
+  })
   .meta({ id: 'SigningPublicKey' });
 
 const ChainBreak = z.object({
   position: Position,
   eventId: z.string().optional(),
-  reason: z.enum(['missing-event', 'out-of-order', 'content-changed', 'link-broken', 'head-mismatch', 'digest-mismatch']),
+  reason: z.enum([
+    'missing-event',
+    'out-of-order',
+    'content-changed',
+    'link-broken',
+    'head-mismatch',
+    'digest-mismatch',
+  ]),
   detail: z.string(),
 });
 

@@ -2,7 +2,11 @@ import type { z } from 'zod';
 import { ProblemException, problem } from './problem';
 
 /** Parses input against a schema, or throws a 400 problem that lists every issue with its path. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'path'): z.infer<S> {
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: 'body' | 'query' | 'path',
+): z.infer<S> {
   const parsed = schema.safeParse(input ?? (where === 'body' ? undefined : {}));
   if (parsed.success) return parsed.data;
   const errors = parsed.error.issues.map((issue) => ({

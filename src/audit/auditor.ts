@@ -58,7 +58,9 @@ export class Auditor {
               values (${digest.keyId}, ${digest.position}::bigint, ${JSON.stringify(digest)}::json)
               on conflict (key_id, position) do nothing`.execute(this.db);
     const kept = await sql<{ digest: string }>`
-      select digest::text as digest from audit_digests where key_id = ${digest.keyId} and position = ${digest.position}::bigint`.execute(this.db);
+      select digest::text as digest from audit_digests where key_id = ${digest.keyId} and position = ${digest.position}::bigint`.execute(
+      this.db,
+    );
     return JSON.parse(kept.rows[0]!.digest) as ChainDigest;
   }
 

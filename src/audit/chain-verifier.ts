@@ -56,7 +56,12 @@ export class ChainVerifier {
     this.checked++;
     const id = link.eventId;
     if (link.position < this.expectedPosition) {
-      this.report({ position: String(link.position), eventId: id, reason: 'out-of-order', detail: `position ${link.position} comes after position ${this.expectedPosition - 1n}` });
+      this.report({
+        position: String(link.position),
+        eventId: id,
+        reason: 'out-of-order',
+        detail: `position ${link.position} comes after position ${this.expectedPosition - 1n}`,
+      });
     } else if (link.position > this.expectedPosition) {
       const missing = link.position - this.expectedPosition;
       this.report({
@@ -65,17 +70,32 @@ export class ChainVerifier {
         detail: `${missing === 1n ? `no event at position ${this.expectedPosition}` : `no events at positions ${this.expectedPosition}–${link.position - 1n}`}; the next is event ${id} at ${link.position}`,
       });
     } else if (link.prevHash !== this.prevHash) {
-      this.report({ position: String(link.position), eventId: id, reason: 'link-broken', detail: `event ${id} chains to ${link.prevHash}, but the event before it hashes to ${this.prevHash}` });
+      this.report({
+        position: String(link.position),
+        eventId: id,
+        reason: 'link-broken',
+        detail: `event ${id} chains to ${link.prevHash}, but the event before it hashes to ${this.prevHash}`,
+      });
     }
     const recomputed = chainHash(link.prevHash, link, link.dataJson, link.metadataJson);
     if (recomputed !== link.hash) {
-      this.report({ position: String(link.position), eventId: id, reason: 'content-changed', detail: `event ${id} at position ${link.position} hashes to ${recomputed}, not to its stored hash ${link.hash}` });
+      this.report({
+        position: String(link.position),
+        eventId: id,
+        reason: 'content-changed',
+        detail: `event ${id} at position ${link.position} hashes to ${recomputed}, not to its stored hash ${link.hash}`,
+      });
     }
     const pinned = this.pins.get(link.position);
     if (pinned !== undefined) {
       this.pinsSeen.add(link.position);
       if (pinned !== link.hash) {
-        this.report({ position: String(link.position), eventId: id, reason: 'digest-mismatch', detail: `the signed digest says position ${link.position} hashes to ${pinned}; this log has ${link.hash}` });
+        this.report({
+          position: String(link.position),
+          eventId: id,
+          reason: 'digest-mismatch',
+          detail: `the signed digest says position ${link.position} hashes to ${pinned}; this log has ${link.hash}`,
+        });
       }
     }
     if (link.position >= this.expectedPosition) this.expectedPosition = link.position + 1n;
@@ -86,13 +106,25 @@ export class ChainVerifier {
   finish(head?: { position: bigint; hash: string }): ChainReport {
     const lastPosition = this.expectedPosition - 1n;
     if (head && head.position > lastPosition) {
-      this.report({ position: String(lastPosition + 1n), reason: 'missing-event', detail: `the log head is at position ${head.position}, but the events end at ${lastPosition}` });
+      this.report({
+        position: String(lastPosition + 1n),
+        reason: 'missing-event',
+        detail: `the log head is at position ${head.position}, but the events end at ${lastPosition}`,
+      });
     } else if (head && (head.position !== lastPosition || head.hash !== this.prevHash)) {
-      this.report({ position: String(head.position), reason: 'head-mismatch', detail: `the log head says position ${head.position} with hash ${head.hash}; the last event is ${lastPosition} with hash ${this.prevHash}` });
+      this.report({
+        position: String(head.position),
+        reason: 'head-mismatch',
+        detail: `the log head says position ${head.position} with hash ${head.hash}; the last event is ${lastPosition} with hash ${this.prevHash}`,
+      });
     }
     for (const [position, hash] of this.pins) {
       if (!this.pinsSeen.has(position)) {
-        this.report({ position: String(position), reason: 'digest-mismatch', detail: `the signed digest names position ${position} (hash ${hash}), which this log does not hold` });
+        this.report({
+          position: String(position),
+          reason: 'digest-mismatch',
+          detail: `the signed digest names position ${position} (hash ${hash}), which this log does not hold`,
+        });
       }
     }
     return {

@@ -1,4 +1,12 @@
-import { type KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import {
+  type KeyObject,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+} from 'node:crypto';
 import { canonicalJson } from '../eventstore/hash-chain';
 
 /**
@@ -60,12 +68,19 @@ export function loadSigningKey(configured: string | undefined): SigningKey {
       else {
         const seed = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
         if (seed.length !== 32) throw new SigningKeyError(`a seed must be 32 bytes, this one is ${seed.length}`);
-        privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+        privateKey = createPrivateKey({
+          key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+          format: 'der',
+          type: 'pkcs8',
+        });
       }
     } catch (error) {
-      throw new SigningKeyError(`LEDGER_SIGNING_KEY is not an Ed25519 private key (PKCS#8 PEM, or a 32-byte seed in hex or base64): ${error instanceof Error ? error.message : error}`);
+      throw new SigningKeyError(
+        `LEDGER_SIGNING_KEY is not an Ed25519 private key (PKCS#8 PEM, or a 32-byte seed in hex or base64): ${error instanceof Error ? error.message : error}`,
+      );
     }
-    if (privateKey.asymmetricKeyType !== 'ed25519') throw new SigningKeyError(`LEDGER_SIGNING_KEY is a ${privateKey.asymmetricKeyType} key, not Ed25519`);
+    if (privateKey.asymmetricKeyType !== 'ed25519')
+      throw new SigningKeyError(`LEDGER_SIGNING_KEY is a ${privateKey.asymmetricKeyType} key, not Ed25519`);
   }
   const publicKey = createPublicKey(privateKey);
   return {
@@ -78,11 +93,28 @@ export function loadSigningKey(configured: string | undefined): SigningKey {
 }
 
 export const keyIdOf = (publicKey: KeyObject): string =>
-  createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 
-export function signDigest(key: SigningKey, head: { position: bigint; hash: string; recordedAt: string | null }, signedAt: string): ChainDigest {
-  const fields = { keyId: key.keyId, position: head.position.toString(), hash: head.hash, recordedAt: head.recordedAt, signedAt };
-  return { algorithm: 'Ed25519', ...fields, signature: sign(null, digestMessage(fields), key.privateKey).toString('base64') };
+export function signDigest(
+  key: SigningKey,
+  head: { position: bigint; hash: string; recordedAt: string | null },
+  signedAt: string,
+): ChainDigest {
+  const fields = {
+    keyId: key.keyId,
+    position: head.position.toString(),
+    hash: head.hash,
+    recordedAt: head.recordedAt,
+    signedAt,
+  };
+  return {
+    algorithm: 'Ed25519',
+    ...fields,
+    signature: sign(null, digestMessage(fields), key.privateKey).toString('base64'),
+  };
 }
 
 /** Why a digest cannot be trusted, or undefined when its signature holds for this public key. */
@@ -102,8 +134,15 @@ export function digestProblem(digest: unknown, publicKeyPem: string): string | u
     return `the public key cannot be read: ${error instanceof Error ? error.message : error}`;
   }
   if (publicKey.asymmetricKeyType !== 'ed25519') return `the public key is ${publicKey.asymmetricKeyType}, not Ed25519`;
-  if (keyIdOf(publicKey) !== d.keyId) return `the digest was signed with key ${d.keyId}, not with this public key (${keyIdOf(publicKey)})`;
-  const fields = { keyId: d.keyId!, position: d.position!, hash: d.hash!, recordedAt: d.recordedAt ?? null, signedAt: d.signedAt! };
+  if (keyIdOf(publicKey) !== d.keyId)
+    return `the digest was signed with key ${d.keyId}, not with this public key (${keyIdOf(publicKey)})`;
+  const fields = {
+    keyId: d.keyId!,
+    position: d.position!,
+    hash: d.hash!,
+    recordedAt: d.recordedAt ?? null,
+    signedAt: d.signedAt!,
+  };
   const ok = verify(null, digestMessage(fields), publicKey, Buffer.from(d.signature!, 'base64'));
   return ok ? undefined : 'the signature does not match the digest: it was altered or forged';
 }

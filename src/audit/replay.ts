@@ -174,7 +174,11 @@ export interface ReplayReport {
 }
 
 /** What the replay compares against: the read model's balance at (asOf, knownAt), by the index. */
-export type ReadModelBalance = (accountId: string, asOf: string, knownAt: string) => Promise<{ debitsPosted: bigint; creditsPosted: bigint; normalSide: 'debit' | 'credit' } | undefined>;
+export type ReadModelBalance = (
+  accountId: string,
+  asOf: string,
+  knownAt: string,
+) => Promise<{ debitsPosted: bigint; creditsPosted: bigint; normalSide: 'debit' | 'credit' } | undefined>;
 
 export class NotCaughtUpError extends Error {
   constructor(readonly position: bigint) {
@@ -183,7 +187,10 @@ export class NotCaughtUpError extends Error {
 }
 
 export class UnknownAccountsError extends Error {
-  constructor(readonly accountIds: readonly string[], knownAt: string) {
+  constructor(
+    readonly accountIds: readonly string[],
+    knownAt: string,
+  ) {
     super(`no account ${accountIds.join(', ')} as known at ${knownAt}`);
   }
 }
@@ -218,13 +225,19 @@ export async function replayAndCompare(
     if (!(await deps.waitForReadModels(position))) throw new NotCaughtUpError(position);
     for (const accountId of toCompare) {
       const view = await deps.readModelBalance(accountId, request.asOf, request.knownAt);
-      readModel.set(accountId, view ? { balance: balanceOf(view).toString(), totals: `${view.debitsPosted}/${view.creditsPosted}` } : null);
+      readModel.set(
+        accountId,
+        view ? { balance: balanceOf(view).toString(), totals: `${view.debitsPosted}/${view.creditsPosted}` } : null,
+      );
     }
     const before = new Map(fold.result().map((a) => [a.accountId, `${a.debitsPosted}/${a.creditsPosted}`]));
     const moved = await foldLog(store, fold, { pageSize: deps.pageSize, from: position });
     if (moved === position || round >= COMPARE_ROUNDS_MAX) break;
     position = moved;
-    toCompare = fold.result().filter((a) => before.get(a.accountId) !== `${a.debitsPosted}/${a.creditsPosted}`).map((a) => a.accountId);
+    toCompare = fold
+      .result()
+      .filter((a) => before.get(a.accountId) !== `${a.debitsPosted}/${a.creditsPosted}`)
+      .map((a) => a.accountId);
     if (toCompare.length === 0) break;
   }
 

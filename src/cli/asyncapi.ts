@@ -10,7 +10,10 @@ export function schemaFiles(): Map<string, string> {
   const text = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
   files.set('docs/asyncapi.json', text(asyncApiDocument(packageVersion())));
   for (const [type, schema] of Object.entries(eventJsonSchemas())) {
-    files.set(`docs/event-schemas/${type}.schema.json`, text({ $schema: 'http://json-schema.org/draft-07/schema#', ...schema }));
+    files.set(
+      `docs/event-schemas/${type}.schema.json`,
+      text({ $schema: 'http://json-schema.org/draft-07/schema#', ...schema }),
+    );
   }
   return files;
 }

@@ -48,9 +48,31 @@ const csvField = (value: string | number | boolean | null): string => {
 };
 
 export function replayCsv(report: ReplayReport): string {
-  const header = ['accountId', 'currency', 'balance', 'debitsPosted', 'creditsPosted', 'readModelBalance', 'matches', 'asOf', 'knownAt'];
+  const header = [
+    'accountId',
+    'currency',
+    'balance',
+    'debitsPosted',
+    'creditsPosted',
+    'readModelBalance',
+    'matches',
+    'asOf',
+    'knownAt',
+  ];
   const rows = report.accounts.map((a) =>
-    [a.accountId, a.currency, a.balance, a.debitsPosted, a.creditsPosted, a.readModelBalance, a.matches, report.asOf, report.knownAt].map(csvField).join(','),
+    [
+      a.accountId,
+      a.currency,
+      a.balance,
+      a.debitsPosted,
+      a.creditsPosted,
+      a.readModelBalance,
+      a.matches,
+      report.asOf,
+      report.knownAt,
+    ]
+      .map(csvField)
+      .join(','),
   );
   return `${[header.join(','), ...rows].join('\r\n')}\r\n`;
 }
@@ -69,14 +91,23 @@ async function withDatabase<T>(run: (database: Awaited<ReturnType<typeof openDat
 async function replay(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'as-of': { type: 'string' }, 'known-at': { type: 'string' }, accounts: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' } },
+    options: {
+      'as-of': { type: 'string' },
+      'known-at': { type: 'string' },
+      accounts: { type: 'string' },
+      out: { type: 'string' },
+      format: { type: 'string' },
+    },
   });
   const asOf = timestamp(values['as-of'], '--as-of');
   if (!asOf) throw new UsageError('replay needs --as-of');
   const knownAt = timestamp(values['known-at'], '--known-at') ?? new Date().toISOString();
   const format = values.format ?? (values.out?.endsWith('.json') ? 'json' : 'csv');
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format is csv or json, not ${format}`);
-  const accountIds = values.accounts?.split(',').map((id) => id.trim()).filter(Boolean);
+  const accountIds = values.accounts
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
 
   return withDatabase(async (database) => {
     const store = new PostgresEventStore(database.db);
@@ -85,15 +116,19 @@ async function replay(args: string[]): Promise<number> {
     const bar = new ProgressBar('replay');
     let last = { eventsReplayed: 0, head: 0n };
     console.error(`replaying ${database.description} at asOf ${asOf}, knownAt ${knownAt}`);
-    const report = await replayAndCompare(store, { asOf, knownAt, ...(accountIds?.length ? { accountIds } : {}) }, {
-      pageSize: AUDIT_PAGE_SIZE,
-      readModelBalance: (id, t, k) => readModels.balanceAt(id, t, k),
-      waitForReadModels: (position) => catchUp.waitFor(position),
-      onProgress: (p) => {
-        last = p;
-        bar.update(p.position, p.head);
+    const report = await replayAndCompare(
+      store,
+      { asOf, knownAt, ...(accountIds?.length ? { accountIds } : {}) },
+      {
+        pageSize: AUDIT_PAGE_SIZE,
+        readModelBalance: (id, t, k) => readModels.balanceAt(id, t, k),
+        waitForReadModels: (position) => catchUp.waitFor(position),
+        onProgress: (p) => {
+          last = p;
+          bar.update(p.position, p.head);
+        },
       },
-    });
+    );
     bar.done(last.eventsReplayed, last.head);
     const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : replayCsv(report);
     if (values.out) writeFileSync(values.out, text);
@@ -116,7 +151,9 @@ async function exportLog(args: string[]): Promise<number> {
     let written = 0;
     let after = 0n;
     for (;;) {
-      const page = (await store.readChain({ after, limit: AUDIT_PAGE_SIZE })).filter((link) => link.position <= head.position);
+      const page = (await store.readChain({ after, limit: AUDIT_PAGE_SIZE })).filter(
+        (link) => link.position <= head.position,
+      );
       if (page.length === 0) break;
       for (const link of page) {
         // data and metadata are spliced in as the exact canonical text that was hashed.
@@ -163,9 +200,15 @@ function readPublicKey(file: string): string {
 async function verifyExport(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { in: { type: 'string' }, 'public-key': { type: 'string' }, digest: { type: 'string' }, format: { type: 'string' } },
+    options: {
+      in: { type: 'string' },
+      'public-key': { type: 'string' },
+      digest: { type: 'string' },
+      format: { type: 'string' },
+    },
   });
-  if (!values.in || !values['public-key'] || !values.digest) throw new UsageError('verify needs --in, --public-key and --digest');
+  if (!values.in || !values['public-key'] || !values.digest)
+    throw new UsageError('verify needs --in, --public-key and --digest');
   const format = values.format ?? 'text';
   const publicKey = readPublicKey(values['public-key']);
   let digest: ChainDigest;
@@ -205,20 +248,34 @@ async function verifyExport(args: string[]): Promise<number> {
         hash: String(event.hash),
       });
     } catch (error) {
-      throw new UsageError(`${values.in} line ${lineNumber} is not an exported event: ${error instanceof Error ? error.message : error}`);
+      throw new UsageError(
+        `${values.in} line ${lineNumber} is not an exported event: ${error instanceof Error ? error.message : error}`,
+      );
     }
     bar.update(lineNumber, BigInt(digest.position) > BigInt(lineNumber) ? BigInt(digest.position) : lineNumber);
   }
   const report = verifier.finish();
   bar.done(report.eventsChecked, report.eventsChecked);
-  const result = { ...report, digest: { accepted: true, keyId: digest.keyId, position: digest.position, hash: digest.hash, signedAt: digest.signedAt } };
+  const result = {
+    ...report,
+    digest: {
+      accepted: true,
+      keyId: digest.keyId,
+      position: digest.position,
+      hash: digest.hash,
+      signedAt: digest.signedAt,
+    },
+  };
   if (format === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (report.intact) {
-    console.log(`OK: ${report.eventsChecked} events chain from genesis to position ${report.last.position} (hash ${report.last.hash});`);
+    console.log(
+      `OK: ${report.eventsChecked} events chain from genesis to position ${report.last.position} (hash ${report.last.hash});`,
+    );
     console.log(`the digest signed by key ${digest.keyId} at ${digest.signedAt} matches event ${digest.position}.`);
   } else {
     console.log(`BROKEN: ${report.breaks.length} problem(s) in ${report.eventsChecked} events; the first:`);
-    for (const b of report.breaks) console.log(`  position ${b.position}${b.eventId ? ` (event ${b.eventId})` : ''}: ${b.reason}: ${b.detail}`);
+    for (const b of report.breaks)
+      console.log(`  position ${b.position}${b.eventId ? ` (event ${b.eventId})` : ''}: ${b.reason}: ${b.detail}`);
   }
   return report.intact ? 0 : 1;
 }
@@ -238,12 +295,17 @@ async function main(): Promise<number> {
         return 2;
     }
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       console.error(`${error.message}\n\n${USAGE}`);
       return 2;
     }
     if (error instanceof UnknownAccountsError || error instanceof NotCaughtUpError) {
-      console.error(`replay refused: ${error.message}${error instanceof NotCaughtUpError ? ' (is a projector running?)' : ''}`);
+      console.error(
+        `replay refused: ${error.message}${error instanceof NotCaughtUpError ? ' (is a projector running?)' : ''}`,
+      );
       return 1;
     }
     throw error;

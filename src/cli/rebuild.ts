@@ -19,10 +19,14 @@ async function main(): Promise<void> {
         if (Date.now() - lastPrint < 500 && p.position < p.head) return;
         lastPrint = Date.now();
         const percent = p.head > 0n ? Number((p.position * 1000n) / p.head) / 10 : 100;
-        process.stderr.write(`  ${p.position}/${p.head} positions (${percent.toFixed(1)}%), ${p.applied} events, ${p.eventsPerSecond} events/s\n`);
+        process.stderr.write(
+          `  ${p.position}/${p.head} positions (${percent.toFixed(1)}%), ${p.applied} events, ${p.eventsPerSecond} events/s\n`,
+        );
       },
     });
-    console.error(`done: ${result.applied} events replayed, read models at position ${result.position} (${result.eventsPerSecond} events/s)`);
+    console.error(
+      `done: ${result.applied} events replayed, read models at position ${result.position} (${result.eventsPerSecond} events/s)`,
+    );
   } finally {
     await database.close();
   }

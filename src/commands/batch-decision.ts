@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type Account,
-  decideOpenAccount,
-  decideStatusChange,
-  evolveAccount,
-  openedAccount,
-} from '../domain/account';
+import { type Account, decideOpenAccount, decideStatusChange, evolveAccount, openedAccount } from '../domain/account';
 import { type LedgerError, isLedgerError, ledgerError } from '../domain/errors';
 import {
   type AccountOpened,
@@ -187,16 +181,17 @@ export class BatchDecision {
       this.events.length = eventsBefore;
       const failure = outcomes[failedAt]!;
       return (recorded, batchPosition) => ({
-        items: job.commands.map((c, i): TransferOutcome =>
-          i === failedAt
-            ? failure(recorded, batchPosition)
-            : {
-                outcome: 'failed',
-                error: ledgerError(
-                  'batch-aborted',
-                  `nothing in this atomic batch was posted because transfer ${job.commands[failedAt]!.command.transferId} failed`,
-                ),
-              },
+        items: job.commands.map(
+          (c, i): TransferOutcome =>
+            i === failedAt
+              ? failure(recorded, batchPosition)
+              : {
+                  outcome: 'failed',
+                  error: ledgerError(
+                    'batch-aborted',
+                    `nothing in this atomic batch was posted because transfer ${job.commands[failedAt]!.command.transferId} failed`,
+                  ),
+                },
         ),
         position: batchPosition,
       });
@@ -219,7 +214,11 @@ export class BatchDecision {
     const stored = this.existing.get(transferStream(id));
     if (stored) {
       if (stored.metadata.commandHash !== commandHash) return fail(conflict(`transfer ${id}`));
-      const transfer = { data: stored.data as TransferPosted['data'], recordedAt: stored.recordedAt, position: stored.position };
+      const transfer = {
+        data: stored.data as TransferPosted['data'],
+        recordedAt: stored.recordedAt,
+        position: stored.position,
+      };
       return { pending: () => ({ outcome: 'duplicate', transfer }), failed: false };
     }
     const earlier = this.pendingTransfers.get(id);
@@ -229,18 +228,28 @@ export class BatchDecision {
       return {
         pending: (recorded) => ({
           outcome: 'duplicate',
-          transfer: { data: event.data as TransferPosted['data'], recordedAt: this.recordedAt, position: recorded[earlier.index]!.position },
+          transfer: {
+            data: event.data as TransferPosted['data'],
+            recordedAt: this.recordedAt,
+            position: recorded[earlier.index]!.position,
+          },
         }),
         failed: false,
       };
     }
     if (command.debitAccountId === command.creditAccountId) {
-      return fail(ledgerError('same-account', `a transfer must debit one account and credit another; both are ${command.debitAccountId}`));
+      return fail(
+        ledgerError(
+          'same-account',
+          `a transfer must debit one account and credit another; both are ${command.debitAccountId}`,
+        ),
+      );
     }
     const debit = this.account(command.debitAccountId);
     if (!debit) return fail(ledgerError('account-not-found', `no account ${command.debitAccountId} (the debit side)`));
     const credit = this.account(command.creditAccountId);
-    if (!credit) return fail(ledgerError('account-not-found', `no account ${command.creditAccountId} (the credit side)`));
+    if (!credit)
+      return fail(ledgerError('account-not-found', `no account ${command.creditAccountId} (the credit side)`));
 
     const decision = decideTransfer(command, debit.account, credit.account, this.recordedAt);
     if (isLedgerError(decision)) return fail(decision);
@@ -252,8 +261,14 @@ export class BatchDecision {
       commandHash,
       alsoIn: [accountStream(command.debitAccountId), accountStream(command.creditAccountId)],
     });
-    this.working.set(command.debitAccountId, { account: evolveAccount(debit.account, decision), lastEventIndex: index });
-    this.working.set(command.creditAccountId, { account: evolveAccount(credit.account, decision), lastEventIndex: index });
+    this.working.set(command.debitAccountId, {
+      account: evolveAccount(debit.account, decision),
+      lastEventIndex: index,
+    });
+    this.working.set(command.creditAccountId, {
+      account: evolveAccount(credit.account, decision),
+      lastEventIndex: index,
+    });
     this.pendingTransfers.set(id, { commandHash, index });
     const data = (decision as TransferPosted).data;
     return {

@@ -12,12 +12,20 @@ export interface CommandOutcomeLabel {
 export function commandOutcomes(job: WriteJob, outcome: unknown): CommandOutcomeLabel[] {
   switch (job.kind) {
     case 'open':
-      return [{ command: 'OpenAccount', outcome: isLedgerError(outcome) ? outcome.slug : (outcome as { outcome: string }).outcome }];
+      return [
+        {
+          command: 'OpenAccount',
+          outcome: isLedgerError(outcome) ? outcome.slug : (outcome as { outcome: string }).outcome,
+        },
+      ];
     case 'status':
       return [{ command: job.command.type, outcome: isLedgerError(outcome) ? outcome.slug : 'applied' }];
     case 'transfers': {
       const items = (outcome as { items: ReadonlyArray<{ outcome: string; error?: { slug: string } }> }).items;
-      return items.map((item) => ({ command: 'PostTransfer', outcome: item.outcome === 'failed' ? item.error!.slug : item.outcome }));
+      return items.map((item) => ({
+        command: 'PostTransfer',
+        outcome: item.outcome === 'failed' ? item.error!.slug : item.outcome,
+      }));
     }
   }
 }

@@ -41,7 +41,12 @@ export interface TransfersOutcome {
 
 /** What the writer takes; each kind resolves to its outcome. */
 export type WriteJob =
-  | { readonly kind: 'open'; readonly command: OpenAccount; readonly commandHash: string; readonly context: CommandContext }
+  | {
+      readonly kind: 'open';
+      readonly command: OpenAccount;
+      readonly commandHash: string;
+      readonly context: CommandContext;
+    }
   | { readonly kind: 'status'; readonly command: ChangeAccountStatus; readonly context: CommandContext }
   | {
       readonly kind: 'transfers';

@@ -21,7 +21,13 @@ export interface WriterOptions {
   /** Tries of a batch whose expected revisions another process beat. */
   readonly conflictRetriesMax?: number;
   /** Called after every committed batch (metrics, waking the projector). */
-  readonly onCommitted?: (info: { commands: number; events: number; position: bigint; ms: number; appendMs: number }) => void;
+  readonly onCommitted?: (info: {
+    commands: number;
+    events: number;
+    position: bigint;
+    ms: number;
+    appendMs: number;
+  }) => void;
   /** Called once per job with its outcome, or with the error it failed on (metrics by outcome). */
   readonly onSettled?: (job: WriteJob, outcome: unknown, error?: unknown) => void;
 }
@@ -147,19 +153,24 @@ export class Writer {
         this.states.ensure(accountIds),
       ]);
       const recordedAt = this.nextRecordedAt();
-      const decision = await withSpan('ledger.decide', (span) => {
-        const decided = new BatchDecision(this.states, existing, recordedAt);
-        for (const job of jobs) decided.decide(job);
-        span.setAttribute('ledger.events', decided.events.length);
-        return decided;
-      }, { parent, attributes: { 'ledger.attempt': attempt } });
+      const decision = await withSpan(
+        'ledger.decide',
+        (span) => {
+          const decided = new BatchDecision(this.states, existing, recordedAt);
+          for (const job of jobs) decided.decide(job);
+          span.setAttribute('ledger.events', decided.events.length);
+          return decided;
+        },
+        { parent, attributes: { 'ledger.attempt': attempt } },
+      );
 
       let recorded: Awaited<ReturnType<EventStore['append']>> | undefined;
       if (decision.events.length > 0) {
         const appendStarted = performance.now();
         try {
-          recorded = await withSpan('ledger.append', () =>
-            this.store.append({ events: decision.events, expected: decision.expected, recordedAt }),
+          recorded = await withSpan(
+            'ledger.append',
+            () => this.store.append({ events: decision.events, expected: decision.expected, recordedAt }),
             { parent, attributes: { 'ledger.events': decision.events.length } },
           );
         } catch (error) {

@@ -113,13 +113,22 @@ describe('freeze, unfreeze, close', () => {
   });
 
   it('moves the status and counts one more version per recorded change', () => {
-    const afterFreeze = given([opened(a)]).when(freeze(a)).then(frozen(a)).account(a);
+    const afterFreeze = given([opened(a)])
+      .when(freeze(a))
+      .then(frozen(a))
+      .account(a);
     expect(afterFreeze).toMatchObject({ status: 'frozen', version: 2 });
 
-    const afterUnfreeze = given([opened(a), frozen(a)]).when(unfreeze(a)).then(unfrozen(a)).account(a);
+    const afterUnfreeze = given([opened(a), frozen(a)])
+      .when(unfreeze(a))
+      .then(unfrozen(a))
+      .account(a);
     expect(afterUnfreeze).toMatchObject({ status: 'open', version: 3 });
 
-    const afterClose = given([opened(a), frozen(a)]).when(close(a)).then(closed(a)).account(a);
+    const afterClose = given([opened(a), frozen(a)])
+      .when(close(a))
+      .then(closed(a))
+      .account(a);
     expect(afterClose).toMatchObject({ status: 'closed', version: 3 });
   });
 
@@ -137,8 +146,12 @@ describe('freeze, unfreeze, close', () => {
     given(closedAccount).when(freeze(a)).thenFails('account-not-open');
     given(closedAccount).when(unfreeze(a)).thenFails('account-not-open');
     given(closedAccount).when(close(a)).thenNothing();
-    given(closedAccount).when(postTransfer({ debit: a, credit: b, amount: 1n })).thenFails('account-not-open');
-    given(closedAccount).when(postTransfer({ debit: b, credit: a, amount: 1n })).thenFails('account-not-open');
+    given(closedAccount)
+      .when(postTransfer({ debit: a, credit: b, amount: 1n }))
+      .thenFails('account-not-open');
+    given(closedAccount)
+      .when(postTransfer({ debit: b, credit: a, amount: 1n }))
+      .thenFails('account-not-open');
     expect(given(closedAccount).account(a).status).toBe('closed');
   });
 });

@@ -3,26 +3,33 @@
  * spec built on it pass too.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  closed,
-  credited,
-  freeze,
-  frozen,
-  given,
-  opened,
-  posted,
-  postTransfer,
-} from './given.test-helper';
+import { closed, credited, freeze, frozen, given, opened, posted, postTransfer } from './given.test-helper';
 
 const a = 'acc-a';
 const b = 'acc-b';
 
 describe('given / when / then', () => {
   it('then: fails on other events, on a refusal and on nothing', () => {
-    expect(() => given([opened(a)]).when(freeze(a)).then(closed(a))).toThrow(/strictly deep-equal/);
-    expect(() => given([opened(a)]).when(freeze(a)).then()).toThrow();
-    expect(() => given([opened(a), closed(a)]).when(freeze(a)).then(frozen(a))).toThrow(/got refusal account-not-open/);
-    expect(() => given([opened(a), frozen(a)]).when(freeze(a)).then(frozen(a))).toThrow(/got nothing/);
+    expect(() =>
+      given([opened(a)])
+        .when(freeze(a))
+        .then(closed(a)),
+    ).toThrow(/strictly deep-equal/);
+    expect(() =>
+      given([opened(a)])
+        .when(freeze(a))
+        .then(),
+    ).toThrow();
+    expect(() =>
+      given([opened(a), closed(a)])
+        .when(freeze(a))
+        .then(frozen(a)),
+    ).toThrow(/got refusal account-not-open/);
+    expect(() =>
+      given([opened(a), frozen(a)])
+        .when(freeze(a))
+        .then(frozen(a)),
+    ).toThrow(/got nothing/);
   });
 
   it('thenFails: fails on another slug and on success', () => {
@@ -34,7 +41,11 @@ describe('given / when / then', () => {
   });
 
   it('thenNothing: fails on an event', () => {
-    expect(() => given([opened(a)]).when(freeze(a)).thenNothing()).toThrow(/got events/);
+    expect(() =>
+      given([opened(a)])
+        .when(freeze(a))
+        .thenNothing(),
+    ).toThrow(/got events/);
   });
 
   it('thenCrashes: fails when nothing is thrown or the message differs; other then… rethrow a crash', () => {

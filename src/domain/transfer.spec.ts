@@ -39,7 +39,9 @@ describe('posting a transfer', () => {
       reference: 'invoice 7',
       metadata: { channel: 'web' },
     };
-    given(accounts).when(postTransfer(transfer)).then(posted({ ...transfer, effectiveAt: NOW }));
+    given(accounts)
+      .when(postTransfer(transfer))
+      .then(posted({ ...transfer, effectiveAt: NOW }));
   });
 
   it('keeps a backdated effectiveAt', () => {
@@ -77,7 +79,9 @@ describe('posting a transfer', () => {
 
 describe('same-account', () => {
   it('refuses a transfer that debits and credits one account', () => {
-    given(accounts).when(postTransfer({ debit: payer, credit: payer, amount: 1n })).thenFails('same-account');
+    given(accounts)
+      .when(postTransfer({ debit: payer, credit: payer, amount: 1n }))
+      .thenFails('same-account');
   });
 });
 

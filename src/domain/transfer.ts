@@ -44,7 +44,10 @@ export function decideTransfer(
   }
   const effectiveAt = command.effectiveAt ?? recordedAt;
   if (effectiveAt > recordedAt) {
-    return ledgerError('effective-time-out-of-range', `effectiveAt ${effectiveAt} is in the future (now ${recordedAt})`);
+    return ledgerError(
+      'effective-time-out-of-range',
+      `effectiveAt ${effectiveAt} is in the future (now ${recordedAt})`,
+    );
   }
   for (const account of [debit, credit]) {
     if (effectiveAt < account.openedAt) {

@@ -17,8 +17,7 @@ export const expect = {
   exists: { kind: 'exists' } as ExpectedRevision,
   at: (revision: bigint): ExpectedRevision => ({ kind: 'at', revision }),
   /** `-1n` (the revision of a stream that does not exist) means no-stream. */
-  revision: (revision: bigint): ExpectedRevision =>
-    revision < 0n ? { kind: 'no-stream' } : { kind: 'at', revision },
+  revision: (revision: bigint): ExpectedRevision => (revision < 0n ? { kind: 'no-stream' } : { kind: 'at', revision }),
 };
 
 /** Who and what caused an event. Travels with it to every reader (and on to NATS). */
@@ -103,9 +102,7 @@ export interface EventStore {
 
 /** The expected revision of one or more streams did not hold: nothing was appended. */
 export class WrongExpectedRevisionError extends Error {
-  constructor(
-    readonly conflicts: ReadonlyArray<{ streamId: string; expected: ExpectedRevision; actual: bigint }>,
-  ) {
+  constructor(readonly conflicts: ReadonlyArray<{ streamId: string; expected: ExpectedRevision; actual: bigint }>) {
     super(
       `wrong expected revision: ${conflicts
         .map((c) => `${c.streamId} expected ${describeExpected(c.expected)}, is at ${c.actual}`)

@@ -72,7 +72,11 @@ export class PostgresEventStore implements EventStore {
         const code = (error as { code?: string }).code;
         if (code && TRANSIENT.has(code) && attempt < APPEND_ATTEMPTS_MAX) continue;
         // Another appender created a stream we were creating: try again, now seeing its revision.
-        if (code === '23505' && (error as { constraint?: string }).constraint === 'stream_heads_pkey' && attempt < APPEND_ATTEMPTS_MAX) {
+        if (
+          code === '23505' &&
+          (error as { constraint?: string }).constraint === 'stream_heads_pkey' &&
+          attempt < APPEND_ATTEMPTS_MAX
+        ) {
           continue;
         }
         if (code === '23505' && String((error as { constraint?: string }).constraint).includes('event_id')) {
@@ -285,6 +289,11 @@ export class PostgresEventStore implements EventStore {
              ${isoTimestamp('e.recorded_at')} as recorded_at
       from events e where e.position > ${range.after.toString()}::bigint and e.position <= ${range.through.toString()}::bigint
       order by e.position`.execute(this.db);
-    return rows.rows.map((row) => ({ position: BigInt(row.position), type: row.type, recordedAt: row.recorded_at, data: JSON.parse(row.data) }));
+    return rows.rows.map((row) => ({
+      position: BigInt(row.position),
+      type: row.type,
+      recordedAt: row.recorded_at,
+      data: JSON.parse(row.data),
+    }));
   }
 }

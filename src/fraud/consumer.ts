@@ -139,7 +139,9 @@ export class FraudConsumer {
       } catch (error) {
         this.lastError = error;
         this.metrics?.failures.inc();
-        this.options.log?.(`fraud scoring failed, will retry: ${error instanceof Error ? error.message : String(error)}`);
+        this.options.log?.(
+          `fraud scoring failed, will retry: ${error instanceof Error ? error.message : String(error)}`,
+        );
         result = 'blocked';
       }
       wasIdle = result === 'idle';
@@ -163,7 +165,9 @@ export class FraudConsumer {
   }
 
   private async loadCheckpoint(): Promise<void> {
-    await sql`insert into checkpoints (name, position) values (${FRAUD_CHECKPOINT}, 0) on conflict (name) do nothing`.execute(this.db);
+    await sql`insert into checkpoints (name, position) values (${FRAUD_CHECKPOINT}, 0) on conflict (name) do nothing`.execute(
+      this.db,
+    );
     const rows = await sql<{ position: string }>`
       select position::text as position from checkpoints where name = ${FRAUD_CHECKPOINT}`.execute(this.db);
     this.position = BigInt(rows.rows[0]!.position);
@@ -294,7 +298,9 @@ export class FraudConsumer {
     const attempts = (this.attempts.get(event.position) ?? 0) + 1;
     this.attempts.set(event.position, attempts);
     const message = error instanceof Error ? error.message : String(error);
-    this.options.log?.(`event at ${event.position} failed (attempt ${attempts} of ${this.options.poisonAttempts}): ${message}`);
+    this.options.log?.(
+      `event at ${event.position} failed (attempt ${attempts} of ${this.options.poisonAttempts}): ${message}`,
+    );
     if (attempts < this.options.poisonAttempts) return {};
     const transferId = (event.data as { transferId?: unknown }).transferId;
     return {
@@ -335,7 +341,12 @@ export class FraudConsumer {
     if (succeeded === 0) throw batchError;
     if (failedAt < 0) {
       // Every one scored alone: pass those, the rest go in the next batch.
-      return { scores, failedAt: limit, failedIndex: limit < items.length ? items[limit]!.index : items.at(-1)!.index + 1, dead: undefined };
+      return {
+        scores,
+        failedAt: limit,
+        failedIndex: limit < items.length ? items[limit]!.index : items.at(-1)!.index + 1,
+        dead: undefined,
+      };
     }
     const { dead } = this.poison(items[failedAt]!.event, failure);
     return { scores, failedAt, failedIndex: items[failedAt]!.index, dead };
@@ -355,7 +366,8 @@ export class FraudConsumer {
       } catch (error) {
         let there: Set<string>;
         if (error instanceof WrongExpectedRevisionError) there = new Set(error.conflicts.map((c) => c.streamId));
-        else if (error instanceof DuplicateEventError) there = new Set(pending.filter((e) => e.eventId === error.eventId).map((e) => e.streamId));
+        else if (error instanceof DuplicateEventError)
+          there = new Set(pending.filter((e) => e.eventId === error.eventId).map((e) => e.streamId));
         else throw error;
         if (there.size === 0) throw error;
         this.metrics?.alreadyScored.inc(there.size);
@@ -370,7 +382,9 @@ export class FraudConsumer {
    * through the write path. Sent before the checkpoint moves, so a crash re-sends it (freezing a
    * frozen account changes nothing).
    */
-  private async freezeIfNeeded(scored: ReadonlyArray<{ item: Item; score: number; event: EventToAppend }>): Promise<void> {
+  private async freezeIfNeeded(
+    scored: ReadonlyArray<{ item: Item; score: number; event: EventToAppend }>,
+  ): Promise<void> {
     const threshold = this.options.autoFreezeThreshold;
     if (threshold === undefined || !this.writer) return;
     for (const { item, score, event } of scored) {
@@ -383,7 +397,11 @@ export class FraudConsumer {
           accountId: debitAccountId,
           reason: `fraud score ${score.toFixed(4)} on transfer ${transferId} (model ${this.scorer.modelVersion})`,
         },
-        context: { correlationId: item.event.metadata.correlationId, causationId: event.eventId, actor: 'fraud-scorer' },
+        context: {
+          correlationId: item.event.metadata.correlationId,
+          causationId: event.eventId,
+          actor: 'fraud-scorer',
+        },
       });
       this.metrics?.freezes.inc();
       if (isLedgerError(outcome)) this.options.log?.(`auto-freeze of ${debitAccountId} refused: ${outcome.detail}`);
@@ -404,7 +422,10 @@ export class FraudConsumer {
           amount: transfer.amountMinor,
           atMs: transfer.atMs,
         };
-        const state = await this.fraudStore.loadState([t.debitAccountId, t.creditAccountId], [[t.debitAccountId, t.creditAccountId]]);
+        const state = await this.fraudStore.loadState(
+          [t.debitAccountId, t.creditAccountId],
+          [[t.debitAccountId, t.creditAccountId]],
+        );
         const row = transferFeatures(
           t,
           state.profiles.get(t.debitAccountId),

@@ -12,7 +12,9 @@ describe('ONNX_EXECUTION_PROVIDERS', () => {
 
   it('is checked at start with the other settings', () => {
     expect(() => loadConfig({ ONNX_EXECUTION_PROVIDERS: 'gpu' })).toThrow(ConfigError);
-    expect(() => loadConfig({ ONNX_EXECUTION_PROVIDERS: 'gpu' })).toThrow(/ONNX_EXECUTION_PROVIDERS: unknown execution provider "gpu"/);
+    expect(() => loadConfig({ ONNX_EXECUTION_PROVIDERS: 'gpu' })).toThrow(
+      /ONNX_EXECUTION_PROVIDERS: unknown execution provider "gpu"/,
+    );
     expect(loadConfig({}).ONNX_EXECUTION_PROVIDERS).toBe('cuda,cpu');
   });
 
@@ -27,7 +29,9 @@ describe('ONNX_EXECUTION_PROVIDERS', () => {
   });
 
   it('refuses a list where nothing is installed', () => {
-    expect(() => chooseProviders(['cuda'], (p) => p === 'cpu')).toThrow(/none of ONNX_EXECUTION_PROVIDERS \(cuda\) is installed/);
+    expect(() => chooseProviders(['cuda'], (p) => p === 'cpu')).toThrow(
+      /none of ONNX_EXECUTION_PROVIDERS \(cuda\) is installed/,
+    );
   });
 
   it('on this machine (no CUDA download) chooses the CPU', () => {

@@ -35,7 +35,9 @@ export function providerInstalled(provider: ExecutionProvider, binFolder = runti
     case 'cpu':
       return true;
     case 'cuda':
-      return ['libonnxruntime_providers_cuda.so', 'onnxruntime_providers_cuda.dll'].some((file) => existsSync(path.join(binFolder, file)));
+      return ['libonnxruntime_providers_cuda.so', 'onnxruntime_providers_cuda.dll'].some((file) =>
+        existsSync(path.join(binFolder, file)),
+      );
   }
 }
 
@@ -49,11 +51,17 @@ export interface ProviderChoice {
 }
 
 /** Decided once, at start: the preferred providers that are installed here, in order. */
-export function chooseProviders(preference: readonly ExecutionProvider[], installed = providerInstalled): ProviderChoice {
+export function chooseProviders(
+  preference: readonly ExecutionProvider[],
+  installed = providerInstalled,
+): ProviderChoice {
   const skipped: ProviderChoice['skipped'] = [];
   const usable = preference.filter((provider) => {
     if (installed(provider)) return true;
-    skipped.push({ provider, reason: `the ${provider} provider is not installed (npm install --onnxruntime-node-install=cuda12)` });
+    skipped.push({
+      provider,
+      reason: `the ${provider} provider is not installed (npm install --onnxruntime-node-install=cuda12)`,
+    });
     return false;
   });
   if (usable.length === 0) {

@@ -42,13 +42,19 @@ describe('transfer features', () => {
   });
 
   it('see a first payment to a payee as new, and the second as known', () => {
-    const { rows } = featuresInOrder([t('a', 'b', 100, T0), t('a', 'b', 100, T0 + 1000), t('a', 'c', 100, T0 + 2000)], fresh());
+    const { rows } = featuresInOrder(
+      [t('a', 'b', 100, T0), t('a', 'b', 100, T0 + 1000), t('a', 'c', 100, T0 + 2000)],
+      fresh(),
+    );
     expect([0, 1, 2].map((i) => feature(rows, i, 'new_counterparty'))).toEqual([1, 0, 1]);
   });
 
   it('score an amount against the payer’s own history (z-score of log amounts)', () => {
     const steady = Array.from({ length: 20 }, (_, i) => t('a', 'm', 2000 + (i % 3) * 100, T0 + i * DAY_MS));
-    const { rows } = featuresInOrder([...steady, t('a', 'm', 2100, T0 + 21 * DAY_MS), t('a', 'm', 500_000, T0 + 22 * DAY_MS)], fresh());
+    const { rows } = featuresInOrder(
+      [...steady, t('a', 'm', 2100, T0 + 21 * DAY_MS), t('a', 'm', 500_000, T0 + 22 * DAY_MS)],
+      fresh(),
+    );
     expect(Math.abs(feature(rows, 20, 'amount_zscore'))).toBeLessThan(2);
     expect(feature(rows, 21, 'amount_zscore')).toBeGreaterThan(10);
   });
@@ -88,13 +94,18 @@ describe('transfer features', () => {
   });
 
   it('give the same features whether a history is computed in one batch or in several (training = serving)', () => {
-    const history = Array.from({ length: 300 }, (_, i) => t(`c${i % 13}`, `m${(i * 7) % 17}`, 100 + ((i * 7919) % 50_000), T0 + i * 60_000));
+    const history = Array.from({ length: 300 }, (_, i) =>
+      t(`c${i % 13}`, `m${(i * 7) % 17}`, 100 + ((i * 7919) % 50_000), T0 + i * 60_000),
+    );
     const whole = featuresInOrder(history, fresh()).rows;
     const state = fresh();
     const parts: Float32Array[] = [];
     for (let i = 0; i < history.length; i += 37) {
       // Each batch round-trips the profiles through JSON, as the scorer's table does.
-      const loaded: FeatureState = { profiles: new Map(JSON.parse(JSON.stringify([...state.profiles]))), pairs: new Set(state.pairs) };
+      const loaded: FeatureState = {
+        profiles: new Map(JSON.parse(JSON.stringify([...state.profiles]))),
+        pairs: new Set(state.pairs),
+      };
       parts.push(featuresInOrder(history.slice(i, i + 37), loaded).rows);
       for (const [id, p] of loaded.profiles) state.profiles.set(id, p);
       for (const pair of loaded.pairs) state.pairs.add(pair);

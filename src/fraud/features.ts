@@ -181,10 +181,19 @@ export function featuresInOrder(
     const key = pairKey(transfer.debitAccountId, transfer.creditAccountId);
     const seen = state.pairs.has(key);
     rows.set(
-      transferFeatures(transfer, state.profiles.get(transfer.debitAccountId), state.profiles.get(transfer.creditAccountId), seen),
+      transferFeatures(
+        transfer,
+        state.profiles.get(transfer.debitAccountId),
+        state.profiles.get(transfer.creditAccountId),
+        seen,
+      ),
       i * FEATURE_COUNT,
     );
-    const next = applyTransfer(transfer, state.profiles.get(transfer.debitAccountId), state.profiles.get(transfer.creditAccountId));
+    const next = applyTransfer(
+      transfer,
+      state.profiles.get(transfer.debitAccountId),
+      state.profiles.get(transfer.creditAccountId),
+    );
     state.profiles.set(transfer.debitAccountId, next.debit);
     state.profiles.set(transfer.creditAccountId, next.credit);
     changedAccounts.add(transfer.debitAccountId).add(transfer.creditAccountId);

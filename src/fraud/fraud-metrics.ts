@@ -60,7 +60,11 @@ export class FraudMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
       registers,
     });
-    this.position = new Gauge({ name: 'ledger_fraud_position', help: 'Global-log position the scorer has passed', registers });
+    this.position = new Gauge({
+      name: 'ledger_fraud_position',
+      help: 'Global-log position the scorer has passed',
+      registers,
+    });
     this.lagSeconds = new Gauge({
       name: 'ledger_fraud_lag_seconds',
       help: 'Age of the last transfer scored, when its score was appended',

@@ -24,7 +24,14 @@ describe('the fraud readiness check', () => {
   it('shows provider, model, breaker and position', async () => {
     const report = await check(role('closed'), false);
     expect(report.ready).toBe(true);
-    expect(report.checks.fraud).toEqual({ status: 'up', provider: 'cpu', modelVersion: 'fraud-v1@abc', breaker: 'closed', position: '42', lagMs: 7 });
+    expect(report.checks.fraud).toEqual({
+      status: 'up',
+      provider: 'cpu',
+      modelVersion: 'fraud-v1@abc',
+      breaker: 'closed',
+      position: '42',
+      lagMs: 7,
+    });
   });
 
   it('next to the API, an open breaker leaves the process ready (the ledger keeps posting)', async () => {

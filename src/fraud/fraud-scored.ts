@@ -41,7 +41,9 @@ export function readTransfer(event: RecordedEvent): TransferPosted['data'] & { a
     throw new Error(`TransferPosted at ${event.position} lacks transferId, debitAccountId or creditAccountId`);
   }
   if (typeof data.amount !== 'string' || !/^[1-9][0-9]*$/.test(data.amount)) {
-    throw new Error(`TransferPosted at ${event.position} has an amount that is not a positive integer string: ${JSON.stringify(data.amount)}`);
+    throw new Error(
+      `TransferPosted at ${event.position} has an amount that is not a positive integer string: ${JSON.stringify(data.amount)}`,
+    );
   }
   const atMs = Date.parse(event.recordedAt);
   if (!Number.isFinite(atMs)) throw new Error(`TransferPosted at ${event.position} has no readable recordedAt`);

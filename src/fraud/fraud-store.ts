@@ -10,12 +10,17 @@ export class FraudStore {
   constructor(private readonly db: Kysely<Tables>) {}
 
   /** The profiles of these accounts and which of these debit→credit pairs were seen before. */
-  async loadState(accountIds: readonly string[], pairs: ReadonlyArray<readonly [string, string]>): Promise<FeatureState> {
+  async loadState(
+    accountIds: readonly string[],
+    pairs: ReadonlyArray<readonly [string, string]>,
+  ): Promise<FeatureState> {
     const profiles = new Map<string, AccountProfile>();
     const seen = new Set<string>();
     if (accountIds.length > 0) {
       const rows = await sql<{ account_id: string; profile: AccountProfile | string }>`
-        select account_id, profile from fraud_profiles where account_id = any(${[...accountIds]}::text[])`.execute(this.db);
+        select account_id, profile from fraud_profiles where account_id = any(${[...accountIds]}::text[])`.execute(
+        this.db,
+      );
       for (const row of rows.rows) {
         profiles.set(row.account_id, typeof row.profile === 'string' ? JSON.parse(row.profile) : row.profile);
       }
@@ -66,7 +71,11 @@ export class FraudStore {
       on conflict (position) do nothing`.execute(trx);
   }
 
-  async listDeadLetters(options: { status?: DeadLetterStatus; limit: number; afterId?: bigint }): Promise<DeadLetter[]> {
+  async listDeadLetters(options: {
+    status?: DeadLetterStatus;
+    limit: number;
+    afterId?: bigint;
+  }): Promise<DeadLetter[]> {
     const rows = await sql<DeadLetterRow>`
       select ${DEAD_LETTER_COLUMNS} from fraud_dead_letters
       where (${options.status ?? null}::text is null or status = ${options.status ?? null})
@@ -106,7 +115,9 @@ export class FraudStore {
   }
 
   async countDeadLetters(): Promise<number> {
-    const rows = await sql<{ n: string }>`select count(*)::text as n from fraud_dead_letters where status <> 'resolved'`.execute(this.db);
+    const rows = await sql<{
+      n: string;
+    }>`select count(*)::text as n from fraud_dead_letters where status <> 'resolved'`.execute(this.db);
     return Number(rows.rows[0]!.n);
   }
 }
@@ -143,7 +154,9 @@ interface DeadLetterRow {
 
 const ts = (column: string) => sql`${isoTimestamp(column)} as ${sql.ref(column)}`;
 const DEAD_LETTER_COLUMNS = sql.join([
-  sql.raw('id::text as id, position::text as position, event_id::text as event_id, transfer_id, error, attempts, status'),
+  sql.raw(
+    'id::text as id, position::text as position, event_id::text as event_id, transfer_id, error, attempts, status',
+  ),
   ts('dead_at'),
   ts('retry_requested_at'),
   ts('resolved_at'),

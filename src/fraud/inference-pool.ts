@@ -120,7 +120,11 @@ export class InferencePool {
         if (message.type === 'ready') resolve(worker);
         else {
           void worker.terminate();
-          reject(new Error(message.type === 'failed' ? message.message : 'the inference thread answered before it was ready'));
+          reject(
+            new Error(
+              message.type === 'failed' ? message.message : 'the inference thread answered before it was ready',
+            ),
+          );
         }
       };
       const onError = (error: Error) => {
@@ -135,7 +139,8 @@ export class InferencePool {
   /** Scores `rows` feature rows (row-major); resolves one score in [0, 1] per row. */
   score(features: Float32Array, rows: number, signal?: AbortSignal): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new Error('the inference pool is closed'));
-    if (this.loadError !== undefined) return Promise.reject(new Error(`the fraud model is not loaded: ${this.loadError}`));
+    if (this.loadError !== undefined)
+      return Promise.reject(new Error(`the fraud model is not loaded: ${this.loadError}`));
     return new Promise((resolve, reject) => {
       this.queue.push({ features, rows, signal, resolve, reject });
       this.dispatch();
@@ -170,7 +175,11 @@ export class InferencePool {
       finish();
       if (message.type === 'error') job.reject(new Error(`inference failed: ${message.message}`));
       else if (message.scores.length !== job.rows || message.scores.some((s) => !(s >= 0 && s <= 1))) {
-        job.reject(new Error(`the model answered ${message.scores.length} values for ${job.rows} rows, or values outside [0, 1]`));
+        job.reject(
+          new Error(
+            `the model answered ${message.scores.length} values for ${job.rows} rows, or values outside [0, 1]`,
+          ),
+        );
       } else job.resolve(message.scores);
       this.dispatch();
     };

@@ -32,7 +32,10 @@ async function main(): Promise<void> {
       graphOptimizationLevel: 'all',
     });
   } catch (error) {
-    port.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies FromWorker);
+    port.postMessage({
+      type: 'failed',
+      message: error instanceof Error ? error.message : String(error),
+    } satisfies FromWorker);
     return;
   }
   const inputName = session.inputNames[0]!;
@@ -44,7 +47,11 @@ async function main(): Promise<void> {
       const scores = Float32Array.from(output[outputName]!.data as Float32Array);
       port.postMessage({ type: 'result', id: message.id, scores } satisfies FromWorker, [scores.buffer]);
     } catch (error) {
-      port.postMessage({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error) } satisfies FromWorker);
+      port.postMessage({
+        type: 'error',
+        id: message.id,
+        message: error instanceof Error ? error.message : String(error),
+      } satisfies FromWorker);
     }
   });
   port.postMessage({ type: 'ready' } satisfies FromWorker);

@@ -1,10 +1,5 @@
 import { aggregateOf } from './envelope';
-import {
-  EVENT_CATALOGUE,
-  PUBLISHED_EVENT_TYPES,
-  eventJsonSchemas,
-  messageHeadersJsonSchema,
-} from './event-schemas';
+import { EVENT_CATALOGUE, PUBLISHED_EVENT_TYPES, eventJsonSchemas, messageHeadersJsonSchema } from './event-schemas';
 
 /** The subject prefix and stream of DESIGN.md: the document describes the contract, not a test's. */
 const PREFIX = 'ledger';

@@ -12,7 +12,10 @@ import { AMOUNT_PATTERN, CURRENCY_PATTERN, ID_PATTERN } from '../domain/money';
  */
 
 const Id = z.string().regex(ID_PATTERN);
-const Currency = z.string().regex(CURRENCY_PATTERN).meta({ examples: ['USD'] });
+const Currency = z
+  .string()
+  .regex(CURRENCY_PATTERN)
+  .meta({ examples: ['USD'] });
 const Amount = z
   .string()
   .regex(AMOUNT_PATTERN)
@@ -54,7 +57,9 @@ export const TransferPostedData = z
     metadata: Metadata,
     effectiveAt: Timestamp,
   })
-  .meta({ description: 'A transfer was posted: the debit account is debited and the credit account credited by `amount`.' });
+  .meta({
+    description: 'A transfer was posted: the debit account is debited and the credit account credited by `amount`.',
+  });
 
 /** DESIGN.md fixes its fields; the fraud scorer appends it (issue 6). */
 export const FraudScoredData = z
@@ -85,7 +90,9 @@ export const envelopeSchema = <T extends string, D extends z.ZodType>(type: T, d
     .object({
       id: z.uuid().meta({ description: 'The event id; also the Nats-Msg-Id header and ce-id.' }),
       type: z.literal(type),
-      stream: z.string().meta({ description: 'The event stream it was appended to, e.g. account-alice or transfer-t-1.' }),
+      stream: z
+        .string()
+        .meta({ description: 'The event stream it was appended to, e.g. account-alice or transfer-t-1.' }),
       revision: DecimalString.meta({ description: 'Its revision in that stream, from 0.' }),
       position: DecimalString.meta({ description: 'Its position in the global log: commit order, dense, from 1.' }),
       recordedAt: Timestamp.meta({ description: 'When the ledger recorded it (transaction time).' }),
@@ -95,7 +102,10 @@ export const envelopeSchema = <T extends string, D extends z.ZodType>(type: T, d
         .string()
         .regex(/^[0-9a-f]{64}$/)
         .meta({ description: 'SHA-256 of the event before it in the global log (the hash chain).' }),
-      hash: z.string().regex(/^[0-9a-f]{64}$/).meta({ description: 'SHA-256 of prevHash and this event.' }),
+      hash: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .meta({ description: 'SHA-256 of prevHash and this event.' }),
       data,
     })
     .meta({ title: `${type} envelope` });
@@ -135,7 +145,9 @@ same<Same<Exclude<LedgerEventType, PublishedEventType>, never>>();
 /** The headers of every message (CloudEvents binary mode, W3C trace context, JetStream's own). */
 export const MessageHeaders = z
   .object({
-    'Nats-Msg-Id': z.uuid().meta({ description: 'The event id: JetStream drops a re-publish within the duplicate window.' }),
+    'Nats-Msg-Id': z
+      .uuid()
+      .meta({ description: 'The event id: JetStream drops a re-publish within the duplicate window.' }),
     'Nats-Expected-Last-Msg-Id': z
       .uuid()
       .optional()
@@ -143,7 +155,10 @@ export const MessageHeaders = z
     'ce-specversion': z.literal('1.0'),
     'ce-id': z.uuid(),
     'ce-source': z.literal('/ledger'),
-    'ce-type': z.string().regex(/^ledger\.[a-z_]+\.[A-Za-z]+$/).meta({ examples: ['ledger.transfer.TransferPosted'] }),
+    'ce-type': z
+      .string()
+      .regex(/^ledger\.[a-z_]+\.[A-Za-z]+$/)
+      .meta({ examples: ['ledger.transfer.TransferPosted'] }),
     'ce-subject': z.string().meta({ description: 'The event stream, e.g. account-alice.' }),
     'ce-time': Timestamp,
     'ce-sequence': DecimalString.meta({ description: 'The global-log position (CloudEvents sequence extension).' }),

@@ -49,7 +49,10 @@ export class PipelinedPublisher {
         const { batch, index } = entry;
         if (batch.settled) return;
         if (message.headers?.hasError) {
-          const status = message.headers.code === 503 ? 'no stream captures the subject (no responders)' : message.headers.description;
+          const status =
+            message.headers.code === 503
+              ? 'no stream captures the subject (no responders)'
+              : message.headers.description;
           return this.fail(batch, new Error(`JetStream refused the message: ${message.headers.code} ${status}`));
         }
         let ack: { stream?: string; seq?: number; duplicate?: boolean; error?: { code: number; description: string } };
@@ -75,7 +78,13 @@ export class PipelinedPublisher {
   publish(messages: readonly OutgoingMessage[], timeoutMs: number): Promise<PublishAck[]> {
     if (messages.length === 0) return Promise.resolve([]);
     return new Promise<PublishAck[]>((resolve, reject) => {
-      const batch: Batch = { acks: new Array(messages.length), remaining: messages.length, settled: false, resolve, reject };
+      const batch: Batch = {
+        acks: new Array(messages.length),
+        remaining: messages.length,
+        settled: false,
+        resolve,
+        reject,
+      };
       try {
         for (const [index, message] of messages.entries()) {
           const reply = `${this.inbox}.${this.next++}`;
@@ -86,7 +95,11 @@ export class PipelinedPublisher {
         return this.fail(batch, error instanceof Error ? error : new Error(String(error)));
       }
       batch.timer = setTimeout(
-        () => this.fail(batch, new Error(`${batch.remaining} of ${messages.length} publish acks did not come within ${timeoutMs} ms`)),
+        () =>
+          this.fail(
+            batch,
+            new Error(`${batch.remaining} of ${messages.length} publish acks did not come within ${timeoutMs} ms`),
+          ),
         timeoutMs,
       );
     });

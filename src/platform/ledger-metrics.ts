@@ -15,7 +15,8 @@ export function countCommands(metrics: Metrics): (job: WriteJob, outcome: unknow
       for (const command of commandNames(job)) metrics.commands.inc({ command, outcome: label });
       return;
     }
-    for (const { command, outcome: label } of commandOutcomes(job, outcome)) metrics.commands.inc({ command, outcome: label });
+    for (const { command, outcome: label } of commandOutcomes(job, outcome))
+      metrics.commands.inc({ command, outcome: label });
   };
 }
 
@@ -34,7 +35,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export function collectLedgerGauges(
   metrics: Metrics,
-  parts: { readonly writer: Writer; readonly store: EventStore; readonly projector: Projector | null; readonly adapter: string },
+  parts: {
+    readonly writer: Writer;
+    readonly store: EventStore;
+    readonly projector: Projector | null;
+    readonly adapter: string;
+  },
 ): void {
   const { writer, store, projector, adapter } = parts;
   metrics.onScrape(() => metrics.writeQueue.set(writer.queueLength));

@@ -37,7 +37,11 @@ export function flushLogs(): void {
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: PinoLogger) {}
 
-  private write(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', message: unknown, params: unknown[]): void {
+  private write(
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace',
+    message: unknown,
+    params: unknown[],
+  ): void {
     if (!this.logger.isLevelEnabled(level)) return;
     const context = typeof params.at(-1) === 'string' ? (params.at(-1) as string) : undefined;
     const rest = context === undefined ? params : params.slice(0, -1);

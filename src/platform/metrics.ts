@@ -102,13 +102,15 @@ export class Metrics {
 
   /** The Prometheus text of every metric, after running the collectors. */
   async render(): Promise<string> {
-    await Promise.all(this.collectors.map(async (collect) => {
-      try {
-        await collect();
-      } catch {
-        // a part that cannot say how it is doing says it through its own gauges (e.g. eventstore_up)
-      }
-    }));
+    await Promise.all(
+      this.collectors.map(async (collect) => {
+        try {
+          await collect();
+        } catch {
+          // a part that cannot say how it is doing says it through its own gauges (e.g. eventstore_up)
+        }
+      }),
+    );
     return this.registry.metrics();
   }
 }

@@ -97,13 +97,19 @@ export function startTracing(options: TracingOptions = {}): void {
   const processors: SpanProcessor[] = [new ListenerProcessor()];
   if (options.endpoint) {
     // Loaded only when exporting: the exporter brings protobuf and an HTTP client along.
-    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+    const { OTLPTraceExporter } =
+      require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
     const url = `${options.endpoint.replace(/\/+$/, '')}/v1/traces`;
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url }), { maxQueueSize: 8192, maxExportBatchSize: 1024 }));
+    processors.push(
+      new BatchSpanProcessor(new OTLPTraceExporter({ url }), { maxQueueSize: 8192, maxExportBatchSize: 1024 }),
+    );
     exporting = true;
   }
   provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'ledger', 'service.version': options.serviceVersion ?? '0.0.0' }),
+    resource: resourceFromAttributes({
+      'service.name': 'ledger',
+      'service.version': options.serviceVersion ?? '0.0.0',
+    }),
     sampler: new LedgerSampler(),
     spanProcessors: processors,
   });
@@ -116,9 +122,12 @@ export function startTracing(options: TracingOptions = {}): void {
   const wanted = new Set(options.instrumentations ?? []);
   provider.register(wanted.size > 0 ? {} : { contextManager: null });
   if (wanted.size > 0) {
-    const { registerInstrumentations } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
-    const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-    const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+    const { registerInstrumentations } =
+      require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+    const { HttpInstrumentation } =
+      require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+    const { PgInstrumentation } =
+      require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
     const instrumentations: Instrumentation[] = [
       ...(wanted.has('http')
         ? [
@@ -169,7 +178,11 @@ export async function withSpan<T>(
   const parent = options.parent ?? context.active();
   const span = tracer().startSpan(
     name,
-    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}), ...(options.links ? { links: options.links } : {}) },
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      ...(options.attributes ? { attributes: options.attributes } : {}),
+      ...(options.links ? { links: options.links } : {}),
+    },
     parent,
   );
   try {
@@ -197,7 +210,11 @@ export function currentTraceparent(active: Context = context.active()): string |
 /** A context whose parent is the trace in `traceparent` (from an event's metadata or a header); the active one if absent or malformed. */
 export function contextFromTraceparent(traceparent: string | undefined, base: Context = context.active()): Context {
   if (!traceparent) return base;
-  return propagation.extract(base, { traceparent }, { get: (carrier, key) => carrier[key as 'traceparent'], keys: () => ['traceparent'] });
+  return propagation.extract(
+    base,
+    { traceparent },
+    { get: (carrier, key) => carrier[key as 'traceparent'], keys: () => ['traceparent'] },
+  );
 }
 
 /** A span link to the trace in `traceparent` (a batch span links to the requests it carries). */

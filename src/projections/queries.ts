@@ -4,7 +4,6 @@ import { READ_MODELS_CHECKPOINT } from './projector';
 import { balanceFromIndex } from './time-index';
 import { isoTimestamp } from '../platform/sql';
 
-
 export interface AccountView {
   id: string;
   currency: string;
@@ -134,7 +133,11 @@ export class ReadModels {
   }
 
   /** An account's entries oldest first, after entry `afterSeq`; one more than asked tells if more remain. */
-  async entries(accountId: string, afterSeq: bigint, limit: number): Promise<{ items: EntryView[]; lastSeq?: bigint; more: boolean }> {
+  async entries(
+    accountId: string,
+    afterSeq: bigint,
+    limit: number,
+  ): Promise<{ items: EntryView[]; lastSeq?: bigint; more: boolean }> {
     const rows = await sql<{
       seq: string;
       transfer_id: string;

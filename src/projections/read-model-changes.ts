@@ -142,7 +142,10 @@ function posted(
   });
   for (const side of ['debit', 'credit'] as const) {
     const row = account(side === 'debit' ? data.debitAccountId : data.creditAccountId);
-    assertMoney(row.currency === data.currency, `transfer ${data.transferId} in ${data.currency} posts to ${row.id} in ${row.currency}`);
+    assertMoney(
+      row.currency === data.currency,
+      `transfer ${data.transferId} in ${data.currency} posts to ${row.id} in ${row.currency}`,
+    );
     if (side === 'debit') row.debitsPosted += amount;
     else row.creditsPosted += amount;
     row.entryCount += 1n;

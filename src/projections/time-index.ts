@@ -80,7 +80,10 @@ export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly Entry
   const backdated: EntryRow[] = [];
   for (const entry of entries) {
     // The command side refuses a future effectiveAt; the index relies on it (known(min(T, K))).
-    assertMoney(entry.effectiveAt <= entry.recordedAt, `transfer ${entry.transferId} is effective ${entry.effectiveAt}, after it was recorded ${entry.recordedAt}`);
+    assertMoney(
+      entry.effectiveAt <= entry.recordedAt,
+      `transfer ${entry.transferId} is effective ${entry.effectiveAt}, after it was recorded ${entry.recordedAt}`,
+    );
     if (entry.effectiveAt < entry.recordedAt) backdated.push(entry);
     const deltas = byAccount.get(entry.accountId) ?? [];
     deltas.push({
@@ -92,8 +95,16 @@ export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly Entry
   }
 
   const accountIds = [...byAccount.keys()];
-  const earliest = accountIds.map((id) => byAccount.get(id)!.reduce((min, d) => (d.recordedAt < min ? d.recordedAt : min), '\uffff'));
-  const stored = await sql<{ account_id: string; recorded_at: string; debits: string; credits: string; is_before: boolean }>`
+  const earliest = accountIds.map((id) =>
+    byAccount.get(id)!.reduce((min, d) => (d.recordedAt < min ? d.recordedAt : min), '\uffff'),
+  );
+  const stored = await sql<{
+    account_id: string;
+    recorded_at: string;
+    debits: string;
+    credits: string;
+    is_before: boolean;
+  }>`
     select x.acc as account_id, k.recorded_at, k.debits, k.credits, k.is_before
     from unnest(${accountIds}::text[], ${earliest}::text[]) as x(acc, r)
     cross join lateral (
@@ -107,14 +118,19 @@ export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly Entry
   const before = new Map<string, KnownRow>();
   const after = new Map<string, KnownRow[]>();
   for (const row of stored.rows) {
-    const known = { recordedAt: row.recorded_at, debitsThrough: BigInt(row.debits), creditsThrough: BigInt(row.credits) };
+    const known = {
+      recordedAt: row.recorded_at,
+      debitsThrough: BigInt(row.debits),
+      creditsThrough: BigInt(row.credits),
+    };
     if (row.is_before) before.set(row.account_id, known);
     else after.set(row.account_id, [...(after.get(row.account_id) ?? []), known]);
   }
 
   const out: Array<KnownRow & { accountId: string }> = [];
   for (const [accountId, deltas] of byAccount) {
-    for (const row of knownRowsAfter(before.get(accountId), after.get(accountId) ?? [], deltas)) out.push({ ...row, accountId });
+    for (const row of knownRowsAfter(before.get(accountId), after.get(accountId) ?? [], deltas))
+      out.push({ ...row, accountId });
   }
   await sql`
     insert into rm_balance_known (account_id, recorded_at, debits_through, credits_through)
@@ -130,7 +146,9 @@ export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly Entry
       select acc, p::numeric, r::timestamptz, e::timestamptz, s, a::numeric
       from unnest(${backdated.map((b) => b.accountId)}::text[], ${str(backdated.map((b) => b.position))}::text[],
                   ${backdated.map((b) => b.recordedAt)}::text[], ${backdated.map((b) => b.effectiveAt)}::text[],
-                  ${backdated.map((b) => b.side)}::text[], ${str(backdated.map((b) => b.amount))}::text[]) as x(acc, p, r, e, s, a)`.execute(db);
+                  ${backdated.map((b) => b.side)}::text[], ${str(backdated.map((b) => b.amount))}::text[]) as x(acc, p, r, e, s, a)`.execute(
+      db,
+    );
   }
 }
 
@@ -170,5 +188,10 @@ export async function balanceFromIndex(
     from rm_accounts a where a.id = ${accountId}`.execute(db);
   const row = rows.rows[0];
   if (!row) return undefined;
-  return { currency: row.currency, normalSide: row.normal_side, debitsPosted: BigInt(row.debits), creditsPosted: BigInt(row.credits) };
+  return {
+    currency: row.currency,
+    normalSide: row.normal_side,
+    debitsPosted: BigInt(row.debits),
+    creditsPosted: BigInt(row.credits),
+  };
 }

@@ -118,7 +118,13 @@ describe('accounts over HTTP', () => {
         { id, currency: 'USD', code: 'x' },
         { id, currency: 'USD', metadata: { a: 'b' } },
       ]) {
-        await expectRefusedUnchanged(t, [id], () => t.request('POST', '/v1/accounts', different), 409, 'idempotency-conflict');
+        await expectRefusedUnchanged(
+          t,
+          [id],
+          () => t.request('POST', '/v1/accounts', different),
+          409,
+          'idempotency-conflict',
+        );
       }
       const read = await readAccount(t, id);
       expect(read.body).toMatchObject({ currency: 'USD', normalSide: 'credit', metadata: {}, version: 1 });
@@ -131,10 +137,9 @@ describe('accounts over HTTP', () => {
       const statuses = responses.map((r) => r.status).sort();
       expect(statuses).toEqual([200, 200, 200, 200, 200, 201]);
       for (const r of responses) expect(r.body).toEqual(responses[0]!.body);
-      const events = await t.tdb.query<{ n: string }>(
-        'select count(*)::text as n from events where stream_id = $1',
-        [`account-${id}`],
-      );
+      const events = await t.tdb.query<{ n: string }>('select count(*)::text as n from events where stream_id = $1', [
+        `account-${id}`,
+      ]);
       expect(events[0]!.n).toBe('1');
     });
   });
@@ -179,8 +184,20 @@ describe('accounts over HTTP', () => {
       expect(closed.status, closed.text).toBe(200);
       expect(closed.body).toMatchObject({ status: 'closed', version: 3 });
 
-      await expectRefusedUnchanged(t, [id], () => t.request('POST', `/v1/accounts/${id}/freeze`, { reason: 'x' }), 422, 'account-not-open');
-      await expectRefusedUnchanged(t, [id], () => t.request('POST', `/v1/accounts/${id}/unfreeze`, { reason: 'x' }), 422, 'account-not-open');
+      await expectRefusedUnchanged(
+        t,
+        [id],
+        () => t.request('POST', `/v1/accounts/${id}/freeze`, { reason: 'x' }),
+        422,
+        'account-not-open',
+      );
+      await expectRefusedUnchanged(
+        t,
+        [id],
+        () => t.request('POST', `/v1/accounts/${id}/unfreeze`, { reason: 'x' }),
+        422,
+        'account-not-open',
+      );
 
       const before = await snapshot(t, [id]);
       const again = await t.request('POST', `/v1/accounts/${id}/close`, { reason: 'again' });
@@ -201,8 +218,20 @@ describe('accounts over HTTP', () => {
       const creditId = uid('tr');
       const debit = { id: debitId, debitAccountId: acct, creditAccountId: other, amount: '10', currency: 'USD' };
       const credit = { id: creditId, debitAccountId: other, creditAccountId: acct, amount: '10', currency: 'USD' };
-      await expectRefusedUnchanged(t, [acct, other], () => t.request('POST', '/v1/transfers', debit), 422, 'account-not-open');
-      await expectRefusedUnchanged(t, [acct, other], () => t.request('POST', '/v1/transfers', credit), 422, 'account-not-open');
+      await expectRefusedUnchanged(
+        t,
+        [acct, other],
+        () => t.request('POST', '/v1/transfers', debit),
+        422,
+        'account-not-open',
+      );
+      await expectRefusedUnchanged(
+        t,
+        [acct, other],
+        () => t.request('POST', '/v1/transfers', credit),
+        422,
+        'account-not-open',
+      );
 
       await t.request('POST', `/v1/accounts/${acct}/unfreeze`, { reason: 'cleared' });
       // The refused ids stayed free.
@@ -225,7 +254,14 @@ describe('accounts over HTTP', () => {
         await expectRefusedUnchanged(
           t,
           [acct, other],
-          () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId, creditAccountId, amount: '1', currency: 'USD' }),
+          () =>
+            t.request('POST', '/v1/transfers', {
+              id: uid('tr'),
+              debitAccountId,
+              creditAccountId,
+              amount: '1',
+              currency: 'USD',
+            }),
           422,
           'account-not-open',
         );

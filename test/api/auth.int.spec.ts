@@ -24,7 +24,9 @@ const operations = Object.entries(openApiDocument('test').paths as Record<string
       .filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
       .map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'nobody') })),
 );
-const protectedOps = operations.filter(({ path }) => !OPEN.some((open) => path === open || path.startsWith(`${open}/`)));
+const protectedOps = operations.filter(
+  ({ path }) => !OPEN.some((open) => path === open || path.startsWith(`${open}/`)),
+);
 
 describe('API keys and roles', () => {
   let t: TestApp;
@@ -35,7 +37,13 @@ describe('API keys and roles', () => {
 
   it('covers the routes of the contract', () => {
     expect(protectedOps.map((op) => `${op.method} ${op.path}`)).toEqual(
-      expect.arrayContaining(['POST /v1/accounts', 'GET /v1/accounts/nobody', 'POST /v1/transfers', 'POST /v1/transfers/batch', 'GET /v1/transfers/nobody']),
+      expect.arrayContaining([
+        'POST /v1/accounts',
+        'GET /v1/accounts/nobody',
+        'POST /v1/transfers',
+        'POST /v1/transfers/batch',
+        'GET /v1/transfers/nobody',
+      ]),
     );
   });
 
@@ -49,7 +57,14 @@ describe('API keys and roles', () => {
 
     it('is 401 unauthenticated with no key, another scheme, or a key it does not know; and changes nothing', async () => {
       const head = await logHead(t);
-      for (const authorization of [undefined, 'Basic dGVzdDp0ZXN0', 'Bearer', 'Bearer not-a-key', `Bearer ${TEST_KEYS.admin}x`, TEST_KEYS.admin]) {
+      for (const authorization of [
+        undefined,
+        'Basic dGVzdDp0ZXN0',
+        'Bearer',
+        'Bearer not-a-key',
+        `Bearer ${TEST_KEYS.admin}x`,
+        TEST_KEYS.admin,
+      ]) {
         const response = await t.request(method, path, body, { authorization });
         expectProblem(response, 401, 'unauthenticated');
         expect(String(response.headers['www-authenticate'])).toMatch(/^Bearer/);
@@ -72,9 +87,12 @@ describe('API keys and roles', () => {
   });
 
   it('accepts the scheme in any case and answers an unknown route with 404 to any valid key', async () => {
-    const lower = await t.request('GET', '/v1/accounts/nobody', undefined, { authorization: `bearer ${TEST_KEYS.operator}` });
+    const lower = await t.request('GET', '/v1/accounts/nobody', undefined, {
+      authorization: `bearer ${TEST_KEYS.operator}`,
+    });
     expectProblem(lower, 404, 'account-not-found');
-    for (const key of Object.values(TEST_KEYS)) expectProblem(await t.request('GET', '/v1/nope', undefined, bearer(key)), 404, 'not-found');
+    for (const key of Object.values(TEST_KEYS))
+      expectProblem(await t.request('GET', '/v1/nope', undefined, bearer(key)), 404, 'not-found');
     expectProblem(await t.request('GET', '/v1/nope', undefined, { authorization: undefined }), 401, 'unauthenticated');
   });
 
@@ -96,7 +114,12 @@ describe('API keys and roles', () => {
     const operator = bearer(TEST_KEYS.operator);
     expect((await t.request('POST', '/v1/accounts', { id: 'actor-a', currency: 'USD' }, operator)).status).toBe(201);
     expect((await t.request('POST', '/v1/accounts', { id: 'actor-b', currency: 'USD' })).status).toBe(201);
-    const transfer = await t.request('POST', '/v1/transfers', { id: 'actor-t', debitAccountId: 'actor-a', creditAccountId: 'actor-b', amount: '5', currency: 'USD' }, operator);
+    const transfer = await t.request(
+      'POST',
+      '/v1/transfers',
+      { id: 'actor-t', debitAccountId: 'actor-a', creditAccountId: 'actor-b', amount: '5', currency: 'USD' },
+      operator,
+    );
     expect(transfer.status, transfer.text).toBe(201);
     const rows = await t.tdb.query<{ stream_id: string; metadata: string }>(
       `select stream_id, metadata::text as metadata from events where stream_id in ('account-actor-a', 'account-actor-b', 'transfer-actor-t') order by position`,
@@ -108,7 +131,9 @@ describe('API keys and roles', () => {
       'transfer-actor-t': apiKeyId(TEST_KEYS.operator),
     });
     expect(apiKeyId(TEST_KEYS.operator)).toMatch(/^key-[0-9a-f]{12}$/);
-    const all = await t.tdb.query<{ text: string }>(`select string_agg(metadata::text || data::text, '') as text from events`);
+    const all = await t.tdb.query<{ text: string }>(
+      `select string_agg(metadata::text || data::text, '') as text from events`,
+    );
     for (const key of Object.values(TEST_KEYS)) expect(all[0]!.text).not.toContain(key);
   });
 });

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
-import { expectProblem, expectValidation, logHead, openAccount, postTransfer, readAccount, snapshot, uid } from './api-helpers';
+import {
+  expectProblem,
+  expectValidation,
+  logHead,
+  openAccount,
+  postTransfer,
+  readAccount,
+  snapshot,
+  uid,
+} from './api-helpers';
 
 interface BatchItem {
   id: string;
@@ -37,7 +46,12 @@ describe('POST /v1/transfers/batch', () => {
     return { bank, wallet, shop };
   }
 
-  const tr = (debitAccountId: string, creditAccountId: string, amount: string, extra: Record<string, unknown> = {}) => ({
+  const tr = (
+    debitAccountId: string,
+    creditAccountId: string,
+    amount: string,
+    extra: Record<string, unknown> = {},
+  ) => ({
     id: uid('bt'),
     debitAccountId,
     creditAccountId,
@@ -47,7 +61,10 @@ describe('POST /v1/transfers/batch', () => {
   });
 
   async function batch(transfers: unknown[], atomic?: boolean) {
-    const response = await t.request('POST', '/v1/transfers/batch', { transfers, ...(atomic !== undefined ? { atomic } : {}) });
+    const response = await t.request('POST', '/v1/transfers/batch', {
+      transfers,
+      ...(atomic !== undefined ? { atomic } : {}),
+    });
     expect(response.status, response.text).toBe(200);
     expect(response.headers['content-type']).toContain('application/json');
     expect(typeof response.body.position, response.text).toBe('string');
@@ -85,11 +102,19 @@ describe('POST /v1/transfers/batch', () => {
       const positions = [0, 1, 6].map((i) => BigInt(body.results[i]!.transfer!.position as string));
       expect(BigInt(body.position)).toBe(positions.reduce((a, b) => (a > b ? a : b)));
 
-      expect((await readAccount(t, wallet)).body).toMatchObject({ creditsPosted: '100', debitsPosted: '100', balance: '0' });
+      expect((await readAccount(t, wallet)).body).toMatchObject({
+        creditsPosted: '100',
+        debitsPosted: '100',
+        balance: '0',
+      });
       expect((await readAccount(t, shop)).body).toMatchObject({ creditsPosted: '100', balance: '100' });
       // The failed ones were not recorded: their ids are free and unknown.
       for (const i of [2, 3, 4, 5]) {
-        expectProblem(await t.request('GET', `/v1/transfers/${items[i]!.id}?minPosition=${body.position}`), 404, 'transfer-not-found');
+        expectProblem(
+          await t.request('GET', `/v1/transfers/${items[i]!.id}?minPosition=${body.position}`),
+          404,
+          'transfer-not-found',
+        );
       }
       const read = await t.request('GET', `/v1/transfers/${items[1]!.id}?minPosition=${body.position}`);
       expect(read.body).toEqual(body.results[1]!.transfer);
@@ -183,20 +208,32 @@ describe('POST /v1/transfers/batch', () => {
       // Nothing written: the answer's position is the log's head, a position worth waiting for.
       expect(body.position).toBe(head);
       for (const item of items) {
-        expectProblem(await t.request('GET', `/v1/transfers/${item.id}?minPosition=${head}`), 404, 'transfer-not-found');
+        expectProblem(
+          await t.request('GET', `/v1/transfers/${item.id}?minPosition=${head}`),
+          404,
+          'transfer-not-found',
+        );
       }
       // Nothing was recorded: the same batch posts once wallet can afford it.
       await postTransfer(t, tr(bank, wallet, '1'));
       const retry = await batch(items, true);
       expect(retry.results.map((r) => r.status)).toEqual(['created', 'created', 'created', 'created']);
-      expect((await readAccount(t, wallet)).body).toMatchObject({ creditsPosted: '61', debitsPosted: '61', balance: '0' });
+      expect((await readAccount(t, wallet)).body).toMatchObject({
+        creditsPosted: '61',
+        debitsPosted: '61',
+        balance: '0',
+      });
     });
 
     it.each([
       ['account-not-found', 404, (a: Accounts) => tr(a.bank, 'ghost', '1')],
       ['same-account', 422, (a: Accounts) => tr(a.bank, a.bank, '1')],
       ['currency-mismatch', 422, (a: Accounts) => tr(a.bank, a.shop, '1', { currency: 'EUR' })],
-      ['effective-time-out-of-range', 422, (a: Accounts) => tr(a.bank, a.shop, '1', { effectiveAt: '2999-01-01T00:00:00.000Z' })],
+      [
+        'effective-time-out-of-range',
+        422,
+        (a: Accounts) => tr(a.bank, a.shop, '1', { effectiveAt: '2999-01-01T00:00:00.000Z' }),
+      ],
     ] as const)('aborts on %s in the first item', async (slug, status, failing) => {
       const a = await accounts();
       const before = await snapshot(t, [a.bank, a.wallet, a.shop]);
@@ -236,7 +273,11 @@ describe('POST /v1/transfers/batch', () => {
       expectItemProblem(different.results[1]!, 409, 'idempotency-conflict');
       expectItemProblem(different.results[0]!, 422, 'batch-aborted');
       expect(await snapshot(t, [bank, shop])).toEqual(before);
-      expectProblem(await t.request('GET', `/v1/transfers/${other.id}?minPosition=${before.head}`), 404, 'transfer-not-found');
+      expectProblem(
+        await t.request('GET', `/v1/transfers/${other.id}?minPosition=${before.head}`),
+        404,
+        'transfer-not-found',
+      );
     });
   });
 
@@ -247,7 +288,10 @@ describe('POST /v1/transfers/batch', () => {
       expectValidation(await t.request('POST', '/v1/transfers/batch', { transfers: [] }), 'body.transfers');
       const many = Array.from({ length: 8001 }, () => tr(bank, shop, '1'));
       expectValidation(await t.request('POST', '/v1/transfers/batch', { transfers: many }), 'body.transfers');
-      expectValidation(await t.request('POST', '/v1/transfers/batch', { transfers: many, atomic: true }), 'body.transfers');
+      expectValidation(
+        await t.request('POST', '/v1/transfers/batch', { transfers: many, atomic: true }),
+        'body.transfers',
+      );
       expect(await snapshot(t, [bank, shop])).toEqual(before);
     });
 
@@ -273,8 +317,14 @@ describe('POST /v1/transfers/batch', () => {
 
     it('refuses atomic that is not a boolean and transfers that is not an array', async () => {
       const { bank, shop } = await accounts();
-      expectValidation(await t.request('POST', '/v1/transfers/batch', { transfers: [tr(bank, shop, '1')], atomic: 'yes' }), 'body.atomic');
-      expectValidation(await t.request('POST', '/v1/transfers/batch', { transfers: tr(bank, shop, '1') }), 'body.transfers');
+      expectValidation(
+        await t.request('POST', '/v1/transfers/batch', { transfers: [tr(bank, shop, '1')], atomic: 'yes' }),
+        'body.atomic',
+      );
+      expectValidation(
+        await t.request('POST', '/v1/transfers/batch', { transfers: tr(bank, shop, '1') }),
+        'body.transfers',
+      );
       expectValidation(await t.request('POST', '/v1/transfers/batch', {}), 'body.transfers');
     });
   });

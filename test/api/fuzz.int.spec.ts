@@ -12,12 +12,18 @@ import { AMOUNT_MAX } from './api-helpers';
  */
 const RUNS = Number(process.env.LEDGER_FUZZ_RUNS ?? 2500);
 
-const documented = Object.entries(openApiDocument('fuzz').paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
-  Object.keys(item)
-    .filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
-    .map((method) => ({ method: method.toUpperCase(), path })),
+const documented = Object.entries(openApiDocument('fuzz').paths as Record<string, Record<string, unknown>>).flatMap(
+  ([path, item]) =>
+    Object.keys(item)
+      .filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+      .map((method) => ({ method: method.toUpperCase(), path })),
 );
-const routes = [...documented, { method: 'GET', path: '/docs' }, { method: 'GET', path: '/v1/nope' }, { method: 'POST', path: '/v1/{id}' }];
+const routes = [
+  ...documented,
+  { method: 'GET', path: '/docs' },
+  { method: 'GET', path: '/v1/nope' },
+  { method: 'POST', path: '/v1/{id}' },
+];
 
 const printable = (max: number) => fc.stringMatching(new RegExp(`^[\\x20-\\x7e]{0,${max}}$`));
 const anyJson = fc.jsonValue({ maxDepth: 3 });
@@ -29,13 +35,31 @@ const id = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('', '.', '..', '%', 'x'.repeat(129), 'a/b', 'é', '\u0000', ' ') },
 );
 const amount = fc.oneof(
-  fc.constantFrom('1', '10', '0', '-1', '01', '1.5', '1e3', ' 1', AMOUNT_MAX, `${AMOUNT_MAX}0`, '170141183460469231731687303715884105728'),
+  fc.constantFrom(
+    '1',
+    '10',
+    '0',
+    '-1',
+    '01',
+    '1.5',
+    '1e3',
+    ' 1',
+    AMOUNT_MAX,
+    `${AMOUNT_MAX}0`,
+    '170141183460469231731687303715884105728',
+  ),
   fc.bigInt({ min: 1n, max: 1000n }).map(String),
   anyJson,
 );
 const currency = fc.oneof(fc.constantFrom('USD', 'EUR', 'usd', 'US', 'POINTS', 'X'.repeat(13), '1USD'), anyJson);
 const timestamp = fc.oneof(
-  fc.constantFrom('2020-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z', '2026-13-01T00:00:00.000Z', 'yesterday', '2020-01-01'),
+  fc.constantFrom(
+    '2020-01-01T00:00:00.000Z',
+    '2999-01-01T00:00:00.000Z',
+    '2026-13-01T00:00:00.000Z',
+    'yesterday',
+    '2020-01-01',
+  ),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
   anyJson,
 );
@@ -48,7 +72,10 @@ const transfer = fc.record(
     currency,
     code: fc.oneof(fc.string({ maxLength: 10 }), anyJson),
     reference: fc.oneof(fc.string({ maxLength: 10 }), anyJson),
-    metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }), anyJson),
+    metadata: fc.oneof(
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }),
+      anyJson,
+    ),
     effectiveAt: timestamp,
   },
   { requiredKeys: ['id', 'debitAccountId', 'creditAccountId', 'amount', 'currency'] },
@@ -58,44 +85,75 @@ const account = fc.record(
     id,
     currency,
     normalSide: fc.oneof(fc.constantFrom('debit', 'credit', 'both'), anyJson),
-    flags: fc.oneof(fc.record({ debitsMustNotExceedCredits: fc.oneof(fc.boolean(), anyJson), creditsMustNotExceedDebits: fc.boolean() }, { requiredKeys: [] }), anyJson),
+    flags: fc.oneof(
+      fc.record(
+        { debitsMustNotExceedCredits: fc.oneof(fc.boolean(), anyJson), creditsMustNotExceedDebits: fc.boolean() },
+        { requiredKeys: [] },
+      ),
+      anyJson,
+    ),
     code: fc.oneof(fc.string({ maxLength: 10 }), anyJson),
-    metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }), anyJson),
+    metadata: fc.oneof(
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }),
+      anyJson,
+    ),
   },
   { requiredKeys: ['id', 'currency'] },
 );
 const shaped = (path: string): fc.Arbitrary<unknown> => {
   if (path === '/v1/accounts') return account;
   if (path === '/v1/transfers') return transfer;
-  if (path === '/v1/transfers/batch') return fc.record({ transfers: fc.array(transfer, { maxLength: 4 }), atomic: fc.oneof(fc.boolean(), anyJson) }, { requiredKeys: ['transfers'] });
-  if (/(freeze|unfreeze|close)$/.test(path)) return fc.record({ reason: fc.oneof(fc.string({ maxLength: 20 }), anyJson) }, { requiredKeys: [] });
+  if (path === '/v1/transfers/batch')
+    return fc.record(
+      { transfers: fc.array(transfer, { maxLength: 4 }), atomic: fc.oneof(fc.boolean(), anyJson) },
+      { requiredKeys: ['transfers'] },
+    );
+  if (/(freeze|unfreeze|close)$/.test(path))
+    return fc.record({ reason: fc.oneof(fc.string({ maxLength: 20 }), anyJson) }, { requiredKeys: [] });
   return anyJson;
 };
 /** A body close to valid with one field added, dropped or replaced by anything. */
 const mutated = (base: fc.Arbitrary<unknown>) =>
-  fc.tuple(base, fc.constantFrom('add', 'drop', 'replace', 'none'), fc.string({ maxLength: 8 }), anyJson).map(([value, how, key, other]) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value) || how === 'none') return value;
-    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-    const keys = Object.keys(copy);
-    if (how === 'add') copy[key || 'extra'] = other;
-    else if (keys.length > 0) {
-      const victim = keys[key.length % keys.length]!;
-      if (how === 'drop') delete copy[victim];
-      else copy[victim] = other;
-    }
-    return copy;
-  });
+  fc
+    .tuple(base, fc.constantFrom('add', 'drop', 'replace', 'none'), fc.string({ maxLength: 8 }), anyJson)
+    .map(([value, how, key, other]) => {
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || how === 'none') return value;
+      const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      const keys = Object.keys(copy);
+      if (how === 'add') copy[key || 'extra'] = other;
+      else if (keys.length > 0) {
+        const victim = keys[key.length % keys.length]!;
+        if (how === 'drop') delete copy[victim];
+        else copy[victim] = other;
+      }
+      return copy;
+    });
 const rawBody = (path: string) =>
   fc.oneof(
     { weight: 6, arbitrary: mutated(shaped(path)).map((value) => JSON.stringify(value)) },
     { weight: 1, arbitrary: fc.json({ maxDepth: 3 }) },
     { weight: 1, arbitrary: fc.string({ maxLength: 60 }) },
-    { weight: 1, arbitrary: fc.constantFrom('{', '{"id":', 'null', '[]', '""', '{"__proto__":{"admin":true}}', '{"id":"a","id":"b"}', '\u0000') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{',
+        '{"id":',
+        'null',
+        '[]',
+        '""',
+        '{"__proto__":{"admin":true}}',
+        '{"id":"a","id":"b"}',
+        '\u0000',
+      ),
+    },
     { weight: 1, arbitrary: fc.constant(undefined) },
   );
 const query = fc.dictionary(
   fc.oneof(fc.constantFrom('minPosition', 'asOf', 'knownAt', 'limit', 'cursor'), fc.string({ maxLength: 6 })),
-  fc.oneof(fc.constantFrom('0', '1', '-1', '999999999', '1e3', '', '2020-01-01T00:00:00.000Z', '1001', 'abc', 'MTA'), fc.string({ maxLength: 12 })),
+  fc.oneof(
+    fc.constantFrom('0', '1', '-1', '999999999', '1e3', '', '2020-01-01T00:00:00.000Z', '1001', 'abc', 'MTA'),
+    fc.string({ maxLength: 12 }),
+  ),
   { maxKeys: 3 },
 );
 const headers = fc.record(
@@ -108,7 +166,16 @@ const headers = fc.record(
     ),
     'content-type': fc.oneof(
       { weight: 10, arbitrary: fc.constant('application/json') },
-      { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          'text/plain',
+          'application/json; charset=utf-16',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          '',
+        ),
+      },
       { weight: 1, arbitrary: printable(30) },
     ),
     traceparent: printable(60),
@@ -119,8 +186,13 @@ const headers = fc.record(
 );
 const request = fc.constantFrom(...routes).chain((route) =>
   fc.record({
-    method: fc.oneof({ weight: 8, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS') }),
-    path: fc.array(id, { minLength: 1, maxLength: 1 }).map(([value]) => route.path.replace(/\{[^}]+\}/g, encodeURIComponent(value!))),
+    method: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(route.method) },
+      { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS') },
+    ),
+    path: fc
+      .array(id, { minLength: 1, maxLength: 1 })
+      .map(([value]) => route.path.replace(/\{[^}]+\}/g, encodeURIComponent(value!))),
     query,
     body: rawBody(route.path),
     headers,
@@ -133,10 +205,24 @@ describe('fuzzing every route', () => {
   beforeAll(async () => {
     t = await startTestApp({ LEDGER_MIN_POSITION_WAIT_MS: '20' });
     fastify = t.ledger.app.getHttpAdapter().getInstance();
-    for (const body of [{ id: 'fz-a', currency: 'USD', normalSide: 'debit' }, { id: 'fz-b', currency: 'USD' }, { id: 'fz-eur', currency: 'EUR' }]) {
+    for (const body of [
+      { id: 'fz-a', currency: 'USD', normalSide: 'debit' },
+      { id: 'fz-b', currency: 'USD' },
+      { id: 'fz-eur', currency: 'EUR' },
+    ]) {
       expect((await t.request('POST', '/v1/accounts', body)).status).toBe(201);
     }
-    expect((await t.request('POST', '/v1/transfers', { id: 'fz-t', debitAccountId: 'fz-a', creditAccountId: 'fz-b', amount: '5', currency: 'USD' })).status).toBe(201);
+    expect(
+      (
+        await t.request('POST', '/v1/transfers', {
+          id: 'fz-t',
+          debitAccountId: 'fz-a',
+          creditAccountId: 'fz-b',
+          amount: '5',
+          currency: 'USD',
+        })
+      ).status,
+    ).toBe(201);
     await caughtUp();
   });
   afterAll(() => t.close());
@@ -170,16 +256,26 @@ describe('fuzzing every route', () => {
         const injected = await fastify.inject({
           method: method as 'GET',
           url,
-          headers: Object.fromEntries(Object.entries(sent).filter(([, value]) => value !== undefined)) as Record<string, string>,
+          headers: Object.fromEntries(Object.entries(sent).filter(([, value]) => value !== undefined)) as Record<
+            string,
+            string
+          >,
           ...(body !== undefined && method !== 'GET' && method !== 'HEAD' ? { payload: body } : {}),
         });
-        const response: TestResponse = { status: injected.statusCode, headers: injected.headers, text: injected.body, body: undefined };
+        const response: TestResponse = {
+          status: injected.statusCode,
+          headers: injected.headers,
+          text: injected.body,
+          body: undefined,
+        };
         const context = `${method} ${url} ${JSON.stringify(sent)} ${String(body).slice(0, 300)} -> ${response.status} ${response.text.slice(0, 300)}`;
         // A query may wait for a minPosition beyond the log and give up: 503 not-caught-up (a HEAD
         // answer has no body, so its problem is recognised by its content type).
         const notCaughtUp =
           response.status === 503 &&
-          (method === 'HEAD' ? String(response.headers['content-type']).includes('application/problem+json') : /not-caught-up/.test(response.text));
+          (method === 'HEAD'
+            ? String(response.headers['content-type']).includes('application/problem+json')
+            : /not-caught-up/.test(response.text));
         expect(response.status < 500 || notCaughtUp, context).toBe(true);
         expect(response.text, context).not.toMatch(/\n\s+at \S|node_modules|\.ts:\d+/);
         if (response.status >= 400 && method !== 'HEAD' && response.status !== 404) {

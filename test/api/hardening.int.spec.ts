@@ -17,7 +17,9 @@ describe('hardening', () => {
       await t.request('GET', '/v1/accounts/nobody', undefined, { authorization: undefined }),
       await t.request('GET', '/health/live'),
     ]) {
-      expect(response.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'");
+      expect(response.headers['content-security-policy']).toBe(
+        "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'",
+      );
       expect(response.headers['x-content-type-options']).toBe('nosniff');
       expect(response.headers['strict-transport-security']).toMatch(/max-age=\d+/);
       expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
@@ -29,7 +31,8 @@ describe('hardening', () => {
 
   it('lets /docs run Swagger UI: its own scripts and styles, no inline script, no forced https', async () => {
     let response = await t.request('GET', '/docs', undefined, { authorization: undefined });
-    if (response.status === 302) response = await t.request('GET', String(response.headers.location), undefined, { authorization: undefined });
+    if (response.status === 302)
+      response = await t.request('GET', String(response.headers.location), undefined, { authorization: undefined });
     expect(response.status).toBe(200);
     const csp = String(response.headers['content-security-policy']);
     expect(csp).toContain("script-src 'self'");
@@ -38,7 +41,9 @@ describe('hardening', () => {
     const scripts = [...response.text.matchAll(/<script([^>]*)>/g)].map((match) => match[1]!);
     expect(scripts.length).toBeGreaterThan(0);
     for (const attributes of scripts) expect(attributes).toMatch(/\bsrc=/);
-    const initializer = await t.request('GET', '/docs/static/swagger-initializer.js', undefined, { authorization: undefined });
+    const initializer = await t.request('GET', '/docs/static/swagger-initializer.js', undefined, {
+      authorization: undefined,
+    });
     expect(initializer.status).toBe(200);
   });
 

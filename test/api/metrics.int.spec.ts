@@ -14,7 +14,9 @@ describe('GET /metrics', () => {
     const response = await t.request('GET', '/metrics', undefined, { authorization: undefined });
     expect(response.status).toBe(200);
     expect(String(response.headers['content-type'])).toContain('text/plain');
-    expect(response.text).toMatch(/ledger_http_request_duration_seconds_count\{method="POST",route="\/v1\/accounts",status="201"\} 1/);
+    expect(response.text).toMatch(
+      /ledger_http_request_duration_seconds_count\{method="POST",route="\/v1\/accounts",status="201"\} 1/,
+    );
     expect(response.text).toMatch(/ledger_write_batch_commands_count 1/);
     expect(response.text).toMatch(/ledger_events_appended_total 1/);
     expect(response.text).toContain('ledger_projector_position');
@@ -25,8 +27,20 @@ describe('GET /metrics', () => {
     await t.request('POST', '/v1/accounts', { id: 'm2', currency: 'USD' });
     await t.request('POST', '/v1/accounts', { id: 'm2', currency: 'USD' });
     await t.request('POST', '/v1/accounts', { id: 'm3', currency: 'EUR' });
-    await t.request('POST', '/v1/transfers', { id: 'mt1', debitAccountId: 'm1', creditAccountId: 'm2', amount: '5', currency: 'USD' });
-    await t.request('POST', '/v1/transfers', { id: 'mt2', debitAccountId: 'm1', creditAccountId: 'm3', amount: '5', currency: 'USD' });
+    await t.request('POST', '/v1/transfers', {
+      id: 'mt1',
+      debitAccountId: 'm1',
+      creditAccountId: 'm2',
+      amount: '5',
+      currency: 'USD',
+    });
+    await t.request('POST', '/v1/transfers', {
+      id: 'mt2',
+      debitAccountId: 'm1',
+      creditAccountId: 'm3',
+      amount: '5',
+      currency: 'USD',
+    });
     await t.request('POST', '/v1/accounts/m3/freeze', { reason: 'test' });
     const head = await logHead(t);
     expect((await t.request('GET', `/v1/accounts/m1?minPosition=${head}`)).status).toBe(200);
@@ -53,8 +67,20 @@ describe('GET /metrics', () => {
   it('shows the lag in positions and seconds while the projector is stopped, and the store down when it does not answer', async () => {
     await t.ledger.projector!.stop();
     try {
-      await t.request('POST', '/v1/transfers', { id: 'mt3', debitAccountId: 'm1', creditAccountId: 'm2', amount: '1', currency: 'USD' });
-      await t.request('POST', '/v1/transfers', { id: 'mt4', debitAccountId: 'm1', creditAccountId: 'm2', amount: '1', currency: 'USD' });
+      await t.request('POST', '/v1/transfers', {
+        id: 'mt3',
+        debitAccountId: 'm1',
+        creditAccountId: 'm2',
+        amount: '1',
+        currency: 'USD',
+      });
+      await t.request('POST', '/v1/transfers', {
+        id: 'mt4',
+        debitAccountId: 'm1',
+        creditAccountId: 'm2',
+        amount: '1',
+        currency: 'USD',
+      });
       const text = (await t.request('GET', '/metrics', undefined, { authorization: undefined })).text;
       expect(text).toMatch(/^ledger_projector_lag_positions 2$/m);
       expect(text).toMatch(/^ledger_projector_lag_seconds (\d|\.)+$/m);

@@ -43,7 +43,9 @@ describe('OpenAPI, docs and health', () => {
     const transferPost = document.paths['/v1/transfers'].post;
     const request = resolve(document, transferPost.requestBody.content['application/json'].schema);
     expect(request.properties.amount.type).toBe('string');
-    expect(request.required).toEqual(expect.arrayContaining(['id', 'debitAccountId', 'creditAccountId', 'amount', 'currency']));
+    expect(request.required).toEqual(
+      expect.arrayContaining(['id', 'debitAccountId', 'creditAccountId', 'amount', 'currency']),
+    );
     expect(request.additionalProperties).toBe(false);
     for (const status of ['400', '404', '409', '422']) {
       expect(transferPost.responses[status].content).toHaveProperty(['application/problem+json']);
@@ -72,7 +74,14 @@ describe('OpenAPI, docs and health', () => {
       expect(ref.startsWith('#/'), ref).toBe(true);
       expect(pointer(document, ref), `unresolvable $ref ${ref}`).toBeDefined();
     }
-    for (const name of ['Account', 'Transfer', 'Problem', 'TransferRequest', 'OpenAccountRequest', 'TransferBatchResult']) {
+    for (const name of [
+      'Account',
+      'Transfer',
+      'Problem',
+      'TransferRequest',
+      'OpenAccountRequest',
+      'TransferBatchResult',
+    ]) {
       expect(document.components?.schemas, name).toHaveProperty([name]);
     }
   });
@@ -108,7 +117,10 @@ function pointer(document: unknown, ref: string): unknown {
     .slice(2)
     .split('/')
     .map((part) => decodeURIComponent(part).replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), document);
+    .reduce<unknown>(
+      (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+      document,
+    );
 }
 
 /** A schema, or the schema its `$ref` names. */

@@ -33,7 +33,11 @@ describe('rate limit per API key', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(limited.body.detail).toContain('LEDGER_RATE_LIMIT');
     // A write is refused too, and changes nothing.
-    expectProblem(await t.request('POST', '/v1/accounts', { id: 'limited', currency: 'USD' }, operator), 429, 'rate-limited');
+    expectProblem(
+      await t.request('POST', '/v1/accounts', { id: 'limited', currency: 'USD' }, operator),
+      429,
+      'rate-limited',
+    );
 
     // Another key has its own budget; routes that need no key are never limited.
     expect((await t.request('GET', '/v1/accounts/nobody', undefined, bearer(TEST_KEYS.auditor))).status).toBe(404);

@@ -9,7 +9,10 @@ describe('queries', () => {
   let t: TestApp;
   let short: TestApp;
   beforeAll(async () => {
-    [t, short] = await Promise.all([startTestApp(), startTestApp({ LEDGER_MIN_POSITION_WAIT_MS: String(SHORT_WAIT_MS) })]);
+    [t, short] = await Promise.all([
+      startTestApp(),
+      startTestApp({ LEDGER_MIN_POSITION_WAIT_MS: String(SHORT_WAIT_MS) }),
+    ]);
   });
   afterAll(() => Promise.all([t.close(), short.close()]));
 
@@ -35,16 +38,46 @@ describe('queries', () => {
       expect(response.status, response.text).toBe(200);
       expect(response.body).toEqual({
         items: [
-          { transferId: t1.id, side: 'credit', amount: '100', balanceAfter: '100', effectiveAt: t1.effectiveAt, recordedAt: t1.recordedAt },
-          { transferId: t2.id, side: 'debit', amount: '30', balanceAfter: '70', effectiveAt: t2.effectiveAt, recordedAt: t2.recordedAt },
-          { transferId: t3.id, side: 'credit', amount: '5', balanceAfter: '75', effectiveAt: t3.effectiveAt, recordedAt: t3.recordedAt },
-          { transferId: t4.id, side: 'debit', amount: '80', balanceAfter: '-5', effectiveAt: t4.effectiveAt, recordedAt: t4.recordedAt },
+          {
+            transferId: t1.id,
+            side: 'credit',
+            amount: '100',
+            balanceAfter: '100',
+            effectiveAt: t1.effectiveAt,
+            recordedAt: t1.recordedAt,
+          },
+          {
+            transferId: t2.id,
+            side: 'debit',
+            amount: '30',
+            balanceAfter: '70',
+            effectiveAt: t2.effectiveAt,
+            recordedAt: t2.recordedAt,
+          },
+          {
+            transferId: t3.id,
+            side: 'credit',
+            amount: '5',
+            balanceAfter: '75',
+            effectiveAt: t3.effectiveAt,
+            recordedAt: t3.recordedAt,
+          },
+          {
+            transferId: t4.id,
+            side: 'debit',
+            amount: '80',
+            balanceAfter: '-5',
+            effectiveAt: t4.effectiveAt,
+            recordedAt: t4.recordedAt,
+          },
         ],
         nextCursor: null,
       });
       // A debit-normal account counts its balance the other way round.
       const bankEntries = await t.request('GET', `/v1/accounts/${bank}/entries?minPosition=${t4.position}`);
-      expect(bankEntries.body.items.map((e: { side: string; balanceAfter: string }) => [e.side, e.balanceAfter])).toEqual([
+      expect(
+        bankEntries.body.items.map((e: { side: string; balanceAfter: string }) => [e.side, e.balanceAfter]),
+      ).toEqual([
         ['debit', '100'],
         ['debit', '105'],
       ]);
@@ -101,7 +134,8 @@ describe('queries', () => {
 
     it('says nextCursor null when the last page is exactly full', async () => {
       const { bank, user } = await pair();
-      for (let i = 0; i < 4; i++) await postTransfer(t, { id: uid('x'), debitAccountId: bank, creditAccountId: user, amount: '1' });
+      for (let i = 0; i < 4; i++)
+        await postTransfer(t, { id: uid('x'), debitAccountId: bank, creditAccountId: user, amount: '1' });
       const first = await t.request('GET', `/v1/accounts/${user}/entries?limit=2&minPosition=${await logHead(t)}`);
       expect(first.body.items).toHaveLength(2);
       expect(first.body.nextCursor).toEqual(expect.any(String));
@@ -130,7 +164,12 @@ describe('queries', () => {
         const user = uid('user');
         await openAccount(short, { id: bank, normalSide: 'debit' });
         await openAccount(short, { id: user });
-        const posted = await postTransfer(short, { id: uid('ryw'), debitAccountId: bank, creditAccountId: user, amount: '1' });
+        const posted = await postTransfer(short, {
+          id: uid('ryw'),
+          debitAccountId: bank,
+          creditAccountId: user,
+          amount: '1',
+        });
         const beyond = (BigInt(await logHead(short)) + 1000n).toString();
         const before = await snapshot(short, [user]);
         const started = Date.now();
@@ -157,13 +196,24 @@ describe('queries', () => {
   describe('balance', () => {
     it('answers exactly the contract fields', async () => {
       const { bank, user } = await pair();
-      const posted = await postTransfer(t, { id: uid('b'), debitAccountId: bank, creditAccountId: user, amount: '250' });
+      const posted = await postTransfer(t, {
+        id: uid('b'),
+        debitAccountId: bank,
+        creditAccountId: user,
+        amount: '250',
+      });
       const response = await t.request('GET', `/v1/accounts/${user}/balance?minPosition=${posted.position}`);
       expect(response.status, response.text).toBe(200);
       expect(Object.keys(response.body).sort()).toEqual(
         ['accountId', 'asOf', 'balance', 'creditsPosted', 'currency', 'debitsPosted', 'knownAt'].sort(),
       );
-      expect(response.body).toMatchObject({ accountId: user, currency: 'USD', debitsPosted: '0', creditsPosted: '250', balance: '250' });
+      expect(response.body).toMatchObject({
+        accountId: user,
+        currency: 'USD',
+        debitsPosted: '0',
+        creditsPosted: '250',
+        balance: '250',
+      });
       expect(response.body.asOf).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       expect(response.body.knownAt).toBe(response.body.asOf);
       expect(response.body.asOf >= posted.recordedAt).toBe(true);
@@ -179,7 +229,8 @@ describe('queries', () => {
       const middle = new Date(Date.parse(first.recordedAt) + 10).toISOString();
       await new Promise((r) => setTimeout(r, 20));
       // Backdated to before `middle`, but recorded after it.
-      const opened = (await t.request('GET', `/v1/accounts/${user}?minPosition=${first.position}`)).body.openedAt as string;
+      const opened = (await t.request('GET', `/v1/accounts/${user}?minPosition=${first.position}`)).body
+        .openedAt as string;
       const backdated = await postTransfer(t, {
         id: uid('b'),
         debitAccountId: bank,
@@ -190,7 +241,10 @@ describe('queries', () => {
       expect(backdated.recordedAt > middle).toBe(true);
 
       const at = async (query: string) => {
-        const response = await t.request('GET', `/v1/accounts/${user}/balance?${query}&minPosition=${backdated.position}`);
+        const response = await t.request(
+          'GET',
+          `/v1/accounts/${user}/balance?${query}&minPosition=${backdated.position}`,
+        );
         expect(response.status, response.text).toBe(200);
         return response.body;
       };
@@ -203,12 +257,20 @@ describe('queries', () => {
       const atOpening = await at(`asOf=${opened}&knownAt=${middle}`);
       expect(atOpening).toMatchObject({ creditsPosted: '0', balance: '0' });
       const longAgo = await at('asOf=2000-01-01T00:00:00.000Z');
-      expect(longAgo).toMatchObject({ asOf: '2000-01-01T00:00:00.000Z', debitsPosted: '0', creditsPosted: '0', balance: '0' });
+      expect(longAgo).toMatchObject({
+        asOf: '2000-01-01T00:00:00.000Z',
+        debitsPosted: '0',
+        creditsPosted: '0',
+        balance: '0',
+      });
     });
 
     it('refuses unknown query parameters and bad timestamps', async () => {
       const { user } = await pair();
-      expectValidation(await t.request('GET', `/v1/accounts/${user}/balance?asOf=2026-13-01T00:00:00.000Z`), 'query.asOf');
+      expectValidation(
+        await t.request('GET', `/v1/accounts/${user}/balance?asOf=2026-13-01T00:00:00.000Z`),
+        'query.asOf',
+      );
       expectValidation(await t.request('GET', `/v1/accounts/${user}/balance?currency=USD`), 'query');
     });
   });

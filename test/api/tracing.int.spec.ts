@@ -14,7 +14,9 @@ describe('trace context from the request into the events', () => {
   beforeAll(async () => {
     stopListening = onSpanEnd((span) => spans.push(span));
     t = await startTestApp();
-    expect((await t.request('POST', '/v1/accounts', { id: 'tr-a', currency: 'USD', normalSide: 'debit' })).status).toBe(201);
+    expect((await t.request('POST', '/v1/accounts', { id: 'tr-a', currency: 'USD', normalSide: 'debit' })).status).toBe(
+      201,
+    );
     expect((await t.request('POST', '/v1/accounts', { id: 'tr-b', currency: 'USD' })).status).toBe(201);
   });
   afterAll(async () => {
@@ -23,7 +25,10 @@ describe('trace context from the request into the events', () => {
   });
 
   const metadataOf = async (stream: string) => {
-    const rows = await t.tdb.query<{ metadata: string }>('select metadata::text as metadata from events where stream_id = $1', [stream]);
+    const rows = await t.tdb.query<{ metadata: string }>(
+      'select metadata::text as metadata from events where stream_id = $1',
+      [stream],
+    );
     return JSON.parse(rows[0]!.metadata) as { traceparent?: string; correlationId: string; causationId: string };
   };
 
@@ -48,7 +53,9 @@ describe('trace context from the request into the events', () => {
     const request = spans.find((s) => s.spanContext().spanId === requestSpanId)!;
     expect(request.name).toBe('POST /v1/transfers');
     expect(request.parentSpanContext?.spanId).toBe(callerSpanId);
-    const batch = spans.find((s) => s.name === 'ledger.write-batch' && s.links.some((l) => l.context.spanId === requestSpanId))!;
+    const batch = spans.find(
+      (s) => s.name === 'ledger.write-batch' && s.links.some((l) => l.context.spanId === requestSpanId),
+    )!;
     expect(batch).toBeDefined();
     const children = spans.filter((s) => s.parentSpanContext?.spanId === batch.spanContext().spanId).map((s) => s.name);
     expect(children).toEqual(expect.arrayContaining(['ledger.decide', 'ledger.append']));
@@ -57,12 +64,20 @@ describe('trace context from the request into the events', () => {
     expect((await t.request('GET', `/v1/transfers/tr-1?minPosition=${head}`)).status).toBe(200);
     // The projection's span ends just after it lets the read through: wait for it, boundedly.
     await vi.waitFor(() =>
-      expect(spans.some((s) => s.name === 'ledger.project' && s.links.some((l) => l.context.traceId === traceId))).toBe(true),
+      expect(spans.some((s) => s.name === 'ledger.project' && s.links.some((l) => l.context.traceId === traceId))).toBe(
+        true,
+      ),
     );
   });
 
   it('starts a trace for a request that brings none, and the event carries it', async () => {
-    const response = await t.request('POST', '/v1/transfers', { id: 'tr-2', debitAccountId: 'tr-a', creditAccountId: 'tr-b', amount: '10', currency: 'USD' });
+    const response = await t.request('POST', '/v1/transfers', {
+      id: 'tr-2',
+      debitAccountId: 'tr-a',
+      creditAccountId: 'tr-b',
+      amount: '10',
+      currency: 'USD',
+    });
     expect(response.status).toBe(201);
     const [version, traceId, spanId] = String(response.headers.traceresponse).split('-');
     expect(version).toBe('00');

@@ -83,20 +83,36 @@ describe('transfers over HTTP', () => {
         { ...body, reference: 'r' },
         { ...body, metadata: { a: 'b' } },
       ]) {
-        await expectRefusedUnchanged(t, [debit, credit], () => t.request('POST', '/v1/transfers', different), 409, 'idempotency-conflict');
+        await expectRefusedUnchanged(
+          t,
+          [debit, credit],
+          () => t.request('POST', '/v1/transfers', different),
+          409,
+          'idempotency-conflict',
+        );
       }
     });
 
     it('leaves the id of a refused transfer free: after funding, the same id and body posts with 201', async () => {
       const { debit, credit } = await pair({ debit: { flags: { debitsMustNotExceedCredits: true } } });
       const body = { id: uid('tr'), debitAccountId: debit, creditAccountId: credit, amount: '100', currency: 'USD' };
-      await expectRefusedUnchanged(t, [debit, credit], () => t.request('POST', '/v1/transfers', body), 422, 'insufficient-funds');
+      await expectRefusedUnchanged(
+        t,
+        [debit, credit],
+        () => t.request('POST', '/v1/transfers', body),
+        422,
+        'insufficient-funds',
+      );
       const funder = uid('f');
       await openAccount(t, { id: funder });
       await postTransfer(t, { id: uid('fund'), debitAccountId: funder, creditAccountId: debit, amount: '100' });
       const retry = await t.request('POST', '/v1/transfers', body);
       expect(retry.status, retry.text).toBe(201);
-      expect((await readAccount(t, debit)).body).toMatchObject({ debitsPosted: '100', creditsPosted: '100', balance: '0' });
+      expect((await readAccount(t, debit)).body).toMatchObject({
+        debitsPosted: '100',
+        creditsPosted: '100',
+        balance: '0',
+      });
     });
   });
 
@@ -115,7 +131,13 @@ describe('transfers over HTTP', () => {
       const id = uid('tr');
       const responses = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
-          t.request('POST', '/v1/transfers', { id, debitAccountId: debit, creditAccountId: credit, amount: String(i + 1), currency: 'USD' }),
+          t.request('POST', '/v1/transfers', {
+            id,
+            debitAccountId: debit,
+            creditAccountId: credit,
+            amount: String(i + 1),
+            currency: 'USD',
+          }),
         ),
       );
       expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
@@ -134,7 +156,13 @@ describe('transfers over HTTP', () => {
       await postTransfer(t, { id: uid('fund'), debitAccountId: funder, creditAccountId: wallet, amount: '100' });
       const responses = await Promise.all(
         Array.from({ length: 25 }, () =>
-          t.request('POST', '/v1/transfers', { id: uid('spend'), debitAccountId: wallet, creditAccountId: shop, amount: '10', currency: 'USD' }),
+          t.request('POST', '/v1/transfers', {
+            id: uid('spend'),
+            debitAccountId: wallet,
+            creditAccountId: shop,
+            amount: '10',
+            currency: 'USD',
+          }),
         ),
       );
       expect(responses.filter((r) => r.status === 201)).toHaveLength(10);
@@ -142,7 +170,11 @@ describe('transfers over HTTP', () => {
         expect(r.status).toBe(422);
         expect(r.body.type).toMatch(/insufficient-funds$/);
       }
-      expect((await readAccount(t, wallet)).body).toMatchObject({ debitsPosted: '100', creditsPosted: '100', balance: '0' });
+      expect((await readAccount(t, wallet)).body).toMatchObject({
+        debitsPosted: '100',
+        creditsPosted: '100',
+        balance: '0',
+      });
     });
   });
 
@@ -152,7 +184,14 @@ describe('transfers over HTTP', () => {
       await expectRefusedUnchanged(
         t,
         [debit],
-        () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: debit, creditAccountId: debit, amount: '1', currency: 'USD' }),
+        () =>
+          t.request('POST', '/v1/transfers', {
+            id: uid('tr'),
+            debitAccountId: debit,
+            creditAccountId: debit,
+            amount: '1',
+            currency: 'USD',
+          }),
         422,
         'same-account',
       );
@@ -165,7 +204,14 @@ describe('transfers over HTTP', () => {
       await expectRefusedUnchanged(
         t,
         [debit, credit],
-        () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: debit, creditAccountId: credit, amount: '1', currency: 'EUR' }),
+        () =>
+          t.request('POST', '/v1/transfers', {
+            id: uid('tr'),
+            debitAccountId: debit,
+            creditAccountId: credit,
+            amount: '1',
+            currency: 'EUR',
+          }),
         422,
         'currency-mismatch',
       );
@@ -177,7 +223,14 @@ describe('transfers over HTTP', () => {
         await expectRefusedUnchanged(
           t,
           [debit, credit, euro],
-          () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: d, creditAccountId: c, amount: '1', currency }),
+          () =>
+            t.request('POST', '/v1/transfers', {
+              id: uid('tr'),
+              debitAccountId: d,
+              creditAccountId: c,
+              amount: '1',
+              currency,
+            }),
           422,
           'currency-mismatch',
         );
@@ -189,7 +242,14 @@ describe('transfers over HTTP', () => {
       const missingDebit = await expectRefusedUnchanged(
         t,
         [credit],
-        () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: 'ghost-d', creditAccountId: credit, amount: '1', currency: 'USD' }),
+        () =>
+          t.request('POST', '/v1/transfers', {
+            id: uid('tr'),
+            debitAccountId: 'ghost-d',
+            creditAccountId: credit,
+            amount: '1',
+            currency: 'USD',
+          }),
         404,
         'account-not-found',
       );
@@ -197,7 +257,14 @@ describe('transfers over HTTP', () => {
       const missingCredit = await expectRefusedUnchanged(
         t,
         [debit],
-        () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: debit, creditAccountId: 'ghost-c', amount: '1', currency: 'USD' }),
+        () =>
+          t.request('POST', '/v1/transfers', {
+            id: uid('tr'),
+            debitAccountId: debit,
+            creditAccountId: 'ghost-c',
+            amount: '1',
+            currency: 'USD',
+          }),
         404,
         'account-not-found',
       );
@@ -213,16 +280,34 @@ describe('transfers over HTTP', () => {
       await expectRefusedUnchanged(
         t,
         [wallet, shop],
-        () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: wallet, creditAccountId: shop, amount: '1001', currency: 'USD' }),
+        () =>
+          t.request('POST', '/v1/transfers', {
+            id: uid('tr'),
+            debitAccountId: wallet,
+            creditAccountId: shop,
+            amount: '1001',
+            currency: 'USD',
+          }),
         422,
         'insufficient-funds',
       );
       await postTransfer(t, { id: uid('tr'), debitAccountId: wallet, creditAccountId: shop, amount: '1000' });
-      expect((await readAccount(t, wallet)).body).toMatchObject({ debitsPosted: '1000', creditsPosted: '1000', balance: '0' });
+      expect((await readAccount(t, wallet)).body).toMatchObject({
+        debitsPosted: '1000',
+        creditsPosted: '1000',
+        balance: '0',
+      });
       await expectRefusedUnchanged(
         t,
         [wallet, shop],
-        () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: wallet, creditAccountId: shop, amount: '1', currency: 'USD' }),
+        () =>
+          t.request('POST', '/v1/transfers', {
+            id: uid('tr'),
+            debitAccountId: wallet,
+            creditAccountId: shop,
+            amount: '1',
+            currency: 'USD',
+          }),
         422,
         'insufficient-funds',
       );
@@ -236,7 +321,14 @@ describe('transfers over HTTP', () => {
       await expectRefusedUnchanged(
         t,
         [asset, other],
-        () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: other, creditAccountId: asset, amount: '1', currency: 'USD' }),
+        () =>
+          t.request('POST', '/v1/transfers', {
+            id: uid('tr'),
+            debitAccountId: other,
+            creditAccountId: asset,
+            amount: '1',
+            currency: 'USD',
+          }),
         422,
         'insufficient-funds',
       );
@@ -244,19 +336,35 @@ describe('transfers over HTTP', () => {
       await expectRefusedUnchanged(
         t,
         [asset, other],
-        () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: other, creditAccountId: asset, amount: '501', currency: 'USD' }),
+        () =>
+          t.request('POST', '/v1/transfers', {
+            id: uid('tr'),
+            debitAccountId: other,
+            creditAccountId: asset,
+            amount: '501',
+            currency: 'USD',
+          }),
         422,
         'insufficient-funds',
       );
       await postTransfer(t, { id: uid('tr'), debitAccountId: other, creditAccountId: asset, amount: '500' });
-      expect((await readAccount(t, asset)).body).toMatchObject({ debitsPosted: '500', creditsPosted: '500', balance: '0' });
+      expect((await readAccount(t, asset)).body).toMatchObject({
+        debitsPosted: '500',
+        creditsPosted: '500',
+        balance: '0',
+      });
     });
   });
 
   describe('effectiveAt', () => {
     it('defaults to recordedAt when omitted', async () => {
       const { debit, credit } = await pair();
-      const posted = await postTransfer(t, { id: uid('tr'), debitAccountId: debit, creditAccountId: credit, amount: '1' });
+      const posted = await postTransfer(t, {
+        id: uid('tr'),
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amount: '1',
+      });
       expect(posted.effectiveAt).toBe(posted.recordedAt);
       const read = await t.request('GET', `/v1/transfers/${posted.id}?minPosition=${posted.position}`);
       expect(read.body.effectiveAt).toBe(read.body.recordedAt);
@@ -269,7 +377,15 @@ describe('transfers over HTTP', () => {
         await expectRefusedUnchanged(
           t,
           [debit, credit],
-          () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: debit, creditAccountId: credit, amount: '1', currency: 'USD', effectiveAt }),
+          () =>
+            t.request('POST', '/v1/transfers', {
+              id: uid('tr'),
+              debitAccountId: debit,
+              creditAccountId: credit,
+              amount: '1',
+              currency: 'USD',
+              effectiveAt,
+            }),
           422,
           'effective-time-out-of-range',
         );
@@ -291,7 +407,15 @@ describe('transfers over HTTP', () => {
         await expectRefusedUnchanged(
           t,
           [old, young],
-          () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: d, creditAccountId: c, amount: '1', currency: 'USD', effectiveAt: before }),
+          () =>
+            t.request('POST', '/v1/transfers', {
+              id: uid('tr'),
+              debitAccountId: d,
+              creditAccountId: c,
+              amount: '1',
+              currency: 'USD',
+              effectiveAt: before,
+            }),
           422,
           'effective-time-out-of-range',
         );
@@ -299,12 +423,26 @@ describe('transfers over HTTP', () => {
       await expectRefusedUnchanged(
         t,
         [old, young],
-        () => t.request('POST', '/v1/transfers', { id: uid('tr'), debitAccountId: old, creditAccountId: young, amount: '1', currency: 'USD', effectiveAt: '2000-01-01T00:00:00.000Z' }),
+        () =>
+          t.request('POST', '/v1/transfers', {
+            id: uid('tr'),
+            debitAccountId: old,
+            creditAccountId: young,
+            amount: '1',
+            currency: 'USD',
+            effectiveAt: '2000-01-01T00:00:00.000Z',
+          }),
         422,
         'effective-time-out-of-range',
       );
       // Exactly when the younger account was opened is allowed (a backdated posting).
-      const posted = await postTransfer(t, { id: uid('tr'), debitAccountId: old, creditAccountId: young, amount: '1', effectiveAt: youngOpened.openedAt });
+      const posted = await postTransfer(t, {
+        id: uid('tr'),
+        debitAccountId: old,
+        creditAccountId: young,
+        amount: '1',
+        effectiveAt: youngOpened.openedAt,
+      });
       expect(posted.effectiveAt).toBe(youngOpened.openedAt);
       expect(posted.recordedAt >= posted.effectiveAt).toBe(true);
     });
@@ -314,7 +452,12 @@ describe('transfers over HTTP', () => {
     it('posts 2^127 − 1 and reads it back exactly in the transfer, balances and entries; two of them total exactly', async () => {
       const { debit, credit } = await pair();
       const id1 = uid('max');
-      const first = await postTransfer(t, { id: id1, debitAccountId: debit, creditAccountId: credit, amount: AMOUNT_MAX });
+      const first = await postTransfer(t, {
+        id: id1,
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amount: AMOUNT_MAX,
+      });
       expect(first.amount).toBe(AMOUNT_MAX);
       const read = await t.request('GET', `/v1/transfers/${id1}?minPosition=${first.position}`);
       expect(read.body.amount).toBe(AMOUNT_MAX);
@@ -326,7 +469,12 @@ describe('transfers over HTTP', () => {
       const debitAccount = (await readAccount(t, debit)).body;
       expect(debitAccount).toMatchObject({ debitsPosted: AMOUNT_MAX, creditsPosted: '0', balance: `-${AMOUNT_MAX}` });
 
-      const second = await postTransfer(t, { id: uid('max'), debitAccountId: debit, creditAccountId: credit, amount: AMOUNT_MAX });
+      const second = await postTransfer(t, {
+        id: uid('max'),
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amount: AMOUNT_MAX,
+      });
       const total = (2n * BigInt(AMOUNT_MAX)).toString();
       expect(BigInt(total) > 1n << 127n).toBe(true);
       expect(total).toBe('340282366920938463463374607431768211454');
@@ -342,8 +490,12 @@ describe('transfers over HTTP', () => {
         expect.objectContaining({ transferId: id1, side: 'credit', amount: AMOUNT_MAX, balanceAfter: AMOUNT_MAX }),
         expect.objectContaining({ transferId: second.id, side: 'credit', amount: AMOUNT_MAX, balanceAfter: total }),
       ]);
-      const debitEntries = (await t.request('GET', `/v1/accounts/${debit}/entries?minPosition=${await logHead(t)}`)).body;
-      expect(debitEntries.items.map((e: { balanceAfter: string }) => e.balanceAfter)).toEqual([`-${AMOUNT_MAX}`, `-${total}`]);
+      const debitEntries = (await t.request('GET', `/v1/accounts/${debit}/entries?minPosition=${await logHead(t)}`))
+        .body;
+      expect(debitEntries.items.map((e: { balanceAfter: string }) => e.balanceAfter)).toEqual([
+        `-${AMOUNT_MAX}`,
+        `-${total}`,
+      ]);
     });
 
     it('refuses 2^127 with 400 validation, changing nothing', async () => {
@@ -362,9 +514,22 @@ describe('transfers over HTTP', () => {
 
     it('lets unconstrained accounts go negative, as signed decimal strings', async () => {
       const { debit, credit } = await pair({ debit: { normalSide: 'credit' }, credit: { normalSide: 'debit' } });
-      const posted = await postTransfer(t, { id: uid('tr'), debitAccountId: debit, creditAccountId: credit, amount: '1050' });
-      expect((await readAccount(t, debit)).body).toMatchObject({ debitsPosted: '1050', creditsPosted: '0', balance: '-1050' });
-      expect((await readAccount(t, credit)).body).toMatchObject({ debitsPosted: '0', creditsPosted: '1050', balance: '-1050' });
+      const posted = await postTransfer(t, {
+        id: uid('tr'),
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amount: '1050',
+      });
+      expect((await readAccount(t, debit)).body).toMatchObject({
+        debitsPosted: '1050',
+        creditsPosted: '0',
+        balance: '-1050',
+      });
+      expect((await readAccount(t, credit)).body).toMatchObject({
+        debitsPosted: '0',
+        creditsPosted: '1050',
+        balance: '-1050',
+      });
       const balance = await t.request('GET', `/v1/accounts/${debit}/balance?minPosition=${posted.position}`);
       expect(balance.body.balance).toBe('-1050');
       const entries = await t.request('GET', `/v1/accounts/${credit}/entries?minPosition=${await logHead(t)}`);

@@ -89,7 +89,10 @@ describe('bad input gets a clear error and changes nothing', () => {
       await refused(() => t.request('POST', '/v1/accounts', { id, currency: 'USD' }), 'body.id');
       await refused(() => t.request('POST', '/v1/transfers', transfer({ id })), 'body.id');
       await refused(() => t.request('POST', '/v1/transfers', transfer({ debitAccountId: id })), 'body.debitAccountId');
-      await refused(() => t.request('POST', '/v1/transfers', transfer({ creditAccountId: id })), 'body.creditAccountId');
+      await refused(
+        () => t.request('POST', '/v1/transfers', transfer({ creditAccountId: id })),
+        'body.creditAccountId',
+      );
     });
 
     it('accepts an id of 128 characters of every allowed kind', async () => {
@@ -135,18 +138,36 @@ describe('bad input gets a clear error and changes nothing', () => {
 
   describe('body shape', () => {
     it('refuses unknown fields (strict), naming them', async () => {
-      const account = await refused(() => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', colour: 'red' }), 'body');
+      const account = await refused(
+        () => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', colour: 'red' }),
+        'body',
+      );
       expect(JSON.stringify(account.body.errors)).toContain('colour');
-      await refused(() => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', flags: { overdraft: true } }), 'body.flags');
+      await refused(
+        () => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', flags: { overdraft: true } }),
+        'body.flags',
+      );
       const tr = await refused(() => t.request('POST', '/v1/transfers', transfer({ status: 'posted' })), 'body');
       expect(JSON.stringify(tr.body.errors)).toContain('status');
-      await refused(() => t.request('POST', '/v1/transfers', transfer({ recordedAt: '2026-01-01T00:00:00.000Z' })), 'body');
+      await refused(
+        () => t.request('POST', '/v1/transfers', transfer({ recordedAt: '2026-01-01T00:00:00.000Z' })),
+        'body',
+      );
       await refused(() => t.request('POST', `/v1/accounts/${debit}/freeze`, { reason: 'r', force: true }), 'body');
-      await refused(() => t.request('POST', '/v1/transfers/batch', { transfers: [transfer({})], atomic: false, extra: 1 }), 'body');
+      await refused(
+        () => t.request('POST', '/v1/transfers/batch', { transfers: [transfer({})], atomic: false, extra: 1 }),
+        'body',
+      );
     });
 
     it('refuses a missing body on every command route', async () => {
-      for (const url of ['/v1/accounts', '/v1/transfers', '/v1/transfers/batch', `/v1/accounts/${debit}/freeze`, `/v1/accounts/${debit}/close`]) {
+      for (const url of [
+        '/v1/accounts',
+        '/v1/transfers',
+        '/v1/transfers/batch',
+        `/v1/accounts/${debit}/freeze`,
+        `/v1/accounts/${debit}/close`,
+      ]) {
         await refused(() => t.request('POST', url));
       }
     });
@@ -159,7 +180,9 @@ describe('bad input gets a clear error and changes nothing', () => {
 
     it('refuses a body that is not JSON with 400 validation', async () => {
       await refused(() => t.request('POST', '/v1/transfers', '{bad', { 'content-type': 'application/json' }));
-      await refused(() => t.request('POST', '/v1/accounts', '{"id": "x", "currency": "USD"', { 'content-type': 'application/json' }));
+      await refused(() =>
+        t.request('POST', '/v1/accounts', '{"id": "x", "currency": "USD"', { 'content-type': 'application/json' }),
+      );
       await refused(() => t.request('POST', '/v1/accounts', '', { 'content-type': 'application/json' }));
     });
 
@@ -172,7 +195,9 @@ describe('bad input gets a clear error and changes nothing', () => {
         'application/octet-stream',
       ]) {
         const before = await snapshot(t, [debit, credit]);
-        const response = await t.request('POST', '/v1/transfers', JSON.stringify(transfer({})), { 'content-type': contentType });
+        const response = await t.request('POST', '/v1/transfers', JSON.stringify(transfer({})), {
+          'content-type': contentType,
+        });
         expectProblem(response, 415, 'unsupported-media-type');
         expect(await snapshot(t, [debit, credit])).toEqual(before);
       }
@@ -181,26 +206,51 @@ describe('bad input gets a clear error and changes nothing', () => {
     it('refuses an account with both balance flags set', async () => {
       const id = uid('a');
       await refused(
-        () => t.request('POST', '/v1/accounts', { id, currency: 'USD', flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: true } }),
+        () =>
+          t.request('POST', '/v1/accounts', {
+            id,
+            currency: 'USD',
+            flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: true },
+          }),
         'body.flags',
       );
       expectProblem(await t.request('GET', `/v1/accounts/${id}`), 404, 'account-not-found');
     });
 
     it('refuses a flag or normalSide of the wrong type or value', async () => {
-      await refused(() => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', flags: { debitsMustNotExceedCredits: 'yes' } }), 'body.flags');
-      await refused(() => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', normalSide: 'left' }), 'body.normalSide');
+      await refused(
+        () =>
+          t.request('POST', '/v1/accounts', {
+            id: uid('a'),
+            currency: 'USD',
+            flags: { debitsMustNotExceedCredits: 'yes' },
+          }),
+        'body.flags',
+      );
+      await refused(
+        () => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', normalSide: 'left' }),
+        'body.normalSide',
+      );
     });
 
     it('refuses metadata with 33 keys or a value that is not a string; accepts 32 keys', async () => {
       const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
-      await refused(() => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', metadata: keys(33) }), 'body.metadata');
+      await refused(
+        () => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', metadata: keys(33) }),
+        'body.metadata',
+      );
       await refused(() => t.request('POST', '/v1/transfers', transfer({ metadata: keys(33) })), 'body.metadata');
       for (const value of [1, true, null, { nested: 'x' }, ['x']]) {
-        await refused(() => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', metadata: { k: value } }), 'body.metadata');
+        await refused(
+          () => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', metadata: { k: value } }),
+          'body.metadata',
+        );
         await refused(() => t.request('POST', '/v1/transfers', transfer({ metadata: { k: value } })), 'body.metadata');
       }
-      await refused(() => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', metadata: 'text' }), 'body.metadata');
+      await refused(
+        () => t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', metadata: 'text' }),
+        'body.metadata',
+      );
       const ok = await t.request('POST', '/v1/accounts', { id: uid('a'), currency: 'USD', metadata: keys(32) });
       expect(ok.status, ok.text).toBe(201);
     });
@@ -232,9 +282,12 @@ describe('bad input gets a clear error and changes nothing', () => {
   });
 
   describe('query parameters', () => {
-    it.each(['limit=0', 'limit=1001', 'limit=abc', 'limit=1.5', 'limit=-1', 'limit='])('refuses entries?%s', async (query) => {
-      await refused(() => t.request('GET', `/v1/accounts/${debit}/entries?${query}`), 'query.limit');
-    });
+    it.each(['limit=0', 'limit=1001', 'limit=abc', 'limit=1.5', 'limit=-1', 'limit='])(
+      'refuses entries?%s',
+      async (query) => {
+        await refused(() => t.request('GET', `/v1/accounts/${debit}/entries?${query}`), 'query.limit');
+      },
+    );
 
     it('accepts limit 1 and 1000', async () => {
       for (const limit of [1, 1000]) {
@@ -263,12 +316,18 @@ describe('bad input gets a clear error and changes nothing', () => {
       await refused(() => t.request('GET', url.replace('%s', debit)), 'query');
     });
 
-    it.each(['!!!', 'abc', Buffer.from('e-1').toString('base64url'), Buffer.from('x5').toString('base64url'), 'a'.repeat(33)])(
-      'refuses a cursor this service did not give out: %s',
-      async (cursor) => {
-        await refused(() => t.request('GET', `/v1/accounts/${debit}/entries?cursor=${encodeURIComponent(cursor)}`), 'query.cursor');
-      },
-    );
+    it.each([
+      '!!!',
+      'abc',
+      Buffer.from('e-1').toString('base64url'),
+      Buffer.from('x5').toString('base64url'),
+      'a'.repeat(33),
+    ])('refuses a cursor this service did not give out: %s', async (cursor) => {
+      await refused(
+        () => t.request('GET', `/v1/accounts/${debit}/entries?cursor=${encodeURIComponent(cursor)}`),
+        'query.cursor',
+      );
+    });
   });
 
   it('answers an unknown route with a 404 problem', async () => {
@@ -287,7 +346,11 @@ describe('request body size limit', () => {
 
   it('refuses a body over LEDGER_BODY_LIMIT_BYTES with 413 payload-too-large, changing nothing', async () => {
     const before = await snapshot(t, []);
-    const body = { id: uid('big'), currency: 'USD', metadata: { big: 'x'.repeat(500), more: 'y'.repeat(500), yet: 'z'.repeat(500), last: 'w'.repeat(500) } };
+    const body = {
+      id: uid('big'),
+      currency: 'USD',
+      metadata: { big: 'x'.repeat(500), more: 'y'.repeat(500), yet: 'z'.repeat(500), last: 'w'.repeat(500) },
+    };
     expect(JSON.stringify(body).length).toBeGreaterThan(2048);
     const response = await t.request('POST', '/v1/accounts', body);
     expectProblem(response, 413, 'payload-too-large');

@@ -12,7 +12,13 @@ export async function seedLedger(t: TestApp, prefix = 'x') {
     await postTransfer(t, { id: `${prefix}-t2`, debitAccountId: ids.alice, creditAccountId: ids.bob, amount: '120' }),
     await postTransfer(t, { id: `${prefix}-t3`, debitAccountId: ids.bank, creditAccountId: ids.bob, amount: '75' }),
     // A correction: counts from alice's opening, recorded now.
-    await postTransfer(t, { id: `${prefix}-t4`, debitAccountId: ids.bank, creditAccountId: ids.alice, amount: '9', effectiveAt: alice.openedAt }),
+    await postTransfer(t, {
+      id: `${prefix}-t4`,
+      debitAccountId: ids.bank,
+      creditAccountId: ids.alice,
+      amount: '9',
+      effectiveAt: alice.openedAt,
+    }),
   ];
   return { ids, aliceOpenedAt: alice.openedAt as string, transfers, head: await logHead(t) };
 }

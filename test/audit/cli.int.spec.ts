@@ -14,9 +14,15 @@ import { eventOf, seedLedger } from './audit-helpers';
 
 const CLI = path.resolve(__dirname, '../../dist/src/cli/audit.js');
 
-function audit(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function audit(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env, LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -63,7 +69,9 @@ describe('npm run audit', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/replay \[#+\] 100\.0%/);
     const lines = readFileSync(out, 'utf8').trimEnd().split('\r\n');
-    expect(lines[0]).toBe('accountId,currency,balance,debitsPosted,creditsPosted,readModelBalance,matches,asOf,knownAt');
+    expect(lines[0]).toBe(
+      'accountId,currency,balance,debitsPosted,creditsPosted,readModelBalance,matches,asOf,knownAt',
+    );
     expect(lines.slice(1).map((line) => line.split(',').slice(0, 7).join(','))).toEqual([
       `${seed.ids.alice},USD,389,120,509,389,true`,
       `${seed.ids.bank},USD,584,584,0,584,true`,
@@ -79,18 +87,40 @@ describe('npm run audit', () => {
     const report = JSON.parse(fine.stdout);
     expect(report).toMatchObject({ asOf, mismatches: 0, eventsReplayed: await eventCount(t) });
     expect(report.accounts).toEqual([
-      { accountId: seed.ids.bob, currency: 'USD', balance: '195', debitsPosted: '0', creditsPosted: '195', readModelBalance: '195', matches: true },
+      {
+        accountId: seed.ids.bob,
+        currency: 'USD',
+        balance: '195',
+        debitsPosted: '0',
+        creditsPosted: '195',
+        readModelBalance: '195',
+        matches: true,
+      },
     ]);
-    await t.tdb.query(`update rm_balance_known set debits_through = debits_through + 1 where account_id = $1`, [seed.ids.bob]);
+    await t.tdb.query(`update rm_balance_known set debits_through = debits_through + 1 where account_id = $1`, [
+      seed.ids.bob,
+    ]);
     const broken = await audit(env, 'replay', '--as-of', asOf, '--format', 'json');
     expect(broken.code).toBe(1);
-    expect(JSON.parse(broken.stdout).accounts.filter((a: { matches: boolean }) => !a.matches).map((a: { accountId: string }) => a.accountId)).toEqual([seed.ids.bob]);
-    await t.tdb.query(`update rm_balance_known set debits_through = debits_through - 1 where account_id = $1`, [seed.ids.bob]);
+    expect(
+      JSON.parse(broken.stdout)
+        .accounts.filter((a: { matches: boolean }) => !a.matches)
+        .map((a: { accountId: string }) => a.accountId),
+    ).toEqual([seed.ids.bob]);
+    await t.tdb.query(`update rm_balance_known set debits_through = debits_through - 1 where account_id = $1`, [
+      seed.ids.bob,
+    ]);
   });
 
   it('refuses bad arguments with exit status 2 and the usage', async (ctx) => {
     skipWithoutPostgres(ctx);
-    for (const args of [['replay'], ['replay', '--as-of', 'yesterday'], ['replay', '--as-of', '2026-01-01T00:00:00.000Z', '--format', 'xlsx'], ['frobnicate'], ['export']]) {
+    for (const args of [
+      ['replay'],
+      ['replay', '--as-of', 'yesterday'],
+      ['replay', '--as-of', '2026-01-01T00:00:00.000Z', '--format', 'xlsx'],
+      ['frobnicate'],
+      ['export'],
+    ]) {
       const result = await audit(env, ...args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toContain('usage: npm run audit');
@@ -104,16 +134,41 @@ describe('npm run audit', () => {
     expect(exported.code, exported.stderr).toBe(0);
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(await eventCount(t));
-    expect(JSON.parse(lines[0]!)).toMatchObject({ position: '1', revision: '0', type: 'AccountOpened', prevHash: '0'.repeat(64) });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      position: '1',
+      revision: '0',
+      type: 'AccountOpened',
+      prevHash: '0'.repeat(64),
+    });
 
     for (const digest of ['digest.json', 'stored-digest.json']) {
-      const verified = await audit({}, 'verify', '--in', file, '--public-key', path.join(dir, 'key.json'), '--digest', path.join(dir, digest));
+      const verified = await audit(
+        {},
+        'verify',
+        '--in',
+        file,
+        '--public-key',
+        path.join(dir, 'key.json'),
+        '--digest',
+        path.join(dir, digest),
+      );
       expect(verified.code, verified.stdout + verified.stderr).toBe(0);
       expect(verified.stdout).toContain(`OK: ${lines.length} events chain from genesis`);
     }
     // A PEM public key works as well as the JSON the API serves.
     writeFileSync(path.join(dir, 'key.pem'), JSON.parse(readFileSync(path.join(dir, 'key.json'), 'utf8')).publicKey);
-    const json = await audit({}, 'verify', '--in', file, '--public-key', path.join(dir, 'key.pem'), '--digest', path.join(dir, 'digest.json'), '--format', 'json');
+    const json = await audit(
+      {},
+      'verify',
+      '--in',
+      file,
+      '--public-key',
+      path.join(dir, 'key.pem'),
+      '--digest',
+      path.join(dir, 'digest.json'),
+      '--format',
+      'json',
+    );
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ intact: true, digest: { accepted: true, position: seed.head } });
   });
@@ -125,13 +180,37 @@ describe('npm run audit', () => {
     const tampered = path.join(dir, 'tampered.jsonl');
     writeFileSync(tampered, readFileSync(file, 'utf8').replace('"amount":"75"', '"amount":"76"'));
     const key = path.join(dir, 'key.json');
-    const broken = await audit({}, 'verify', '--in', tampered, '--public-key', key, '--digest', path.join(dir, 'digest.json'), '--format', 'json');
+    const broken = await audit(
+      {},
+      'verify',
+      '--in',
+      tampered,
+      '--public-key',
+      key,
+      '--digest',
+      path.join(dir, 'digest.json'),
+      '--format',
+      'json',
+    );
     expect(broken.code).toBe(1);
-    expect(JSON.parse(broken.stdout).firstBroken).toMatchObject({ position: target.position, eventId: target.eventId, reason: 'content-changed' });
+    expect(JSON.parse(broken.stdout).firstBroken).toMatchObject({
+      position: target.position,
+      eventId: target.eventId,
+      reason: 'content-changed',
+    });
 
     const digest = JSON.parse(readFileSync(path.join(dir, 'digest.json'), 'utf8'));
     writeFileSync(path.join(dir, 'forged.json'), JSON.stringify({ ...digest, hash: 'f'.repeat(64) }));
-    const forged = await audit({}, 'verify', '--in', file, '--public-key', key, '--digest', path.join(dir, 'forged.json'));
+    const forged = await audit(
+      {},
+      'verify',
+      '--in',
+      file,
+      '--public-key',
+      key,
+      '--digest',
+      path.join(dir, 'forged.json'),
+    );
     expect(forged.code).toBe(1);
     expect(forged.stdout).toContain('DIGEST REFUSED: the signature does not match');
   });

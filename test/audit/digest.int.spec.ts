@@ -26,8 +26,15 @@ describe('signed chain heads: GET /v1/audit/digest and /v1/audit/public-key', ()
     );
     const digest = await t.request('GET', '/v1/audit/digest');
     expect(digest.status, digest.text).toBe(200);
-    const [head] = await t.tdb.query<{ position: string; hash: string }>(`select position::text as position, encode(hash, 'hex') as hash from log_head`);
-    expect(digest.body).toMatchObject({ algorithm: 'Ed25519', keyId: key.body.keyId, position: seed.head, hash: head!.hash });
+    const [head] = await t.tdb.query<{ position: string; hash: string }>(
+      `select position::text as position, encode(hash, 'hex') as hash from log_head`,
+    );
+    expect(digest.body).toMatchObject({
+      algorithm: 'Ed25519',
+      keyId: key.body.keyId,
+      position: seed.head,
+      hash: head!.hash,
+    });
     expect(digestProblem(digest.body, key.body.publicKey)).toBeUndefined();
   });
 
@@ -43,7 +50,9 @@ describe('signed chain heads: GET /v1/audit/digest and /v1/audit/public-key', ()
   it('keeps one key across processes with LEDGER_SIGNING_KEY', async () => {
     const other = await startTestApp({ LEDGER_SIGNING_KEY: Buffer.from(SEED_HEX, 'hex').toString('base64') }, t.tdb);
     try {
-      expect((await other.request('GET', '/v1/audit/public-key')).body).toEqual((await t.request('GET', '/v1/audit/public-key')).body);
+      expect((await other.request('GET', '/v1/audit/public-key')).body).toEqual(
+        (await t.request('GET', '/v1/audit/public-key')).body,
+      );
     } finally {
       await other.ledger.close();
     }
@@ -58,10 +67,26 @@ describe('signed chain heads: GET /v1/audit/digest and /v1/audit/public-key', ()
     });
 
     it.each([
-      ['another hash', (d: ChainDigest) => ({ ...d, hash: d.hash.replace(/^./, (c) => (c === '0' ? '1' : '0')) }), /signature does not match/],
-      ['another position', (d: ChainDigest) => ({ ...d, position: String(BigInt(d.position) + 1n) }), /signature does not match/],
-      ['another signing time', (d: ChainDigest) => ({ ...d, signedAt: '2020-01-01T00:00:00.000Z' }), /signature does not match/],
-      ['a signature cut short', (d: ChainDigest) => ({ ...d, signature: d.signature.slice(4) }), /signature does not match/],
+      [
+        'another hash',
+        (d: ChainDigest) => ({ ...d, hash: d.hash.replace(/^./, (c) => (c === '0' ? '1' : '0')) }),
+        /signature does not match/,
+      ],
+      [
+        'another position',
+        (d: ChainDigest) => ({ ...d, position: String(BigInt(d.position) + 1n) }),
+        /signature does not match/,
+      ],
+      [
+        'another signing time',
+        (d: ChainDigest) => ({ ...d, signedAt: '2020-01-01T00:00:00.000Z' }),
+        /signature does not match/,
+      ],
+      [
+        'a signature cut short',
+        (d: ChainDigest) => ({ ...d, signature: d.signature.slice(4) }),
+        /signature does not match/,
+      ],
       ['no signature', (d: ChainDigest) => ({ ...d, signature: undefined }), /no signature/],
     ])('%s', (_, forge, reason) => {
       expect(digestProblem(forge(digest), publicKey)).toMatch(reason);
@@ -69,8 +94,18 @@ describe('signed chain heads: GET /v1/audit/digest and /v1/audit/public-key', ()
 
     it('signed by another key that claims ours', () => {
       const forger = generateKeyPairSync('ed25519');
-      const fields = { keyId: digest.keyId, position: digest.position, hash: '0'.repeat(64), recordedAt: digest.recordedAt, signedAt: digest.signedAt };
-      const forged = { algorithm: 'Ed25519', ...fields, signature: sign(null, digestMessage(fields), forger.privateKey).toString('base64') };
+      const fields = {
+        keyId: digest.keyId,
+        position: digest.position,
+        hash: '0'.repeat(64),
+        recordedAt: digest.recordedAt,
+        signedAt: digest.signedAt,
+      };
+      const forged = {
+        algorithm: 'Ed25519',
+        ...fields,
+        signature: sign(null, digestMessage(fields), forger.privateKey).toString('base64'),
+      };
       expect(digestProblem(forged, publicKey)).toMatch(/signature does not match/);
       // And honestly signed by the other key: not ours.
       const theirs = { ...forged, keyId: keyIdOf(forger.publicKey) };

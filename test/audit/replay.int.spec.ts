@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventStore } from '../../src/eventstore/postgres-event-store';
 import { rebuildReadModels } from '../../src/projections/rebuild';
 import { startTestApp, type TestApp } from '../support/app';
-import { eventCount, expectProblem, expectRefusedUnchanged, expectValidation, logHead, postTransfer } from '../api/api-helpers';
+import {
+  eventCount,
+  expectProblem,
+  expectRefusedUnchanged,
+  expectValidation,
+  logHead,
+  postTransfer,
+} from '../api/api-helpers';
 import { seedLedger } from './audit-helpers';
 
 describe('POST /v1/audit/replay: balances from the event store alone, compared with the read models', () => {
@@ -27,9 +34,33 @@ describe('POST /v1/audit/replay: balances from the event store alone, compared w
     expect(response.body.mismatches).toBe(0);
     const { bank, alice, bob } = seeded.ids;
     expect(response.body.accounts).toEqual([
-      { accountId: alice, currency: 'USD', balance: '389', debitsPosted: '120', creditsPosted: '509', readModelBalance: '389', matches: true },
-      { accountId: bank, currency: 'USD', balance: '584', debitsPosted: '584', creditsPosted: '0', readModelBalance: '584', matches: true },
-      { accountId: bob, currency: 'USD', balance: '195', debitsPosted: '0', creditsPosted: '195', readModelBalance: '195', matches: true },
+      {
+        accountId: alice,
+        currency: 'USD',
+        balance: '389',
+        debitsPosted: '120',
+        creditsPosted: '509',
+        readModelBalance: '389',
+        matches: true,
+      },
+      {
+        accountId: bank,
+        currency: 'USD',
+        balance: '584',
+        debitsPosted: '584',
+        creditsPosted: '0',
+        readModelBalance: '584',
+        matches: true,
+      },
+      {
+        accountId: bob,
+        currency: 'USD',
+        balance: '195',
+        debitsPosted: '0',
+        creditsPosted: '195',
+        readModelBalance: '195',
+        matches: true,
+      },
     ]);
   });
 
@@ -40,9 +71,17 @@ describe('POST /v1/audit/replay: balances from the event store alone, compared w
       const response = await replay({ asOf, knownAt, accountIds: [seeded.ids.alice] });
       expect(response.status, response.text).toBe(200);
       expect(response.body.accounts).toHaveLength(1);
-      const balance = await t.request('GET', `/v1/accounts/${seeded.ids.alice}/balance?asOf=${asOf}&knownAt=${knownAt}`);
+      const balance = await t.request(
+        'GET',
+        `/v1/accounts/${seeded.ids.alice}/balance?asOf=${asOf}&knownAt=${knownAt}`,
+      );
       const [account] = response.body.accounts;
-      expect(account).toMatchObject({ balance: balance.body.balance, debitsPosted: balance.body.debitsPosted, creditsPosted: balance.body.creditsPosted, matches: true });
+      expect(account).toMatchObject({
+        balance: balance.body.balance,
+        debitsPosted: balance.body.debitsPosted,
+        creditsPosted: balance.body.creditsPosted,
+        matches: true,
+      });
       expect(account.balance).toBe(knownAt === t1.recordedAt ? '500' : '509');
     }
   });
@@ -75,7 +114,9 @@ describe('POST /v1/audit/replay: balances from the event store alone, compared w
     const { alice, bob } = seeded.ids;
     await postTransfer(t, { id: 'r-t5', debitAccountId: seeded.ids.bank, creditAccountId: bob, amount: '1' });
     await t.request('GET', `/v1/accounts/${bob}?minPosition=${await logHead(t)}`);
-    await t.tdb.query(`update rm_balance_known set credits_through = credits_through + 1000 where account_id = $1`, [alice]);
+    await t.tdb.query(`update rm_balance_known set credits_through = credits_through + 1000 where account_id = $1`, [
+      alice,
+    ]);
     const asOf = new Date(Date.now() + 60_000).toISOString();
 
     const broken = await replay({ asOf });
@@ -83,11 +124,19 @@ describe('POST /v1/audit/replay: balances from the event store alone, compared w
     expect(broken.body.mismatches).toBe(1);
     const aliceRow = broken.body.accounts.find((a: { accountId: string }) => a.accountId === alice);
     expect(aliceRow).toMatchObject({ balance: '389', readModelBalance: '1389', matches: false });
-    expect(broken.body.accounts.filter((a: { matches: boolean }) => !a.matches).map((a: { accountId: string }) => a.accountId)).toEqual([alice]);
+    expect(
+      broken.body.accounts
+        .filter((a: { matches: boolean }) => !a.matches)
+        .map((a: { accountId: string }) => a.accountId),
+    ).toEqual([alice]);
 
     await rebuildReadModels(t.tdb.database.db, new PostgresEventStore(t.tdb.database.db), { batchSizeMax: 3 });
     const repaired = await replay({ asOf });
     expect(repaired.body.mismatches).toBe(0);
-    expect(repaired.body.accounts.find((a: { accountId: string }) => a.accountId === alice)).toMatchObject({ balance: '389', readModelBalance: '389', matches: true });
+    expect(repaired.body.accounts.find((a: { accountId: string }) => a.accountId === alice)).toMatchObject({
+      balance: '389',
+      readModelBalance: '389',
+      matches: true,
+    });
   });
 });

@@ -25,7 +25,13 @@ describe('GET /v1/audit/verify names the first broken link', () => {
     const seed = await seedLedger(t, 'v');
     const intact = await t.request('GET', '/v1/audit/verify');
     expect(intact.status, intact.text).toBe(200);
-    expect(intact.body).toMatchObject({ intact: true, firstBroken: null, breaks: [], head: { position: seed.head }, last: { position: seed.head } });
+    expect(intact.body).toMatchObject({
+      intact: true,
+      firstBroken: null,
+      breaks: [],
+      head: { position: seed.head },
+      last: { position: seed.head },
+    });
     expect(intact.body.eventsChecked).toBe(Number(seed.head));
     expect(intact.body.last.hash).toBe(intact.body.head.hash);
     return { t, seed };
@@ -35,12 +41,20 @@ describe('GET /v1/audit/verify names the first broken link', () => {
     const { t, seed } = await seeded();
     const target = await eventOf(t, 'v-t1');
     // "amount":"500" -> "amount":"600": one byte.
-    await tamper(t, [`update events set data = replace(data::text, '"amount":"500"', '"amount":"600"')::json where position = ${target.position}`]);
-    const [row] = await t.tdb.query<{ data: string }>(`select data::text as data from events where position = ${target.position}`);
+    await tamper(t, [
+      `update events set data = replace(data::text, '"amount":"500"', '"amount":"600"')::json where position = ${target.position}`,
+    ]);
+    const [row] = await t.tdb.query<{ data: string }>(
+      `select data::text as data from events where position = ${target.position}`,
+    );
     expect(row!.data).toContain('"amount":"600"');
     const response = await t.request('GET', '/v1/audit/verify');
     expect(response.body.intact).toBe(false);
-    expect(response.body.firstBroken).toMatchObject({ position: target.position, eventId: target.eventId, reason: 'content-changed' });
+    expect(response.body.firstBroken).toMatchObject({
+      position: target.position,
+      eventId: target.eventId,
+      reason: 'content-changed',
+    });
     expect(response.body.breaks).toHaveLength(1);
     expect(response.body.head.position).toBe(seed.head);
   });
@@ -48,7 +62,10 @@ describe('GET /v1/audit/verify names the first broken link', () => {
   it('an event deleted (with its stream links)', async () => {
     const { t } = await seeded();
     const target = await eventOf(t, 'v-t2');
-    await tamper(t, [`delete from stream_links where position = ${target.position}`, `delete from events where position = ${target.position}`]);
+    await tamper(t, [
+      `delete from stream_links where position = ${target.position}`,
+      `delete from events where position = ${target.position}`,
+    ]);
     const response = await t.request('GET', '/v1/audit/verify');
     expect(response.body.intact).toBe(false);
     expect(response.body.firstBroken).toMatchObject({ position: target.position, reason: 'missing-event' });
@@ -57,7 +74,10 @@ describe('GET /v1/audit/verify names the first broken link', () => {
 
   it('the last event deleted: the log head no longer matches', async () => {
     const { t, seed } = await seeded();
-    await tamper(t, [`delete from stream_links where position = ${seed.head}`, `delete from events where position = ${seed.head}`]);
+    await tamper(t, [
+      `delete from stream_links where position = ${seed.head}`,
+      `delete from events where position = ${seed.head}`,
+    ]);
     const response = await t.request('GET', '/v1/audit/verify');
     expect(response.body.intact).toBe(false);
     expect(response.body.firstBroken).toMatchObject({ position: seed.head, reason: 'missing-event' });
@@ -66,7 +86,9 @@ describe('GET /v1/audit/verify names the first broken link', () => {
   it('two events reordered', async () => {
     const { t } = await seeded();
     // The first two events (two accounts opened) swap places in the log.
-    const [first, second] = await t.tdb.query<{ event_id: string }>('select event_id::text as event_id from events where position in (1, 2) order by position');
+    const [first, second] = await t.tdb.query<{ event_id: string }>(
+      'select event_id::text as event_id from events where position in (1, 2) order by position',
+    );
     await tamper(t, [
       'update events set position = case position when 1 then -2 else -1 end where position in (1, 2)',
       'update events set position = -position where position < 0',
@@ -74,7 +96,9 @@ describe('GET /v1/audit/verify names the first broken link', () => {
     const response = await t.request('GET', '/v1/audit/verify');
     expect(response.body.intact).toBe(false);
     expect(response.body.firstBroken).toMatchObject({ position: '1', eventId: second!.event_id });
-    expect(response.body.breaks.map((b: { position: string; eventId: string }) => [b.position, b.eventId])).toContainEqual(['2', first!.event_id]);
+    expect(
+      response.body.breaks.map((b: { position: string; eventId: string }) => [b.position, b.eventId]),
+    ).toContainEqual(['2', first!.event_id]);
   });
 
   it('refuses a query string', async () => {

@@ -32,7 +32,9 @@ async function assertLogNeverCrossedBounds(store: PostgresEventStore): Promise<{
           expect(debit.debits <= debit.credits, `${data.debitAccountId} overdrawn at ${event.position}`).toBe(true);
         }
         if (flags.get(data.creditAccountId)!.creditsMustNotExceedDebits) {
-          expect(credit.credits <= credit.debits, `${data.creditAccountId} over-credited at ${event.position}`).toBe(true);
+          expect(credit.credits <= credit.debits, `${data.creditAccountId} over-credited at ${event.position}`).toBe(
+            true,
+          );
         }
       }
     }
@@ -50,24 +52,45 @@ describe('balance constraints under concurrency (guarantee 3)', () => {
 
   it('hundreds of concurrent debits of one constrained account: exactly the funded number succeed', async () => {
     await t.request('POST', '/v1/accounts', { id: 'bank', currency: 'USD', normalSide: 'debit' });
-    await t.request('POST', '/v1/accounts', { id: 'hot', currency: 'USD', flags: { debitsMustNotExceedCredits: true } });
+    await t.request('POST', '/v1/accounts', {
+      id: 'hot',
+      currency: 'USD',
+      flags: { debitsMustNotExceedCredits: true },
+    });
     await t.request('POST', '/v1/accounts', { id: 'sink', currency: 'USD' });
     const funded = 150;
-    await t.request('POST', '/v1/transfers', { id: 'fund', debitAccountId: 'bank', creditAccountId: 'hot', amount: String(funded), currency: 'USD' });
+    await t.request('POST', '/v1/transfers', {
+      id: 'fund',
+      debitAccountId: 'bank',
+      creditAccountId: 'hot',
+      amount: String(funded),
+      currency: 'USD',
+    });
 
     const attempts = 400;
     const responses = await Promise.all(
       Array.from({ length: attempts }, (_, i) =>
-        t.request('POST', '/v1/transfers', { id: `spend-${i}`, debitAccountId: 'hot', creditAccountId: 'sink', amount: '1', currency: 'USD' }),
+        t.request('POST', '/v1/transfers', {
+          id: `spend-${i}`,
+          debitAccountId: 'hot',
+          creditAccountId: 'sink',
+          amount: '1',
+          currency: 'USD',
+        }),
       ),
     );
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(funded);
     expect(statuses.filter((s) => s === 422)).toHaveLength(attempts - funded);
-    expect(responses.filter((r) => r.status === 422).every((r) => r.body.type.endsWith('insufficient-funds'))).toBe(true);
+    expect(responses.filter((r) => r.status === 422).every((r) => r.body.type.endsWith('insufficient-funds'))).toBe(
+      true,
+    );
 
     const head = (await t.request('GET', '/health/ready')).body;
-    const last = responses.filter((r) => r.status === 201).map((r) => BigInt(r.body.position)).reduce((a, b) => (a > b ? a : b));
+    const last = responses
+      .filter((r) => r.status === 201)
+      .map((r) => BigInt(r.body.position))
+      .reduce((a, b) => (a > b ? a : b));
     const hot = await t.request('GET', `/v1/accounts/hot?minPosition=${last}`);
     expect(head.status).toBe('up');
     expect(hot.body).toMatchObject({ balance: '0', debitsPosted: String(funded), creditsPosted: String(funded) });
@@ -101,17 +124,31 @@ describe('two service processes on one database (guarantees 3 and 4)', () => {
     await http('POST', `${a.url}/v1/accounts`, { id: 'bank', currency: 'EUR', normalSide: 'debit' });
     // All setup through A: B first sees `hot` funded, so both start the race with an accurate view
     // and only the expected-revision check stands between them and a double spend.
-    await http('POST', `${a.url}/v1/accounts`, { id: 'hot', currency: 'EUR', flags: { debitsMustNotExceedCredits: true } });
+    await http('POST', `${a.url}/v1/accounts`, {
+      id: 'hot',
+      currency: 'EUR',
+      flags: { debitsMustNotExceedCredits: true },
+    });
     await http('POST', `${a.url}/v1/accounts`, { id: 'sink', currency: 'EUR' });
     const funded = 120;
-    const fund = await http('POST', `${a.url}/v1/transfers`, { id: 'fund', debitAccountId: 'bank', creditAccountId: 'hot', amount: String(funded), currency: 'EUR' });
+    const fund = await http('POST', `${a.url}/v1/transfers`, {
+      id: 'fund',
+      debitAccountId: 'bank',
+      creditAccountId: 'hot',
+      amount: String(funded),
+      currency: 'EUR',
+    });
     expect(fund.status).toBe(201);
 
     const attempts = 300;
     const responses = await Promise.all(
       Array.from({ length: attempts }, (_, i) =>
         http('POST', `${i % 2 ? a.url : b.url}/v1/transfers`, {
-          id: `spend-${i}`, debitAccountId: 'hot', creditAccountId: 'sink', amount: '1', currency: 'EUR',
+          id: `spend-${i}`,
+          debitAccountId: 'hot',
+          creditAccountId: 'sink',
+          amount: '1',
+          currency: 'EUR',
         }),
       ),
     );
@@ -122,14 +159,19 @@ describe('two service processes on one database (guarantees 3 and 4)', () => {
 
     // The same command sent to both processes at once is recorded once.
     const same = { id: 'twice', debitAccountId: 'bank', creditAccountId: 'sink', amount: '7', currency: 'EUR' };
-    const [first, second] = await Promise.all([http('POST', `${a.url}/v1/transfers`, same), http('POST', `${b.url}/v1/transfers`, same)]);
+    const [first, second] = await Promise.all([
+      http('POST', `${a.url}/v1/transfers`, same),
+      http('POST', `${b.url}/v1/transfers`, same),
+    ]);
     expect([first.status, second.status].sort()).toEqual([200, 201]);
     expect(first.body).toEqual(second.body);
 
     const store = new PostgresEventStore(tdb.database.db);
     const { transfers } = await assertLogNeverCrossedBounds(store);
     expect(transfers).toBe(1 + funded + 1);
-    const last = [...created.map((r) => BigInt(r.body.position)), BigInt(first.body.position)].reduce((x, y) => (x > y ? x : y));
+    const last = [...created.map((r) => BigInt(r.body.position)), BigInt(first.body.position)].reduce((x, y) =>
+      x > y ? x : y,
+    );
     for (const url of [a.url, b.url]) {
       const hot = await http('GET', `${url}/v1/accounts/hot?minPosition=${last}`);
       expect(hot.body).toMatchObject({ balance: '0', debitsPosted: String(funded) });

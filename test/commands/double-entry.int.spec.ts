@@ -13,8 +13,14 @@ describe('double entry holds for any sequence of commands (guarantee 1)', () => 
     t = await startTestApp();
     for (const currency of CURRENCIES) {
       for (const [i, id] of ACCOUNTS.entries()) {
-        const flags = i % 3 === 0 ? { debitsMustNotExceedCredits: true } : i % 3 === 1 ? { creditsMustNotExceedDebits: true } : {};
-        const opened = await t.request('POST', '/v1/accounts', { id: `${id}-${currency}`, currency, normalSide: i % 2 ? 'debit' : 'credit', flags });
+        const flags =
+          i % 3 === 0 ? { debitsMustNotExceedCredits: true } : i % 3 === 1 ? { creditsMustNotExceedDebits: true } : {};
+        const opened = await t.request('POST', '/v1/accounts', {
+          id: `${id}-${currency}`,
+          currency,
+          normalSide: i % 2 ? 'debit' : 'credit',
+          flags,
+        });
         expect(opened.status).toBe(201);
       }
     }
@@ -22,10 +28,7 @@ describe('double entry holds for any sequence of commands (guarantee 1)', () => 
   afterAll(() => t.close());
 
   it('after random transfers, batches, freezes and retries, sums balance in events and read models', async () => {
-    const amount = fc.oneof(
-      fc.bigInt({ min: 1n, max: 1000n }),
-      fc.bigInt({ min: BIG - 10n, max: BIG }),
-    );
+    const amount = fc.oneof(fc.bigInt({ min: 1n, max: 1000n }), fc.bigInt({ min: BIG - 10n, max: BIG }));
     const transfer = fc.record({
       debit: fc.constantFrom(...ACCOUNTS),
       credit: fc.constantFrom(...ACCOUNTS),
@@ -35,13 +38,33 @@ describe('double entry holds for any sequence of commands (guarantee 1)', () => 
     });
     const command = fc.oneof(
       { weight: 6, arbitrary: transfer.map((tr) => ({ kind: 'transfer' as const, ...tr })) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('batch' as const), items: fc.array(transfer, { minLength: 1, maxLength: 6 }), atomic: fc.boolean() }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('freeze' as const, 'unfreeze' as const), account: fc.constantFrom(...ACCOUNTS), currency: fc.constantFrom(...CURRENCIES) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('batch' as const),
+          items: fc.array(transfer, { minLength: 1, maxLength: 6 }),
+          atomic: fc.boolean(),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constantFrom('freeze' as const, 'unfreeze' as const),
+          account: fc.constantFrom(...ACCOUNTS),
+          currency: fc.constantFrom(...CURRENCIES),
+        }),
+      },
       { weight: 1, arbitrary: fc.constant({ kind: 'retry' as const }) },
     );
     let n = 0;
     let last: { body: unknown } | undefined;
-    const body = (tr: { debit: string; credit: string; debitCurrency: string; creditCurrency: string; amount: bigint }) => ({
+    const body = (tr: {
+      debit: string;
+      credit: string;
+      debitCurrency: string;
+      creditCurrency: string;
+      amount: bigint;
+    }) => ({
       id: `t${n++}`,
       debitAccountId: `${tr.debit}-${tr.debitCurrency}`,
       creditAccountId: `${tr.credit}-${tr.creditCurrency}`,
@@ -57,12 +80,18 @@ describe('double entry holds for any sequence of commands (guarantee 1)', () => 
             const r = await t.request('POST', '/v1/transfers', b);
             expect([201, 404, 409, 422]).toContain(r.status);
           } else if (c.kind === 'batch') {
-            const r = await t.request('POST', '/v1/transfers/batch', { transfers: c.items.map(body), atomic: c.atomic });
+            const r = await t.request('POST', '/v1/transfers/batch', {
+              transfers: c.items.map(body),
+              atomic: c.atomic,
+            });
             expect(r.status).toBe(200);
           } else if (c.kind === 'retry') {
-            if (last) expect([200, 201, 404, 409, 422]).toContain((await t.request('POST', '/v1/transfers', last.body)).status);
+            if (last)
+              expect([200, 201, 404, 409, 422]).toContain((await t.request('POST', '/v1/transfers', last.body)).status);
           } else {
-            const r = await t.request('POST', `/v1/accounts/${c.account}-${c.currency}/${c.kind}`, { reason: 'property test' });
+            const r = await t.request('POST', `/v1/accounts/${c.account}-${c.currency}/${c.kind}`, {
+              reason: 'property test',
+            });
             expect(r.status).toBe(200);
           }
         }
@@ -70,7 +99,8 @@ describe('double entry holds for any sequence of commands (guarantee 1)', () => 
       { seed: 20261121, numRuns: 8 },
     );
 
-    const head = (await t.tdb.query<{ position: string }>('select position::text as position from log_head'))[0]!.position;
+    const head = (await t.tdb.query<{ position: string }>('select position::text as position from log_head'))[0]!
+      .position;
     await t.request('GET', `/v1/accounts/a-USD?minPosition=${head}`);
     const readModel = await t.tdb.query<{ currency: string; debits: string; credits: string; n: string }>(
       `select currency, sum(debits_posted)::text as debits, sum(credits_posted)::text as credits, count(*)::text as n

@@ -93,7 +93,11 @@ async function snapshot(store: EventStore, streamIds: string[]) {
 }
 
 /** Asserts that nothing changed since `before`: same head, same streams, nothing new in the log. */
-async function expectNothingAppended(store: EventStore, before: Awaited<ReturnType<typeof snapshot>>, streamIds: string[]) {
+async function expectNothingAppended(
+  store: EventStore,
+  before: Awaited<ReturnType<typeof snapshot>>,
+  streamIds: string[],
+) {
   expect(await snapshot(store, streamIds)).toEqual(before);
   expect(await store.readAll({ after: before.head, limit: 100 })).toEqual([]);
 }
@@ -188,7 +192,11 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         const result = await s.store.append(request(events, [[id, rev.noStream]]));
 
         expect(result.events.map((e) => e.revision)).toEqual([0n, 1n, 2n]);
-        expectPositionsAfter(s.traits, head, result.events.map((e) => e.position));
+        expectPositionsAfter(
+          s.traits,
+          head,
+          result.events.map((e) => e.position),
+        );
         expect(result.events.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
         expect(result.position).toBe(result.events[2]!.position);
         expect(await s.store.headPosition()).toBe(result.position);
@@ -269,7 +277,15 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         const guarded = await streamAt(1n);
         const missing = stream('missing');
         const written = stream('w');
-        await s.store.append(request([event(written)], [[guarded, rev.at(1n)], [missing, rev.noStream]]));
+        await s.store.append(
+          request(
+            [event(written)],
+            [
+              [guarded, rev.at(1n)],
+              [missing, rev.noStream],
+            ],
+          ),
+        );
         expect((await s.store.readStream(guarded)).revision).toBe(1n);
         // Guarding a missing stream must not create it.
         expect(await s.store.readStream(missing)).toEqual({ events: [], revision: -1n });
@@ -303,7 +319,9 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
           ),
         );
         expect(error).toBeInstanceOf(WrongExpectedRevisionError);
-        const conflicts = [...(error as WrongExpectedRevisionError).conflicts].sort((x, y) => (x.streamId < y.streamId ? -1 : 1));
+        const conflicts = [...(error as WrongExpectedRevisionError).conflicts].sort((x, y) =>
+          x.streamId < y.streamId ? -1 : 1,
+        );
         expect(conflicts).toEqual(
           [
             { streamId: b, expected: rev.at(0n), actual: 1n },
@@ -323,14 +341,31 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
       it('commits events of several streams together, in request order', async () => {
         const [a, b] = [stream('a'), stream('b')];
         const head = await s.store.headPosition();
-        const result = await s.store.append(request([event(a), event(b), event(a)], [[a, rev.noStream], [b, rev.noStream]]));
+        const result = await s.store.append(
+          request(
+            [event(a), event(b), event(a)],
+            [
+              [a, rev.noStream],
+              [b, rev.noStream],
+            ],
+          ),
+        );
         expect(result.events.map((e) => [e.streamId, e.revision])).toEqual([
           [a, 0n],
           [b, 0n],
           [a, 1n],
         ]);
-        expectPositionsAfter(s.traits, head, result.events.map((e) => e.position));
-        expect(result.revisions).toEqual(new Map([[a, 1n], [b, 0n]]));
+        expectPositionsAfter(
+          s.traits,
+          head,
+          result.events.map((e) => e.position),
+        );
+        expect(result.revisions).toEqual(
+          new Map([
+            [a, 1n],
+            [b, 0n],
+          ]),
+        );
         expect(await s.store.readAll({ after: head, limit: 10 })).toEqual(result.events);
       });
 
@@ -343,7 +378,11 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
           s.store.append(
             request(
               [event(fresh), event(existing), event(fresh, { alsoIn: [existing] }), event(conflicting)],
-              [[fresh, rev.noStream], [existing, rev.at(0n)], [conflicting, rev.at(0n)]],
+              [
+                [fresh, rev.noStream],
+                [existing, rev.at(0n)],
+                [conflicting, rev.at(0n)],
+              ],
             ),
           ),
         );
@@ -360,11 +399,32 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
 
       it('appear in the linked streams, interleaved with their own events, in order and with their revisions', async () => {
         const [account, other, t1, t2] = [stream('account'), stream('other'), stream('transfer'), stream('transfer')];
-        const opened = await s.store.append(request([event(account), event(other)], [[account, rev.noStream], [other, rev.noStream]]));
-        const first = await s.store.append(
-          request([event(t1, { alsoIn: [account, other] })], [[t1, rev.noStream], [account, rev.at(0n)], [other, rev.at(0n)]]),
+        const opened = await s.store.append(
+          request(
+            [event(account), event(other)],
+            [
+              [account, rev.noStream],
+              [other, rev.noStream],
+            ],
+          ),
         );
-        expect(first.revisions).toEqual(new Map([[t1, 0n], [account, 1n], [other, 1n]]));
+        const first = await s.store.append(
+          request(
+            [event(t1, { alsoIn: [account, other] })],
+            [
+              [t1, rev.noStream],
+              [account, rev.at(0n)],
+              [other, rev.at(0n)],
+            ],
+          ),
+        );
+        expect(first.revisions).toEqual(
+          new Map([
+            [t1, 0n],
+            [account, 1n],
+            [other, 1n],
+          ]),
+        );
         const frozen = await s.store.append(request([event(account, { type: 'Frozen' })], [[account, rev.at(1n)]]));
         expect(frozen.events[0]!.revision).toBe(2n);
         const second = await s.store.append(request([event(t2, { alsoIn: [account] })], [[account, rev.at(2n)]]));
@@ -375,7 +435,10 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         expect(slice.events).toEqual([opened.events[0], first.events[0], frozen.events[0], second.events[0]]);
         // A linked event keeps its own stream and revision; its place in the account is its index.
         expect(slice.events[1]).toMatchObject({ streamId: t1, revision: 0n });
-        expect((await s.store.readStream(account, { fromRevision: 1n, limit: 2 })).events).toEqual([first.events[0], frozen.events[0]]);
+        expect((await s.store.readStream(account, { fromRevision: 1n, limit: 2 })).events).toEqual([
+          first.events[0],
+          frozen.events[0],
+        ]);
         expect((await s.store.readStream(account, { fromRevision: 3n })).events).toEqual([second.events[0]]);
         expect(await s.store.readStream(other)).toEqual({ events: [opened.events[1], first.events[0]], revision: 1n });
         expect(await s.store.readStream(t1)).toEqual({ events: first.events, revision: 0n });
@@ -388,7 +451,10 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         const account = stream('account');
         await s.store.append(request([event(account)]));
         const result = await s.store.append(
-          request([event(stream('t'), { alsoIn: [account] }), event(stream('t'), { alsoIn: [account] })], [[account, rev.at(0n)]]),
+          request(
+            [event(stream('t'), { alsoIn: [account] }), event(stream('t'), { alsoIn: [account] })],
+            [[account, rev.at(0n)]],
+          ),
         );
         expect(result.revisions.get(account)).toBe(2n);
         const linked = (await s.store.readStream(account, { fromRevision: 1n })).events;
@@ -423,7 +489,10 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
 
       it('of a missing stream gives revision -1 and no events', async () => {
         expect(await s.store.readStream(stream('missing'))).toEqual({ events: [], revision: -1n });
-        expect(await s.store.readStream(stream('missing'), { fromRevision: 3n, limit: 5 })).toEqual({ events: [], revision: -1n });
+        expect(await s.store.readStream(stream('missing'), { fromRevision: 3n, limit: 5 })).toEqual({
+          events: [],
+          revision: -1n,
+        });
       });
 
       it('does not mix up streams whose names share a prefix', async () => {
@@ -442,7 +511,12 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         await s.store.append(request([event(x)]));
 
         const found = await s.store.readFirstEvents([x, missing, y]);
-        expect(found).toEqual(new Map([[x, first.events[0]], [y, first.events[1]]]));
+        expect(found).toEqual(
+          new Map([
+            [x, first.events[0]],
+            [y, first.events[1]],
+          ]),
+        );
         expect(await s.store.readFirstEvents([])).toEqual(new Map());
         expect(await s.store.readFirstEvents([missing])).toEqual(new Map());
       });
@@ -464,13 +538,19 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         const appended: RecordedEvent[] = [];
         for (let i = 0; i < 7; i++) {
           const ids = [stream('a'), stream('b')];
-          const events = Array.from({ length: 1 + (i % 3) }, (_, k) => event(ids[k % 2]!, k === 2 ? { alsoIn: [ids[0]!] } : {}));
+          const events = Array.from({ length: 1 + (i % 3) }, (_, k) =>
+            event(ids[k % 2]!, k === 2 ? { alsoIn: [ids[0]!] } : {}),
+          );
           const result = await s.store.append(request(events));
           appended.push(...result.events);
           expect(await s.store.headPosition()).toBe(result.position);
         }
         const at = (i: number) => appended[i - 1]!.position;
-        expectPositionsAfter(s.traits, start, appended.map((e) => e.position));
+        expectPositionsAfter(
+          s.traits,
+          start,
+          appended.map((e) => e.position),
+        );
 
         expect(await s.store.readAll({ after: start, limit: 1000 })).toEqual(appended);
         expect(await s.store.readAll({ after: at(3), limit: 4 })).toEqual(appended.slice(3, 7));
@@ -527,7 +607,10 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         const [a, b] = [stream('a'), stream('b')];
         returned.push(...(await s.store.append(request([event(a)]))).events);
         returned.push(...(await s.store.append(request([event(b, { alsoIn: [a] }), event(b), event(a)]))).events);
-        returned.push(...(await s.store.append(request([event(a, { data: { amountMinor: AMOUNT_MAX, memo: 'Grüße 🏦' } })]))).events);
+        returned.push(
+          ...(await s.store.append(request([event(a, { data: { amountMinor: AMOUNT_MAX, memo: 'Grüße 🏦' } })])))
+            .events,
+        );
 
         const log = await readWholeLog(s.store);
         for (const recorded of returned) expect(log.find((e) => e.position === recorded.position)).toEqual(recorded);
@@ -574,7 +657,12 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         small: 42,
         score: 0.8125,
       };
-      const metadata = { correlationId: 'corr-ü-1', causationId: 'cause-🏦', actor: 'key:ops-é', commandHash: 'ab'.repeat(32) };
+      const metadata = {
+        correlationId: 'corr-ü-1',
+        causationId: 'cause-🏦',
+        actor: 'key:ops-é',
+        commandHash: 'ab'.repeat(32),
+      };
 
       it('keeps data and metadata exactly: 2^127-1 as a string, unicode, escapes, nesting', async () => {
         const id = stream('data');
@@ -604,7 +692,12 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
       const s = shared;
 
       it('round-trips with its milliseconds, the same for every event of a request', async () => {
-        for (const recordedAt of ['2024-02-29T23:59:59.987Z', '2025-01-01T00:00:00.000Z', '1999-12-31T23:59:59.001Z', now()]) {
+        for (const recordedAt of [
+          '2024-02-29T23:59:59.987Z',
+          '2025-01-01T00:00:00.000Z',
+          '1999-12-31T23:59:59.001Z',
+          now(),
+        ]) {
           const id = stream('t');
           const head = await s.store.headPosition();
           const result = await s.store.append(request([event(id), event(id)], [], recordedAt));
@@ -676,10 +769,16 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
           expect(log.map((e) => e.position)).toEqual(Array.from({ length: log.length }, (_, i) => BigInt(i + 1)));
           expect(BigInt(log.length)).toBe(await s.store.headPosition());
         } else {
-          expectPositionsAfter(s.traits, s.traits.freshLog ? 0n : start, log.map((e) => e.position));
+          expectPositionsAfter(
+            s.traits,
+            s.traits.freshLog ? 0n : start,
+            log.map((e) => e.position),
+          );
           expect(log.at(-1)!.position).toBe(await s.store.headPosition());
         }
-        expect(firstBrokenLink(log, { hash: s.traits.eventHash, ...(chainFrom ? { from: chainFrom } : {}) })).toBeNull();
+        expect(
+          firstBrokenLink(log, { hash: s.traits.eventHash, ...(chainFrom ? { from: chainFrom } : {}) }),
+        ).toBeNull();
       }, 180_000);
 
       it('appenders on streams of their own, all at once, leave one unbroken hash chain in log order', async () => {
@@ -698,8 +797,14 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         );
         const log = s.traits.freshLog ? await readWholeLog(s.store) : await readWholeLog(s.store, start);
         expect(log.map((e) => e.eventId)).toEqual(expect.arrayContaining(appended.flat()));
-        expectPositionsAfter(s.traits, s.traits.freshLog ? 0n : start, log.map((e) => e.position));
-        expect(firstBrokenLink(log, { hash: s.traits.eventHash, ...(chainFrom ? { from: chainFrom } : {}) })).toBeNull();
+        expectPositionsAfter(
+          s.traits,
+          s.traits.freshLog ? 0n : start,
+          log.map((e) => e.position),
+        );
+        expect(
+          firstBrokenLink(log, { hash: s.traits.eventHash, ...(chainFrom ? { from: chainFrom } : {}) }),
+        ).toBeNull();
       }, 180_000);
     });
   });

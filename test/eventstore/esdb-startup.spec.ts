@@ -13,7 +13,14 @@ const UNREACHABLE = 'esdb://127.0.0.1:1?tls=false';
 /** Runs the compiled service to its exit; its output and exit code. */
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does it)`);
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', LEDGER_DATA_DIR: 'memory://', ...env };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LEDGER_DATA_DIR: 'memory://',
+    ...env,
+  };
   // Not a word about PostgreSQL: the refusal must come before any database is opened.
   delete childEnv.DATABASE_URL;
   for (const [key, value] of Object.entries(childEnv)) if (value === '') delete childEnv[key];
@@ -50,10 +57,17 @@ describe('EVENTSTORE=esdb at start', () => {
   }, 60_000);
 
   it('createLedgerApp rejects before opening anything else', async () => {
-    const config = loadConfig({ EVENTSTORE: 'esdb', ESDB_URL: UNREACHABLE, LEDGER_ESDB_CONNECT_TIMEOUT_MS: '5000', LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      EVENTSTORE: 'esdb',
+      ESDB_URL: UNREACHABLE,
+      LEDGER_ESDB_CONNECT_TIMEOUT_MS: '5000',
+      LOG_LEVEL: 'silent',
+    });
     const closed: string[] = [];
     const database = { close: async () => void closed.push('database') } as never;
-    await expect(createLedgerApp(config, database)).rejects.toThrow(/EventStoreDB at esdb:\/\/127\.0\.0\.1:1\?tls=false is unreachable/);
+    await expect(createLedgerApp(config, database)).rejects.toThrow(
+      /EventStoreDB at esdb:\/\/127\.0\.0\.1:1\?tls=false is unreachable/,
+    );
     expect(closed).toEqual([]);
   }, 60_000);
 });

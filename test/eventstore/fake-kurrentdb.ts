@@ -68,7 +68,16 @@ export class FakeKurrentDB implements EsdbClient {
       const actual = this.revisionOf(check.streamName);
       return holds(check.expectedState, actual)
         ? []
-        : [{ checkIndex, streamState: { stream: check.streamName, expectedState: wire(check.expectedState), actualState: actual.toString() } }];
+        : [
+            {
+              checkIndex,
+              streamState: {
+                stream: check.streamName,
+                expectedState: wire(check.expectedState),
+                actualState: actual.toString(),
+              },
+            },
+          ];
     });
     if (violations.length > 0) {
       this.refused++;
@@ -84,7 +93,10 @@ export class FakeKurrentDB implements EsdbClient {
     };
   }
 
-  readStream<E extends EventType = EventType>(streamName: string, options: ReadStreamOptions = {}): AsyncIterableIterator<ResolvedEvent<E>> {
+  readStream<E extends EventType = EventType>(
+    streamName: string,
+    options: ReadStreamOptions = {},
+  ): AsyncIterableIterator<ResolvedEvent<E>> {
     const self = this;
     return (async function* () {
       self.maybeFail();
@@ -93,9 +105,11 @@ export class FakeKurrentDB implements EsdbClient {
       const backwards = options.direction === 'backwards';
       const from = options.fromRevision ?? (backwards ? 'end' : 'start');
       let records = backwards ? [...stream].reverse() : stream;
-      if (typeof from === 'bigint') records = records.filter((r) => (backwards ? r.revision <= from : r.revision >= from));
+      if (typeof from === 'bigint')
+        records = records.filter((r) => (backwards ? r.revision <= from : r.revision >= from));
       const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
-      for (const record of records.slice(0, max)) yield self.resolve(record, options.resolveLinkTos ?? false) as ResolvedEvent<E>;
+      for (const record of records.slice(0, max))
+        yield self.resolve(record, options.resolveLinkTos ?? false) as ResolvedEvent<E>;
     })();
   }
 
@@ -190,11 +204,16 @@ export class FakeKurrentDB implements EsdbClient {
   }
 }
 
-export const unavailable = (message = 'connection dropped') =>
-  new UnavailableError(undefined, message);
+export const unavailable = (message = 'connection dropped') => new UnavailableError(undefined, message);
 
 function binary(type: string, data: string) {
-  return { id: crypto.randomUUID(), contentType: 'application/octet-stream' as const, type, data: Buffer.from(data), metadata: undefined };
+  return {
+    id: crypto.randomUUID(),
+    contentType: 'application/octet-stream' as const,
+    type,
+    data: Buffer.from(data),
+    metadata: undefined,
+  };
 }
 
 function holds(expected: AppendStreamState, actual: bigint): boolean {

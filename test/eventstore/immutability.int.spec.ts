@@ -12,13 +12,22 @@ describe('event store history is immutable in the database', () => {
     const [account, transfer] = [`account-${randomUUID()}`, `transfer-${randomUUID()}`];
     const metadata = { correlationId: randomUUID(), causationId: randomUUID() };
     await store.append({
-      events: [{ eventId: randomUUID(), streamId: account, type: 'AccountOpened', data: { accountId: account }, metadata }],
+      events: [
+        { eventId: randomUUID(), streamId: account, type: 'AccountOpened', data: { accountId: account }, metadata },
+      ],
       expected: new Map(),
       recordedAt: new Date().toISOString(),
     });
     await store.append({
       events: [
-        { eventId: randomUUID(), streamId: transfer, type: 'TransferPosted', data: { amount: '1050' }, metadata, alsoIn: [account] },
+        {
+          eventId: randomUUID(),
+          streamId: transfer,
+          type: 'TransferPosted',
+          data: { amount: '1050' },
+          metadata,
+          alsoIn: [account],
+        },
       ],
       expected: new Map(),
       recordedAt: new Date().toISOString(),
@@ -54,7 +63,9 @@ describe('event store history is immutable in the database', () => {
     // The trigger's own refusal, not some other error (a foreign key, a typo) that happens to fail too.
     await expect(tdb.query(statement)).rejects.toMatchObject({
       code: '42501',
-      message: expect.stringMatching(/ledger history is immutable: (UPDATE|DELETE|TRUNCATE) on (events|stream_links) refused/),
+      message: expect.stringMatching(
+        /ledger history is immutable: (UPDATE|DELETE|TRUNCATE) on (events|stream_links) refused/,
+      ),
     });
     expect(await history()).toEqual(before);
   });
@@ -63,7 +74,13 @@ describe('event store history is immutable in the database', () => {
     const before = await history();
     await new PostgresEventStore(tdb.database.db).append({
       events: [
-        { eventId: randomUUID(), streamId: `s-${randomUUID()}`, type: 'Later', data: {}, metadata: { correlationId: 'c', causationId: 'c' } },
+        {
+          eventId: randomUUID(),
+          streamId: `s-${randomUUID()}`,
+          type: 'Later',
+          data: {},
+          metadata: { correlationId: 'c', causationId: 'c' },
+        },
       ],
       expected: new Map(),
       recordedAt: new Date().toISOString(),

@@ -179,7 +179,11 @@ function delayCommits(pool: pg.Pool, writer: number, beforeCommit: BeforeCommit)
 }
 
 function poolOn(tdb: TestDatabase, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: tdb.env.DATABASE_URL, max, options: `-c search_path=${tdb.env.LEDGER_DB_SCHEMA}` });
+  const pool = new pg.Pool({
+    connectionString: tdb.env.DATABASE_URL,
+    max,
+    options: `-c search_path=${tdb.env.LEDGER_DB_SCHEMA}`,
+  });
   pool.on('error', () => {});
   return pool;
 }
@@ -219,7 +223,10 @@ async function eventStoreLog(tdb: TestDatabase, beforeCommit: BeforeCommit): Pro
       return result.events.map(({ position, eventId }) => ({ position, eventId }));
     },
     async readAfter(checkpoint, limit) {
-      return (await reader.readAll({ after: checkpoint, limit })).map(({ position, eventId }) => ({ position, eventId }));
+      return (await reader.readAll({ after: checkpoint, limit })).map(({ position, eventId }) => ({
+        position,
+        eventId,
+      }));
     },
     async contents() {
       const rows = await tdb.query<{ position: string; event_id: string }>(
@@ -254,7 +261,10 @@ async function naiveLog(tdb: TestDatabase, beforeCommit: BeforeCommit): Promise<
         const inserted = await client.query<{ position: string; event_id: string }>(
           `insert into naive_log (event_id, stream_id) select unnest($1::uuid[]), unnest($2::text[])
            returning position::text as position, event_id::text as event_id`,
-          [Array.from({ length: size }, () => randomUUID()), Array.from({ length: size }, (_, i) => `s-${writer}-${i}`)],
+          [
+            Array.from({ length: size }, () => randomUUID()),
+            Array.from({ length: size }, (_, i) => `s-${writer}-${i}`),
+          ],
         );
         await client.query('select pg_sleep(random() * 0.02)');
         await beforeCommit(writer);
@@ -302,7 +312,8 @@ describe('a reader tailing the global log under concurrent writers (guarantee 6)
   /** Needs separate connections: PGlite has one, so nothing can race there. Under CI=true this never skips. */
   function requirePostgres(ctx: TestContext): void {
     if (!onPostgres && process.env.CI !== 'true') {
-      const why = 'needs a PostgreSQL server (PGlite is one connection, so writers cannot race); start one at TEST_DATABASE_URL';
+      const why =
+        'needs a PostgreSQL server (PGlite is one connection, so writers cannot race); start one at TEST_DATABASE_URL';
       console.warn(`[no-skip] skipped: ${why}`);
       ctx.skip(why);
     }
@@ -311,7 +322,14 @@ describe('a reader tailing the global log under concurrent writers (guarantee 6)
   it('the tail check itself reports skips, duplicates, strangers and disorder', () => {
     const e = (position: number, eventId: string) => ({ position: BigInt(position), eventId });
     const committed = [e(1, 'a'), e(2, 'b'), e(3, 'c'), e(4, 'd')];
-    expect(checkTail(committed, committed)).toEqual({ read: 4, committed: 4, skipped: [], duplicated: [], unknown: [], unordered: 0 });
+    expect(checkTail(committed, committed)).toEqual({
+      read: 4,
+      committed: 4,
+      skipped: [],
+      duplicated: [],
+      unknown: [],
+      unordered: 0,
+    });
     expect(checkTail([e(1, 'a'), e(2, 'b'), e(2, 'b'), e(4, 'd'), e(3, 'x')], committed)).toEqual({
       read: 5,
       committed: 4,
@@ -344,7 +362,9 @@ describe('a reader tailing the global log under concurrent writers (guarantee 6)
     expect(run.read).toEqual(run.contents);
     expect(run.contents.map((entry) => entry.position)).toEqual(run.contents.map((_, i) => BigInt(i + 1)));
     expect(byPosition(run.returnedToWriters)).toEqual(run.contents);
-    console.log(`[no-skip] event store: the reader got all ${run.contents.length} committed events, each once, in order`);
+    console.log(
+      `[no-skip] event store: the reader got all ${run.contents.length} committed events, each once, in order`,
+    );
   }, 60_000);
 
   it('control: the same harness catches a sequence-numbered log skipping events (sequence order is not commit order)', async (ctx) => {

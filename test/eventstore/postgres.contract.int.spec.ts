@@ -13,7 +13,10 @@ eventStoreContract('PostgreSQL (or PGlite when no server answers)', async () => 
       async rewriteEventData(position, data) {
         await tdb.query('alter table events disable trigger events_immutable');
         try {
-          await tdb.query('update events set data = $1::json where position = $2::bigint', [JSON.stringify(data), position.toString()]);
+          await tdb.query('update events set data = $1::json where position = $2::bigint', [
+            JSON.stringify(data),
+            position.toString(),
+          ]);
         } finally {
           await tdb.query('alter table events enable trigger events_immutable');
         }

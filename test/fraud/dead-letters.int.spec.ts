@@ -15,7 +15,12 @@ import { expectScoredOnce, fraudScores, openAccounts, postTransfers, until } fro
 let pool: InferencePool;
 beforeAll(async () => {
   Logger.overrideLogger(false);
-  pool = await InferencePool.start({ modelPath: defaultModelPath(), providers: ['cpu'], featureCount: FEATURE_COUNT, workers: 1 });
+  pool = await InferencePool.start({
+    modelPath: defaultModelPath(),
+    providers: ['cpu'],
+    featureCount: FEATURE_COUNT,
+    workers: 1,
+  });
 });
 afterAll(() => pool.close());
 
@@ -27,7 +32,14 @@ async function appendMalformedTransfer(app: TestApp, transferId: string): Promis
         eventId: randomUUID(),
         streamId: `transfer-${transferId}`,
         type: 'TransferPosted',
-        data: { transferId, debitAccountId: 'bank', creditAccountId: 'hana', amount: 1234, currency: 'USD', metadata: {} },
+        data: {
+          transferId,
+          debitAccountId: 'bank',
+          creditAccountId: 'hana',
+          amount: 1234,
+          currency: 'USD',
+          metadata: {},
+        },
         metadata: { correlationId: randomUUID(), causationId: randomUUID() },
       },
     ],
@@ -38,7 +50,12 @@ async function appendMalformedTransfer(app: TestApp, transferId: string): Promis
 
 describe('dead letters', () => {
   it('an event that fails N times goes to the dead-letter table with its error; the rest are scored; admins list and retry it', async () => {
-    const app = await startTestApp({ LEDGER_ROLES: 'api,projector,fraud', FRAUD_POISON_ATTEMPTS: '2', FRAUD_POLL_MS: '10', FRAUD_BATCH_WAIT_MS: '0' });
+    const app = await startTestApp({
+      LEDGER_ROLES: 'api,projector,fraud',
+      FRAUD_POISON_ATTEMPTS: '2',
+      FRAUD_POLL_MS: '10',
+      FRAUD_BATCH_WAIT_MS: '0',
+    });
     try {
       await openAccounts(app, 'bank', 'hana');
       await postTransfers(app, [['d-1', 'bank', 'hana', '1000']]);
@@ -51,7 +68,14 @@ describe('dead letters', () => {
       });
       expect(listed.status).toBe(200);
       expect(listed.body).toMatchObject({
-        items: [{ transferId: 'd-poison', status: 'dead', attempts: 2, error: expect.stringContaining('amount that is not a positive integer string') }],
+        items: [
+          {
+            transferId: 'd-poison',
+            status: 'dead',
+            attempts: 2,
+            error: expect.stringContaining('amount that is not a positive integer string'),
+          },
+        ],
         nextCursor: null,
       });
       await until('d-2 to be scored', async () => (await fraudScores(app.tdb)).has('d-2'));
@@ -99,7 +123,8 @@ describe('dead letters', () => {
       },
       score(features: Float32Array, rows: number) {
         for (let r = 0; r < rows; r++) {
-          if (poisoned && features[r * FEATURE_COUNT + amountAt] === marker) return Promise.reject(new Error('the model chokes on this one'));
+          if (poisoned && features[r * FEATURE_COUNT + amountAt] === marker)
+            return Promise.reject(new Error('the model chokes on this one'));
         }
         return real.score(features, rows);
       },
@@ -123,7 +148,12 @@ describe('dead letters', () => {
       for (let pass = 0; pass < 6; pass++) await consumer.catchUp();
       expect([...(await fraudScores(app.tdb)).keys()].sort()).toEqual(['p-1', 'p-3', 'p-4']);
       const [letter] = await fraudStore.listDeadLetters({ limit: 10 });
-      expect(letter).toMatchObject({ transferId: 'p-2', attempts: 3, status: 'dead', error: 'the model chokes on this one' });
+      expect(letter).toMatchObject({
+        transferId: 'p-2',
+        attempts: 3,
+        status: 'dead',
+        error: 'the model chokes on this one',
+      });
       expect(real.state).toBe('closed');
 
       poisoned = false;
@@ -132,7 +162,11 @@ describe('dead letters', () => {
       const resolved = await fraudStore.getDeadLetter(letter!.id);
       expect(resolved).toMatchObject({ status: 'resolved', score: expect.any(Number) });
       await expectScoredOnce(app.tdb, 4);
-      expectProblem(await app.request('POST', `/v1/fraud/dead-letters/${letter!.id}/retry`), 409, 'dead-letter-resolved');
+      expectProblem(
+        await app.request('POST', `/v1/fraud/dead-letters/${letter!.id}/retry`),
+        409,
+        'dead-letter-resolved',
+      );
     } finally {
       await consumer.stop();
       await app.close();

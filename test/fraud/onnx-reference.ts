@@ -36,7 +36,9 @@ export function readReferenceModel(file: string): ReferenceModel {
   const targetTrees = ints('target_treeids');
   const targetNodes = ints('target_nodeids');
   const weights = floats('target_weights');
-  targetTrees.forEach((t, i) => leaf.set(`${t}:${targetNodes[i]}`, (leaf.get(`${t}:${targetNodes[i]}`) ?? 0) + weights[i]!));
+  targetTrees.forEach((t, i) =>
+    leaf.set(`${t}:${targetNodes[i]}`, (leaf.get(`${t}:${targetNodes[i]}`) ?? 0) + weights[i]!),
+  );
   const trees = [...new Set(treeIds)];
   const featureDim = graph.input![0]!.type!.tensorType!.shape!.dim![1]!.dimValue;
   return {

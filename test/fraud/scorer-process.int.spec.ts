@@ -13,7 +13,10 @@ describe('the fraud scorer as its own process (LEDGER_ROLES=fraud)', () => {
     onPostgres = await postgresAvailable();
     if (!onPostgres) return;
     tdb = await createTestDatabase();
-    api = await startServiceProcess({ ...tdb.env, LEDGER_ROLES: 'api,projector', LEDGER_DB_POOL_MAX: '3' } as Record<string, string>);
+    api = await startServiceProcess({ ...tdb.env, LEDGER_ROLES: 'api,projector', LEDGER_DB_POOL_MAX: '3' } as Record<
+      string,
+      string
+    >);
   });
   afterAll(async () => {
     await Promise.all([api?.kill(), scorer?.kill()]);
@@ -21,7 +24,13 @@ describe('the fraud scorer as its own process (LEDGER_ROLES=fraud)', () => {
   });
 
   const startScorer = () =>
-    startServiceProcess({ ...tdb.env, LEDGER_ROLES: 'fraud', LEDGER_DB_POOL_MAX: '3', FRAUD_BATCH_MAX: '20', FRAUD_POLL_MS: '10' } as Record<string, string>);
+    startServiceProcess({
+      ...tdb.env,
+      LEDGER_ROLES: 'fraud',
+      LEDGER_DB_POOL_MAX: '3',
+      FRAUD_BATCH_MAX: '20',
+      FRAUD_POLL_MS: '10',
+    } as Record<string, string>);
 
   it('scores what another process posts; killed (SIGKILL) while scoring and restarted, it loses nothing and scores nothing twice', async (ctx) => {
     if (!onPostgres) {
@@ -34,14 +43,24 @@ describe('the fraud scorer as its own process (LEDGER_ROLES=fraud)', () => {
     expect(ready.body.checks.fraud).toMatchObject({ status: 'up', provider: 'cpu', breaker: 'closed' });
 
     for (const id of ['bank', 'kim', 'lee']) {
-      const opened = await http('POST', `${api!.url}/v1/accounts`, { id, currency: 'USD', ...(id === 'bank' ? { normalSide: 'debit' } : {}) });
+      const opened = await http('POST', `${api!.url}/v1/accounts`, {
+        id,
+        currency: 'USD',
+        ...(id === 'bank' ? { normalSide: 'debit' } : {}),
+      });
       expect(opened.status).toBe(201);
     }
     let n = 0;
     const post = async (count: number) => {
       const transfers = Array.from({ length: count }, () => {
         const i = n++;
-        return { id: `k-${i}`, debitAccountId: i % 3 ? 'bank' : 'kim', creditAccountId: i % 3 ? 'kim' : 'lee', amount: String(100 + i), currency: 'USD' };
+        return {
+          id: `k-${i}`,
+          debitAccountId: i % 3 ? 'bank' : 'kim',
+          creditAccountId: i % 3 ? 'kim' : 'lee',
+          amount: String(100 + i),
+          currency: 'USD',
+        };
       });
       const response = await http('POST', `${api!.url}/v1/transfers/batch`, { transfers });
       expect(response.status).toBe(200);

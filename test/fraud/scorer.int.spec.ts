@@ -40,7 +40,10 @@ describe('the fraud scorer, in the ledger process', () => {
       await openAccounts(app, 'bank', 'alice', 'bob', 'carol');
       const transfers: Array<[string, string, string, string]> = [];
       for (let i = 0; i < 60; i++) {
-        const [d, c] = i < 3 ? ['bank', ['alice', 'bob', 'carol'][i]!] : [['alice', 'bob', 'carol'][i % 3]!, ['bob', 'carol', 'alice'][i % 3]!];
+        const [d, c] =
+          i < 3
+            ? ['bank', ['alice', 'bob', 'carol'][i]!]
+            : [['alice', 'bob', 'carol'][i % 3]!, ['bob', 'carol', 'alice'][i % 3]!];
         transfers.push([`t-${i}`, d, c, i < 3 ? '100000000' : String(100 + ((i * 7919) % 90_000))]);
       }
       await postTransfers(app, transfers.slice(0, 30));
@@ -54,7 +57,12 @@ describe('the fraud scorer, in the ledger process', () => {
       const { rows } = featuresInOrder(
         posted.map((e) => {
           const d = e.data as { debitAccountId: string; creditAccountId: string; amount: string };
-          return { debitAccountId: d.debitAccountId, creditAccountId: d.creditAccountId, amount: Number(d.amount), atMs: Date.parse(e.recordedAt) };
+          return {
+            debitAccountId: d.debitAccountId,
+            creditAccountId: d.creditAccountId,
+            amount: Number(d.amount),
+            atMs: Date.parse(e.recordedAt),
+          };
         }),
         state,
       );
@@ -62,14 +70,22 @@ describe('the fraud scorer, in the ledger process', () => {
       const scores = await fraudScores(app.tdb);
       posted.forEach((e, i) => {
         const [scored] = scores.get((e.data as { transferId: string }).transferId)!;
-        expect(scored!.score).toBeCloseTo(reference.score(rows.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)), 5);
+        expect(scored!.score).toBeCloseTo(
+          reference.score(rows.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)),
+          5,
+        );
         expect(scored!.decision).toBe(scored!.score >= 0.5 ? 'review' : 'allow');
         expect(scored!.modelVersion).toBe(app.ledger.fraud!.pool.modelVersion);
       });
 
       const ready = await app.request('GET', '/health/ready');
       expect(ready.status).toBe(200);
-      expect(ready.body.checks.fraud).toMatchObject({ status: 'up', provider: 'cpu', breaker: 'closed', modelVersion: expect.stringMatching(/^fraud-v1@/) });
+      expect(ready.body.checks.fraud).toMatchObject({
+        status: 'up',
+        provider: 'cpu',
+        breaker: 'closed',
+        modelVersion: expect.stringMatching(/^fraud-v1@/),
+      });
       const metrics = await app.request('GET', '/metrics');
       expect(metrics.text).toContain('ledger_fraud_execution_provider{provider="cpu"} 1');
       expect(metrics.text).toContain('ledger_fraud_breaker_state 0');
@@ -82,10 +98,24 @@ describe('the fraud scorer, in the ledger process', () => {
   it('after a crash between the append and the checkpoint, the restarted scorer scores nothing twice and loses nothing', async () => {
     const app = await startTestApp({ LEDGER_ROLES: 'api,projector' });
     const config = loadConfig({ ...app.tdb.env, LOG_LEVEL: 'error', FRAUD_BATCH_MAX: '25' });
-    const parts = { config, db: app.ledger.database.db, store: app.ledger.store, writer: app.ledger.writer, log: () => {}, warn: () => {} };
+    const parts = {
+      config,
+      db: app.ledger.database.db,
+      store: app.ledger.store,
+      writer: app.ledger.writer,
+      log: () => {},
+      warn: () => {},
+    };
     try {
       await openAccounts(app, 'bank', 'dave', 'erin');
-      await postTransfers(app, Array.from({ length: 40 }, (_, i) => [`c-${i}`, i % 2 ? 'dave' : 'bank', i % 2 ? 'erin' : 'dave', '2500'] as [string, string, string, string]));
+      await postTransfers(
+        app,
+        Array.from(
+          { length: 40 },
+          (_, i) =>
+            [`c-${i}`, i % 2 ? 'dave' : 'bank', i % 2 ? 'erin' : 'dave', '2500'] as [string, string, string, string],
+        ),
+      );
 
       let crashes = 0;
       const first = await createFraudRole({
@@ -105,7 +135,9 @@ describe('the fraud scorer, in the ledger process', () => {
       const firstBatch = transferEvents(await app.ledger.store.readAll({ after: 0n, limit: 25 })).length;
       expect(firstBatch).toBe(22);
       expect((await fraudScores(app.tdb)).size).toBe(firstBatch);
-      const checkpoint = await app.tdb.query<{ position: string }>(`select position::text as position from checkpoints where name = 'fraud-scorer'`);
+      const checkpoint = await app.tdb.query<{ position: string }>(
+        `select position::text as position from checkpoints where name = 'fraud-scorer'`,
+      );
       expect(checkpoint[0]!.position).toBe('0');
 
       const metrics = new (await import('../../src/platform/metrics')).Metrics();
@@ -113,7 +145,9 @@ describe('the fraud scorer, in the ledger process', () => {
       await second.consumer.catchUp();
       await second.close();
       await expectScoredOnce(app.tdb, 40);
-      expect(await metrics.registry.getSingleMetricAsString('ledger_fraud_already_scored_total')).toContain(`ledger_fraud_already_scored_total ${firstBatch}`);
+      expect(await metrics.registry.getSingleMetricAsString('ledger_fraud_already_scored_total')).toContain(
+        `ledger_fraud_already_scored_total ${firstBatch}`,
+      );
     } finally {
       await app.close();
     }
@@ -122,20 +156,30 @@ describe('the fraud scorer, in the ledger process', () => {
   it('a model that fails at run time opens the breaker, the ledger keeps posting, and a half-open probe recovers', async () => {
     const modelPath = path.join(dir, 'failing.onnx');
     writeFileSync(modelPath, wrongShapeModel());
-    const app = await startTestApp({ ...FRAUD, FRAUD_MODEL_PATH: modelPath, FRAUD_BREAKER_FAILURES: '2', FRAUD_BREAKER_HALF_OPEN_MS: '150' });
+    const app = await startTestApp({
+      ...FRAUD,
+      FRAUD_MODEL_PATH: modelPath,
+      FRAUD_BREAKER_FAILURES: '2',
+      FRAUD_BREAKER_HALF_OPEN_MS: '150',
+    });
     try {
       await openAccounts(app, 'bank', 'frank');
       await postTransfers(app, [['b-1', 'bank', 'frank', '1000']]);
       await until('the breaker to open', () => app.ledger.fraud!.scorer.state === 'open');
       // Open: the ledger still posts, reads and reports ready; nothing is scored, the checkpoint waits.
-      await postTransfers(app, [['b-2', 'bank', 'frank', '2000'], ['b-3', 'frank', 'bank', '500']]);
+      await postTransfers(app, [
+        ['b-2', 'bank', 'frank', '2000'],
+        ['b-3', 'frank', 'bank', '500'],
+      ]);
       expect((await app.request('GET', '/v1/accounts/frank')).status).toBe(200);
       const ready = await app.request('GET', '/health/ready');
       expect(ready.status).toBe(200);
       expect(ready.body.checks.fraud.breaker).toMatch(/open/);
       expect((await app.request('GET', '/metrics')).text).toMatch(/ledger_fraud_breaker_state [12]/);
       expect((await fraudScores(app.tdb)).size).toBe(0);
-      const firstTransfer = (await app.ledger.store.readAll({ after: 0n, limit: 100 })).find((e) => e.type === 'TransferPosted')!;
+      const firstTransfer = (await app.ledger.store.readAll({ after: 0n, limit: 100 })).find(
+        (e) => e.type === 'TransferPosted',
+      )!;
       expect(app.ledger.fraud!.consumer.checkpoint).toBeLessThan(firstTransfer.position);
 
       copyFileSync(SHIPPED, modelPath);
@@ -157,9 +201,17 @@ describe('the fraud scorer, in the ledger process', () => {
         const stream = await app.ledger.store.readStream('account-bank');
         return stream.events.find((e) => e.type === 'AccountFrozen');
       });
-      expect((frozen.data as { reason: string }).reason).toMatch(/fraud score \d\.\d{4} on transfer f-1 \(model fraud-v1@/);
+      expect((frozen.data as { reason: string }).reason).toMatch(
+        /fraud score \d\.\d{4} on transfer f-1 \(model fraud-v1@/,
+      );
       expect(frozen.metadata.causationId).toBe(fraudEventId('f-1'));
-      const refused = await app.request('POST', '/v1/transfers', { id: 'f-2', debitAccountId: 'bank', creditAccountId: 'gina', amount: '1', currency: 'USD' });
+      const refused = await app.request('POST', '/v1/transfers', {
+        id: 'f-2',
+        debitAccountId: 'bank',
+        creditAccountId: 'gina',
+        amount: '1',
+        currency: 'USD',
+      });
       expectProblem(refused, 422, 'account-not-open');
     } finally {
       await app.close();
@@ -184,7 +236,9 @@ describe('the fraud scorer, in the ledger process', () => {
     const tdb = await createTestDatabase();
     try {
       const config = loadConfig({ ...tdb.env, ...FRAUD, LOG_LEVEL: 'silent', ONNX_EXECUTION_PROVIDERS: 'cuda' });
-      await expect(createLedgerApp(config, tdb.env.DATABASE_URL ? undefined : tdb.database)).rejects.toThrow(/none of ONNX_EXECUTION_PROVIDERS \(cuda\)/);
+      await expect(createLedgerApp(config, tdb.env.DATABASE_URL ? undefined : tdb.database)).rejects.toThrow(
+        /none of ONNX_EXECUTION_PROVIDERS \(cuda\)/,
+      );
     } finally {
       await tdb.drop();
     }

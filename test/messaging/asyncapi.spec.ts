@@ -54,9 +54,21 @@ describe('published event schemas and the AsyncAPI document', () => {
       const payload = resolve(document, message.payload.$ref);
       expect(payload.properties.type.const).toBe(type);
       expect(payload.required).toEqual(
-        expect.arrayContaining(['id', 'type', 'stream', 'revision', 'position', 'recordedAt', 'correlationId', 'causationId', 'data']),
+        expect.arrayContaining([
+          'id',
+          'type',
+          'stream',
+          'revision',
+          'position',
+          'recordedAt',
+          'correlationId',
+          'causationId',
+          'data',
+        ]),
       );
-      expect(resolve(document, message.headers.$ref).required).toEqual(expect.arrayContaining(['Nats-Msg-Id', 'ce-id', 'traceparent']));
+      expect(resolve(document, message.headers.$ref).required).toEqual(
+        expect.arrayContaining(['Nats-Msg-Id', 'ce-id', 'traceparent']),
+      );
     }
   });
 

@@ -4,11 +4,20 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LedgerEvent, type RunningConsumer, startLedgerConsumer } from '../../examples/ledger-consumer';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_DATABASE_URL } from '../support/database';
-import { deleteStream, eventually, natsConnect, natsForTests, readStream, TEST_NATS_URL, uniqueStream } from '../support/nats';
+import {
+  deleteStream,
+  eventually,
+  natsConnect,
+  natsForTests,
+  readStream,
+  TEST_NATS_URL,
+  uniqueStream,
+} from '../support/nats';
 
 const nats = natsForTests('consumer-kit.int.spec.ts');
 const postgres = inject('postgresAvailable');
-if (nats && !postgres) console.warn('[tests] consumer-kit.int.spec.ts: the consumer kit needs a PostgreSQL server (pg), so it is SKIPPED');
+if (nats && !postgres)
+  console.warn('[tests] consumer-kit.int.spec.ts: the consumer kit needs a PostgreSQL server (pg), so it is SKIPPED');
 
 describe.skipIf(!nats || !postgres)('consumer kit (examples/ledger-consumer.ts) against the real NATS', () => {
   let t: TestApp;
@@ -23,8 +32,14 @@ describe.skipIf(!nats || !postgres)('consumer kit (examples/ledger-consumer.ts) 
   beforeAll(async () => {
     t = await startTestApp({ LEDGER_ROLES: 'api,projector,relay', NATS_URL: TEST_NATS_URL, ...stream });
     nc = await natsConnect();
-    pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2, options: `-c search_path=${t.tdb.env.LEDGER_DB_SCHEMA}` });
-    await pool.query('create table risk_exposure (account_id text primary key, moved numeric not null, last_position bigint not null)');
+    pool = new pg.Pool({
+      connectionString: TEST_DATABASE_URL,
+      max: 2,
+      options: `-c search_path=${t.tdb.env.LEDGER_DB_SCHEMA}`,
+    });
+    await pool.query(
+      'create table risk_exposure (account_id text primary key, moved numeric not null, last_position bigint not null)',
+    );
     await pool.query('create table risk_handled (msg_id text not null, attempt int not null)');
   });
   afterAll(async () => {
@@ -37,7 +52,8 @@ describe.skipIf(!nats || !postgres)('consumer kit (examples/ledger-consumer.ts) 
   });
 
   it('handles each event once and in account order, retries with backoff, dead-letters a poison message, survives a lost ack', async () => {
-    for (const id of ['a', 'b', 'c']) expect((await t.request('POST', '/v1/accounts', { id, currency: 'USD' })).status).toBe(201);
+    for (const id of ['a', 'b', 'c'])
+      expect((await t.request('POST', '/v1/accounts', { id, currency: 'USD' })).status).toBe(201);
     const transfers = Array.from({ length: 30 }, (_, i) => ({
       id: i === 13 ? 'poison' : `t${i}`,
       debitAccountId: ['a', 'b', 'c'][i % 3]!,
@@ -99,7 +115,9 @@ describe.skipIf(!nats || !postgres)('consumer kit (examples/ledger-consumer.ts) 
     expect(dead.body.data.transferId).toBe('poison');
     expect(dead.headers['Ledger-Attempts']).toBe('3');
     expect(dead.headers['Ledger-Error']).toBe('cannot score this one');
-    expect(dead.headers['Ledger-Original-Subject']).toBe(`${stream.LEDGER_NATS_SUBJECT_PREFIX}.transfer.TransferPosted`);
+    expect(dead.headers['Ledger-Original-Subject']).toBe(
+      `${stream.LEDGER_NATS_SUBJECT_PREFIX}.transfer.TransferPosted`,
+    );
     expect(dead.headers['ce-id']).toBe(dead.headers['Ledger-Original-Msg-Id']);
 
     // t9 came again after its lost ack (it reached beforeAck a second time) and found its msg id in
@@ -112,7 +130,9 @@ describe.skipIf(!nats || !postgres)('consumer kit (examples/ledger-consumer.ts) 
         sums.set(account, (sums.get(account) ?? 0n) + BigInt(transfer.amount));
       }
     }
-    expect(exposure.rows).toEqual([...sums].sort().map(([account_id, moved]) => ({ account_id, moved: moved.toString() })));
+    expect(exposure.rows).toEqual(
+      [...sums].sort().map(([account_id, moved]) => ({ account_id, moved: moved.toString() })),
+    );
     // t5 failed once and went through on its second attempt; rolled-back attempts left nothing.
     const handled = await pool.query<{ msg_id: string; attempt: number }>('select msg_id, attempt from risk_handled');
     expect(new Set(handled.rows.map((r) => r.msg_id)).size).toBe(handled.rows.length);

@@ -33,7 +33,10 @@ function streamSettings(stream: ReturnType<typeof uniqueStream>) {
 /** A relay built by hand on a test app's database, as createRelay builds it, with test hooks. */
 function relayOn(t: TestApp, stream: ReturnType<typeof uniqueStream>, options: Partial<RelayOptions> = {}) {
   const { db } = t.ledger.database;
-  const lock = t.ledger.database.kind === 'pglite' ? processLocalLock(db) : advisoryLock(db, `nats-relay:${stream.LEDGER_NATS_STREAM}`);
+  const lock =
+    t.ledger.database.kind === 'pglite'
+      ? processLocalLock(db)
+      : advisoryLock(db, `nats-relay:${stream.LEDGER_NATS_STREAM}`);
   return new NatsRelay(t.ledger.store, lock, {
     natsUrl: TEST_NATS_URL,
     stream: streamSettings(stream),
@@ -64,7 +67,8 @@ async function postTransfers(t: TestApp, from: number, count: number, accounts =
 }
 
 async function openAccounts(t: TestApp, accounts = ['a', 'b', 'c']): Promise<void> {
-  for (const id of accounts) expect((await t.request('POST', '/v1/accounts', { id, currency: 'USD' })).status).toBe(201);
+  for (const id of accounts)
+    expect((await t.request('POST', '/v1/accounts', { id, currency: 'USD' })).status).toBe(201);
 }
 
 /** Everything appended is in the stream: once each, in log order. */
@@ -88,7 +92,10 @@ describe.skipIf(!nats)('NATS relay faults (real NATS)', () => {
   it('a relay killed between publish and checkpoint: the next one re-publishes and JetStream drops the repeats', async () => {
     const stream = uniqueStream();
     const t = await startTestApp({ LEDGER_ROLES: 'api' });
-    cleanup.push(() => t.close(), () => deleteStream(nc, stream.LEDGER_NATS_STREAM));
+    cleanup.push(
+      () => t.close(),
+      () => deleteStream(nc, stream.LEDGER_NATS_STREAM),
+    );
     await openAccounts(t);
     await postTransfers(t, 0, 30);
     const head = await t.ledger.store.headPosition();
@@ -126,7 +133,10 @@ describe.skipIf(!nats)('NATS relay faults (real NATS)', () => {
   it('a relay whose checkpoint write fails retries the batch itself; the stream keeps each event once', async () => {
     const stream = uniqueStream();
     const t = await startTestApp({ LEDGER_ROLES: 'api' });
-    cleanup.push(() => t.close(), () => deleteStream(nc, stream.LEDGER_NATS_STREAM));
+    cleanup.push(
+      () => t.close(),
+      () => deleteStream(nc, stream.LEDGER_NATS_STREAM),
+    );
     await openAccounts(t);
     await postTransfers(t, 0, 40);
     let failures = 0;
@@ -149,7 +159,10 @@ describe.skipIf(!nats)('NATS relay faults (real NATS)', () => {
   it('one relay publishes at a time; when it stops, the standby takes over from the checkpoint', async () => {
     const stream = uniqueStream();
     const t = await startTestApp({ LEDGER_ROLES: 'api' });
-    cleanup.push(() => t.close(), () => deleteStream(nc, stream.LEDGER_NATS_STREAM));
+    cleanup.push(
+      () => t.close(),
+      () => deleteStream(nc, stream.LEDGER_NATS_STREAM),
+    );
     const relays = [relayOn(t, stream), relayOn(t, stream)];
     for (const relay of relays) {
       relay.start();
@@ -170,7 +183,10 @@ describe.skipIf(!nats)('NATS relay faults (real NATS)', () => {
     await active.stop();
     await postTransfers(t, 30, 30);
     head = await t.ledger.store.headPosition();
-    await eventually('the standby, now active, at the head', () => standby.state === 'active' && standby.checkpoint === head);
+    await eventually(
+      'the standby, now active, at the head',
+      () => standby.state === 'active' && standby.checkpoint === head,
+    );
     await expectExactlyTheLog(t, await readStream(nc, stream.LEDGER_NATS_STREAM));
   });
 });
@@ -218,7 +234,10 @@ describe.skipIf(!nats)('NATS outage (a nats-server of the test’s own, killed a
     expect(lagSeconds).toBeGreaterThanOrEqual((scrapedAt - Date.parse(oldest!.recordedAt)) / 1000);
 
     await server.start();
-    await eventually('relay caught up after NATS came', async () => t.ledger.relay!.checkpoint === (await t.ledger.store.headPosition()));
+    await eventually(
+      'relay caught up after NATS came',
+      async () => t.ledger.relay!.checkpoint === (await t.ledger.store.headPosition()),
+    );
     expect((await t.request('GET', '/health/ready')).body.checks.relay.status).toBe('up');
 
     // NATS vanishes while transfers keep coming.
@@ -226,7 +245,10 @@ describe.skipIf(!nats)('NATS outage (a nats-server of the test’s own, killed a
       for (let round = 0; round < 6; round++) await postTransfers(t, 50 + round * 20, 20);
     })();
     await server.kill();
-    await eventually('relay readiness down again', async () => (await t.request('GET', '/health/ready')).body.checks.relay.status === 'down');
+    await eventually(
+      'relay readiness down again',
+      async () => (await t.request('GET', '/health/ready')).body.checks.relay.status === 'down',
+    );
     await writing;
     await postTransfers(t, 200, 20);
     expect(t.ledger.relay!.checkpoint).toBeLessThan(await t.ledger.store.headPosition());

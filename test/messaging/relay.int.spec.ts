@@ -54,9 +54,13 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
 
   it('publishes every event once, in log order and in each account’s order, with ce-* and traceparent headers', async () => {
     const { t, stream, prefix } = await relayApp();
-    cleanup.push(() => t.close(), () => deleteStream(nc, stream));
+    cleanup.push(
+      () => t.close(),
+      () => deleteStream(nc, stream),
+    );
     const accounts = ['a', 'b', 'c', 'd'];
-    for (const id of accounts) expect((await t.request('POST', '/v1/accounts', { id, currency: 'USD' })).status).toBe(201);
+    for (const id of accounts)
+      expect((await t.request('POST', '/v1/accounts', { id, currency: 'USD' })).status).toBe(201);
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const posts = [];
     for (let i = 0; i < 200; i++) {
@@ -133,7 +137,10 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
   it('every published message, FraudScored included, validates against its published JSON Schema and headers schema (ajv)', async () => {
     // With the fraud role too: its FraudScored events (and their v8 UUID ids) go out like the others.
     const { t, stream } = await relayApp({ LEDGER_ROLES: 'api,projector,relay,fraud' });
-    cleanup.push(() => t.close(), () => deleteStream(nc, stream));
+    cleanup.push(
+      () => t.close(),
+      () => deleteStream(nc, stream),
+    );
     await t.request('POST', '/v1/accounts', {
       id: 'x',
       currency: 'EUR',
@@ -152,8 +159,15 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
       reference: 'inv-1',
       metadata: { k: 'v' },
     });
-    await t.request('POST', '/v1/transfers', { id: 'v2', debitAccountId: 'y', creditAccountId: 'x', amount: '5', currency: 'EUR' });
-    for (const change of ['freeze', 'unfreeze', 'close']) await t.request('POST', `/v1/accounts/x/${change}`, { reason: change });
+    await t.request('POST', '/v1/transfers', {
+      id: 'v2',
+      debitAccountId: 'y',
+      creditAccountId: 'x',
+      amount: '5',
+      currency: 'EUR',
+    });
+    for (const change of ['freeze', 'unfreeze', 'close'])
+      await t.request('POST', `/v1/accounts/x/${change}`, { reason: change });
     // Both transfers scored (FraudScored appended after them), then everything published.
     await eventually('both transfers scored', async () => {
       const events = await t.ledger.store.readAll({ after: 0n, limit: 1000 });
@@ -171,7 +185,10 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
       const headers = ajv.compile(messageHeadersJsonSchema({ closed }));
       for (const message of messages) {
         const validate = ajv.compile(schemas[message.body.type as keyof typeof schemas]);
-        expect(validate(message.body), `${message.body.type} (closed: ${closed}): ${ajv.errorsText(validate.errors)}`).toBe(true);
+        expect(
+          validate(message.body),
+          `${message.body.type} (closed: ${closed}): ${ajv.errorsText(validate.errors)}`,
+        ).toBe(true);
         expect(headers(message.headers), ajv.errorsText(headers.errors)).toBe(true);
       }
     }
@@ -216,7 +233,10 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
 
   it('reports up in /health/ready and the lag metrics at zero once caught up', async () => {
     const { t, stream } = await relayApp();
-    cleanup.push(() => t.close(), () => deleteStream(nc, stream));
+    cleanup.push(
+      () => t.close(),
+      () => deleteStream(nc, stream),
+    );
     await t.request('POST', '/v1/accounts', { id: 'm1', currency: 'USD' });
     await published(t, nc, stream);
     const ready = await t.request('GET', '/health/ready');
@@ -249,7 +269,9 @@ describe('relay off', () => {
       const response = await t.request('GET', '/asyncapi.json');
       expect(response.status).toBe(200);
       expect(String(response.headers['content-type'])).toContain('application/json');
-      expect(response.body).toEqual(JSON.parse(readFileSync(path.resolve(__dirname, '../../docs/asyncapi.json'), 'utf8')));
+      expect(response.body).toEqual(
+        JSON.parse(readFileSync(path.resolve(__dirname, '../../docs/asyncapi.json'), 'utf8')),
+      );
     } finally {
       await t.close();
     }

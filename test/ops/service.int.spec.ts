@@ -14,7 +14,10 @@ const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
 /** Runs the compiled service until it exits on its own; what it printed and its exit code. */
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -51,7 +54,12 @@ describe('the service process', () => {
 
   it('with no keys configured, makes one admin key, prints it once, says so, and takes only it', async (ctx) => {
     await needsServer(ctx);
-    const service = await startServiceProcess({ ...tdb.env, LEDGER_ROLES: 'api,projector', LEDGER_API_KEYS: '', LOG_LEVEL: 'info' });
+    const service = await startServiceProcess({
+      ...tdb.env,
+      LEDGER_ROLES: 'api,projector',
+      LEDGER_API_KEYS: '',
+      LOG_LEVEL: 'info',
+    });
     try {
       const output = service.output();
       const keys = [...output.matchAll(/^ {4}([A-Za-z0-9_-]{43})$/gm)].map((match) => match[1]!);
@@ -62,9 +70,15 @@ describe('the service process', () => {
 
       const opened = await http('POST', `${service.url}/v1/accounts`, { id: 'gen', currency: 'USD' }, bearer(key));
       expect(opened.status).toBe(201);
-      expect((await http('GET', `${service.url}/v1/accounts/gen`, undefined, bearer(TEST_KEYS.admin))).status).toBe(401);
-      expect((await http('GET', `${service.url}/v1/accounts/gen`, undefined, { authorization: undefined })).status).toBe(401);
-      const rows = await tdb.query<{ metadata: string }>(`select metadata::text as metadata from events where stream_id = 'account-gen'`);
+      expect((await http('GET', `${service.url}/v1/accounts/gen`, undefined, bearer(TEST_KEYS.admin))).status).toBe(
+        401,
+      );
+      expect(
+        (await http('GET', `${service.url}/v1/accounts/gen`, undefined, { authorization: undefined })).status,
+      ).toBe(401);
+      const rows = await tdb.query<{ metadata: string }>(
+        `select metadata::text as metadata from events where stream_id = 'account-gen'`,
+      );
       expect(JSON.parse(rows[0]!.metadata).actor).toBe(apiKeyId(key));
     } finally {
       await service.stop();
@@ -73,13 +87,22 @@ describe('the service process', () => {
 
   it('with NODE_ENV=production and no keys, refuses to start and says why', async () => {
     const port = await freePort();
-    const { code, output } = await runToExit({ ...tdb.env, NODE_ENV: 'production', LEDGER_API_KEYS: '', PORT: String(port), HOST: '127.0.0.1' });
+    const { code, output } = await runToExit({
+      ...tdb.env,
+      NODE_ENV: 'production',
+      LEDGER_API_KEYS: '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
     expect(code).toBe(2);
     expect(output).toContain('NODE_ENV=production and LEDGER_API_KEYS is not set');
   });
 
   it('refuses a malformed LEDGER_API_KEYS without printing the keys', async () => {
-    const { code, output } = await runToExit({ ...tdb.env, LEDGER_API_KEYS: 'first-secret-key:admin,second-secret-key:root' });
+    const { code, output } = await runToExit({
+      ...tdb.env,
+      LEDGER_API_KEYS: 'first-secret-key:admin,second-secret-key:root',
+    });
     expect(code).toBe(2);
     expect(output).toContain('LEDGER_API_KEYS entry 2');
     expect(output).not.toContain('secret-key');
@@ -96,7 +119,8 @@ describe('the service process', () => {
         request.on('end', () => {
           if (request.url === '/v1/traces') {
             const payload = JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
-            for (const resource of payload.resourceSpans) for (const scope of resource.scopeSpans) spans.push(...scope.spans);
+            for (const resource of payload.resourceSpans)
+              for (const scope of resource.scopeSpans) spans.push(...scope.spans);
           }
           response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         });
@@ -121,35 +145,74 @@ describe('the service process', () => {
       const traceId = randomBytes(16).toString('hex');
       const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
       const operator = bearer(TEST_KEYS.operator);
-      expect((await http('POST', `${service.url}/v1/accounts`, { id: 'o-a', currency: 'USD', normalSide: 'debit' }, operator)).status).toBe(201);
-      expect((await http('POST', `${service.url}/v1/accounts`, { id: 'o-b', currency: 'USD' }, operator)).status).toBe(201);
-      const posted = await http('POST', `${service.url}/v1/transfers`, { id: 'o-t', debitAccountId: 'o-a', creditAccountId: 'o-b', amount: '7', currency: 'USD' }, { ...operator, traceparent });
+      expect(
+        (
+          await http(
+            'POST',
+            `${service.url}/v1/accounts`,
+            { id: 'o-a', currency: 'USD', normalSide: 'debit' },
+            operator,
+          )
+        ).status,
+      ).toBe(201);
+      expect((await http('POST', `${service.url}/v1/accounts`, { id: 'o-b', currency: 'USD' }, operator)).status).toBe(
+        201,
+      );
+      const posted = await http(
+        'POST',
+        `${service.url}/v1/transfers`,
+        { id: 'o-t', debitAccountId: 'o-a', creditAccountId: 'o-b', amount: '7', currency: 'USD' },
+        { ...operator, traceparent },
+      );
       expect(posted.status).toBe(201);
       const requestSpanId = String(posted.headers.get('traceresponse')).split('-')[2];
 
-      const rows = await tdb.query<{ metadata: string }>(`select metadata::text as metadata from events where stream_id = 'transfer-o-t'`);
+      const rows = await tdb.query<{ metadata: string }>(
+        `select metadata::text as metadata from events where stream_id = 'transfer-o-t'`,
+      );
       expect(JSON.parse(rows[0]!.metadata).traceparent).toBe(`00-${traceId}-${requestSpanId}-01`);
 
       // Spans arrive in batches every 100 ms: wait for them (bounded by vi.waitFor's timeout).
-      await vi.waitFor(() => {
-        const server = spans.find((s) => s.traceId === traceId && s.spanId === requestSpanId);
-        expect(server?.name).toBe('POST /v1/transfers');
-        expect(spans.some((s) => s.name === 'ledger.append')).toBe(true);
-        expect(spans.some((s) => s.name === 'ledger.project')).toBe(true);
-      }, { timeout: 15_000, interval: 100 });
+      await vi.waitFor(
+        () => {
+          const server = spans.find((s) => s.traceId === traceId && s.spanId === requestSpanId);
+          expect(server?.name).toBe('POST /v1/transfers');
+          expect(spans.some((s) => s.name === 'ledger.append')).toBe(true);
+          expect(spans.some((s) => s.name === 'ledger.project')).toBe(true);
+        },
+        { timeout: 15_000, interval: 100 },
+      );
       if (tdb.env.DATABASE_URL) {
         const append = spans.filter((s) => s.name === 'ledger.append').map((s) => s.spanId);
-        await vi.waitFor(() => {
-          const pg = spans.filter((s) => s.parentSpanId !== undefined && append.includes(s.parentSpanId));
-          expect(pg.some((s) => s.attributes?.some((a) => a.key === 'db.system' || a.key === 'db.system.name'))).toBe(true);
-        }, { timeout: 15_000, interval: 100 });
+        await vi.waitFor(
+          () => {
+            const pg = spans.filter((s) => s.parentSpanId !== undefined && append.includes(s.parentSpanId));
+            expect(pg.some((s) => s.attributes?.some((a) => a.key === 'db.system' || a.key === 'db.system.name'))).toBe(
+              true,
+            );
+          },
+          { timeout: 15_000, interval: 100 },
+        );
       }
 
-      await vi.waitFor(() => {
-        const lines = service.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
-        const request = lines.find((line) => line.msg === 'request' && line.traceId === traceId);
-        expect(request).toMatchObject({ level: 'info', method: 'POST', route: '/v1/transfers', status: 201, actor: apiKeyId(TEST_KEYS.operator) });
-      }, { timeout: 10_000, interval: 100 });
+      await vi.waitFor(
+        () => {
+          const lines = service
+            .output()
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line));
+          const request = lines.find((line) => line.msg === 'request' && line.traceId === traceId);
+          expect(request).toMatchObject({
+            level: 'info',
+            method: 'POST',
+            route: '/v1/transfers',
+            status: 201,
+            actor: apiKeyId(TEST_KEYS.operator),
+          });
+        },
+        { timeout: 10_000, interval: 100 },
+      );
       for (const key of Object.values(TEST_KEYS)) expect(service.output()).not.toContain(key);
     });
   });

@@ -36,7 +36,10 @@ const transferArb = (accounts: number) =>
       offset: fc.integer({ min: 1, max: accounts - 1 }),
       amount: fc.oneof(fc.bigInt({ min: 1n, max: 1000n }), fc.constant((1n << 127n) - 1n)),
       // 0: effective when recorded; otherwise backdated by that many slots (clamped to the opening).
-      backdateSlots: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: GRID }) }),
+      backdateSlots: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(0) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: GRID }) },
+      ),
       backdateJitterMs: fc.integer({ min: 0, max: 2 }),
     })
     .map((t) => ({ ...t, credit: (t.debit + t.offset) % accounts }));
@@ -125,7 +128,10 @@ describe('as-of / known-at balances equal the brute-force oracle over the raw ev
           lastRecorded = recordedAt;
           await store.append({
             events: append.transfers.map((t, k) => {
-              const effectiveMs = Math.max(BASE_MS, Date.parse(recordedAt) - t.backdateSlots * STEP_MS - t.backdateJitterMs);
+              const effectiveMs = Math.max(
+                BASE_MS,
+                Date.parse(recordedAt) - t.backdateSlots * STEP_MS - t.backdateJitterMs,
+              );
               const effectiveAt = new Date(effectiveMs).toISOString();
               if (effectiveAt < recordedAt) backdatedSeen++;
               const transferId = `${prefix}-t${n}-${k}`;
@@ -168,7 +174,9 @@ describe('as-of / known-at balances equal the brute-force oracle over the raw ev
             await foldLog(store, fold, { pageSize: 4, from });
             for (const replayed of fold.result()) {
               const { debitsPosted, creditsPosted } = replayed;
-              expect({ debitsPosted, creditsPosted }, `replay of ${replayed.accountId}`).toEqual(oracle(events, replayed.accountId, asOf, knownAt));
+              expect({ debitsPosted, creditsPosted }, `replay of ${replayed.accountId}`).toEqual(
+                oracle(events, replayed.accountId, asOf, knownAt),
+              );
             }
           }
           for (const accountId of ids) {

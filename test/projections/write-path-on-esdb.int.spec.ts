@@ -41,27 +41,53 @@ describe('write path and projector on the EventStoreDB adapter (fake client), re
     await writer.submit({ kind: 'open', command: open('bank', 'debit'), commandHash: 'h-bank', context });
     await writer.submit({ kind: 'open', command: open('alice', 'credit'), commandHash: 'h-alice', context });
     const transfer = (transferId: string, debitAccountId: string, creditAccountId: string, amount: bigint) => ({
-      command: { type: 'PostTransfer' as const, transferId, debitAccountId, creditAccountId, amount, currency: 'USD', metadata: {} },
+      command: {
+        type: 'PostTransfer' as const,
+        transferId,
+        debitAccountId,
+        creditAccountId,
+        amount,
+        currency: 'USD',
+        metadata: {},
+      },
       commandHash: `h-${transferId}`,
     });
     const posted = await writer.submit({
       kind: 'transfers',
-      commands: [transfer('t-1', 'bank', 'alice', 1050n), transfer('t-2', 'alice', 'bank', 50n), transfer('t-3', 'alice', 'bank', 5000n)],
+      commands: [
+        transfer('t-1', 'bank', 'alice', 1050n),
+        transfer('t-2', 'alice', 'bank', 50n),
+        transfer('t-3', 'alice', 'bank', 5000n),
+      ],
       atomic: false,
       context,
     });
-    expect(posted.items.map((i) => (i.outcome === 'failed' ? i.error.slug : i.outcome))).toEqual(['created', 'created', 'insufficient-funds']);
+    expect(posted.items.map((i) => (i.outcome === 'failed' ? i.error.slug : i.outcome))).toEqual([
+      'created',
+      'created',
+      'insufficient-funds',
+    ]);
     expect(posted.position).toBeGreaterThan(1n << 64n);
 
-    const again = await writer.submit({ kind: 'transfers', commands: [transfer('t-1', 'bank', 'alice', 1050n)], atomic: false, context });
-    expect(again.items[0]).toMatchObject({ outcome: 'duplicate', transfer: { position: (posted.items[0] as { transfer: { position: bigint } }).transfer.position } });
+    const again = await writer.submit({
+      kind: 'transfers',
+      commands: [transfer('t-1', 'bank', 'alice', 1050n)],
+      atomic: false,
+      context,
+    });
+    expect(again.items[0]).toMatchObject({
+      outcome: 'duplicate',
+      transfer: { position: (posted.items[0] as { transfer: { position: bigint } }).transfer.position },
+    });
 
     expect(await projector.catchUp()).toBe(4);
     expect(await readModels.checkpoint()).toBe(posted.position);
     expect(await readModels.checkpoint()).toBe(await store.headPosition());
     const alice = await readModels.account('alice');
     expect(alice).toMatchObject({ creditsPosted: 1050n, debitsPosted: 50n });
-    expect((await readModels.transfer('t-2'))?.position).toBe((posted.items[1] as { transfer: { position: bigint } }).transfer.position);
+    expect((await readModels.transfer('t-2'))?.position).toBe(
+      (posted.items[1] as { transfer: { position: bigint } }).transfer.position,
+    );
     await writer.stop();
   });
 });

@@ -10,7 +10,12 @@ export interface TestApp {
    * An HTTP request through Fastify's injector (no socket): JSON in, parsed JSON out. Sends the
    * test admin key unless `headers` names `authorization` (`authorization: undefined`: no key).
    */
-  request(method: string, url: string, body?: unknown, headers?: Record<string, string | undefined>): Promise<TestResponse>;
+  request(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string | undefined>,
+  ): Promise<TestResponse>;
   close(): Promise<void>;
 }
 

@@ -19,7 +19,8 @@ export const TEST_NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
  */
 export function natsForTests(file: string): boolean {
   const up = inject('natsAvailable');
-  if (!up) console.warn(`[tests] ${file}: no NATS at ${TEST_NATS_URL}, so its NATS tests are SKIPPED (start nats-server -js)`);
+  if (!up)
+    console.warn(`[tests] ${file}: no NATS at ${TEST_NATS_URL}, so its NATS tests are SKIPPED (start nats-server -js)`);
   return up;
 }
 
@@ -71,7 +72,11 @@ export async function deleteStream(nc: NatsConnection, stream: string): Promise<
 }
 
 /** Polls `check` until it returns true (or a value), failing after `timeoutMs` with `what`. */
-export async function eventually<T>(what: string, check: () => Promise<T | false> | T | false, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | false> | T | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -104,9 +109,13 @@ export class OwnNatsServer {
   }
 
   async start(): Promise<void> {
-    const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      '/usr/sbin/nats-server',
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      {
+        stdio: 'ignore',
+      },
+    );
     this.child = child;
     const deadline = Date.now() + 15_000;
     while (!(await portOpen(this.port))) {

@@ -17,20 +17,24 @@ describe('LEDGER_API_KEYS', () => {
     expect(parseApiKeys('  ')).toEqual([]);
   });
 
-  it.each(['secret-one', 'secret-one:', 'secret-one:root', ':admin', 'secret one:admin', 'secret-one:admin,secret-one:auditor'])(
-    'refuses %j without repeating the key in the message',
-    (value) => {
-      let error: unknown;
-      try {
-        parseApiKeys(value);
-      } catch (caught) {
-        error = caught;
-      }
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as Error).message).toMatch(/LEDGER_API_KEYS entry \d/);
-      expect((error as Error).message).not.toContain('secret');
-    },
-  );
+  it.each([
+    'secret-one',
+    'secret-one:',
+    'secret-one:root',
+    ':admin',
+    'secret one:admin',
+    'secret-one:admin,secret-one:auditor',
+  ])('refuses %j without repeating the key in the message', (value) => {
+    let error: unknown;
+    try {
+      parseApiKeys(value);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/LEDGER_API_KEYS entry \d/);
+    expect((error as Error).message).not.toContain('secret');
+  });
 
   it('names a key by a short digest that does not contain it', () => {
     expect(apiKeyId('a-key')).toMatch(/^key-[0-9a-f]{12}$/);
@@ -42,7 +46,8 @@ describe('LEDGER_API_KEYS', () => {
     const keys = ApiKeys.fromConfig('alpha-key:operator,beta-key:admin');
     expect(keys.find('beta-key')).toMatchObject({ role: 'admin', id: apiKeyId('beta-key') });
     expect(keys.find('alpha-key')).toMatchObject({ role: 'operator' });
-    for (const other of ['', 'beta', 'beta-key ', 'beta-keyy', 'BETA-KEY', 'alpha-key:operator']) expect(keys.find(other)).toBeUndefined();
+    for (const other of ['', 'beta', 'beta-key ', 'beta-keyy', 'BETA-KEY', 'alpha-key:operator'])
+      expect(keys.find(other)).toBeUndefined();
   });
 
   it('generates 256-bit URL-safe keys', () => {

@@ -9,7 +9,12 @@ describe('per-key fixed windows', () => {
       expect(await storage.increment('k', 1000, 3)).toMatchObject({ totalHits: hit, isBlocked: false });
     }
     now += 400;
-    expect(await storage.increment('k', 1000, 3)).toEqual({ totalHits: 4, timeToExpire: 1, isBlocked: true, timeToBlockExpire: 1 });
+    expect(await storage.increment('k', 1000, 3)).toEqual({
+      totalHits: 4,
+      timeToExpire: 1,
+      isBlocked: true,
+      timeToBlockExpire: 1,
+    });
     now += 600;
     expect(await storage.increment('k', 1000, 3)).toMatchObject({ totalHits: 1, isBlocked: false });
   });

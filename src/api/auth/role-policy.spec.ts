@@ -25,7 +25,17 @@ describe('role policy (DESIGN.md, "Auth")', () => {
   });
 
   it('opens health, metrics and the API documents only', () => {
-    for (const path of ['/health/live', '/health/ready', '/metrics', '/openapi.json', '/asyncapi.json', '/docs', '/docs/static/index.html']) expect(isOpenRoute(path)).toBe(true);
-    for (const path of ['/v1/accounts', '/healthz', '/metrics2', '/openapi.jsonx', '/docsx', '/']) expect(isOpenRoute(path)).toBe(false);
+    for (const path of [
+      '/health/live',
+      '/health/ready',
+      '/metrics',
+      '/openapi.json',
+      '/asyncapi.json',
+      '/docs',
+      '/docs/static/index.html',
+    ])
+      expect(isOpenRoute(path)).toBe(true);
+    for (const path of ['/v1/accounts', '/healthz', '/metrics2', '/openapi.jsonx', '/docsx', '/'])
+      expect(isOpenRoute(path)).toBe(false);
   });
 });

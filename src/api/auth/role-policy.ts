@@ -30,12 +30,20 @@ export const ROLE_POLICY: readonly RoleRule[] = [
 ];
 
 export const underPrefix = (path: string, prefix: string): boolean =>
-  prefix === '/' || path === prefix || path.startsWith(`${prefix}/`) || (prefix.endsWith('/') && path.startsWith(prefix));
+  prefix === '/' ||
+  path === prefix ||
+  path.startsWith(`${prefix}/`) ||
+  (prefix.endsWith('/') && path.startsWith(prefix));
 
 export const isOpenRoute = (path: string): boolean => OPEN_PREFIXES.some((prefix) => underPrefix(path, prefix));
 
 /** Whether `role` may call `method path` (`path` is the route's pattern, e.g. `/v1/accounts/:id`). */
-export function mayCall(role: ApiRole, method: string, path: string, policy: readonly RoleRule[] = ROLE_POLICY): boolean {
+export function mayCall(
+  role: ApiRole,
+  method: string,
+  path: string,
+  policy: readonly RoleRule[] = ROLE_POLICY,
+): boolean {
   const upper = method.toUpperCase();
   return policy.some(
     (rule) =>

@@ -68,7 +68,9 @@ describe('ConnectionWatch: the event store connection after start', () => {
 
 describe('connectEsdb', () => {
   it('refuses a malformed ESDB_URL with a message that names it', async () => {
-    await expect(connectEsdb('http://not-esdb', { timeoutMs: 1_000 })).rejects.toThrow(/ESDB_URL is not a valid connection string/);
+    await expect(connectEsdb('http://not-esdb', { timeoutMs: 1_000 })).rejects.toThrow(
+      /ESDB_URL is not a valid connection string/,
+    );
   });
 
   it('keeps credentials out of what it prints', () => {

@@ -12,7 +12,12 @@ export const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//
 
 /** The cheapest read that proves the server answers and $all is readable. */
 export async function probe(client: Pick<KurrentDBClient, 'readAll'>): Promise<void> {
-  for await (const _ of client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, filter: ledgerEventsFilter() })) {
+  for await (const _ of client.readAll({
+    direction: BACKWARDS,
+    fromPosition: END,
+    maxCount: 1,
+    filter: ledgerEventsFilter(),
+  })) {
     break;
   }
 }
@@ -41,7 +46,9 @@ export async function connectEsdb(url: string, { timeoutMs }: { timeoutMs: numbe
   try {
     client = KurrentDBClient.connectionString(url);
   } catch (error) {
-    throw new Error(`ESDB_URL is not a valid connection string (${errorText(error)}); e.g. esdb://localhost:2113?tls=false`);
+    throw new Error(
+      `ESDB_URL is not a valid connection string (${errorText(error)}); e.g. esdb://localhost:2113?tls=false`,
+    );
   }
   try {
     await withTimeout(probe(client), timeoutMs, where);

@@ -190,12 +190,18 @@ export class EsdbEventStore implements EventStore {
         metadata: event.metadata,
       };
       const hash = eventHashWithoutPosition(prevHash, fields);
-      records.push({ streamName: event.streamId, record: toEventData(event, { recordedAt: request.recordedAt, prevHash, hash }) });
+      records.push({
+        streamName: event.streamId,
+        record: toEventData(event, { recordedAt: request.recordedAt, prevHash, hash }),
+      });
       events.push({ ...fields, prevHash, hash });
       prevHash = hash;
       for (const other of event.alsoIn ?? []) {
         next(other);
-        records.push({ streamName: other, record: linkEventData(randomUUID(), { streamId: event.streamId, revision }) });
+        records.push({
+          streamName: other,
+          record: linkEventData(randomUUID(), { streamId: event.streamId, revision }),
+        });
       }
     }
     records.push({
@@ -332,7 +338,11 @@ export class EsdbEventStore implements EventStore {
 
   private async firstRecord(streamId: string): Promise<ResolvedEvent | undefined> {
     try {
-      for await (const resolved of this.client.readStream(streamId, { maxCount: 1, resolveLinkTos: true, requiresLeader: true })) {
+      for await (const resolved of this.client.readStream(streamId, {
+        maxCount: 1,
+        resolveLinkTos: true,
+        requiresLeader: true,
+      })) {
         return resolved;
       }
     } catch (error) {

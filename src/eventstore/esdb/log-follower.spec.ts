@@ -117,7 +117,8 @@ describe('LogFollower: a reader that survives dropped subscriptions', () => {
 
 describe('backoffDelayMs', () => {
   it('doubles from the initial wait up to the cap, with jitter in its upper half', () => {
-    const at = (attempt: number, random: number) => backoffDelayMs(attempt, { initialMs: 10, maxMs: 100, random: () => random });
+    const at = (attempt: number, random: number) =>
+      backoffDelayMs(attempt, { initialMs: 10, maxMs: 100, random: () => random });
     expect([1, 2, 3, 4, 5, 50, 5000].map((a) => at(a, 1))).toEqual([10, 20, 40, 80, 100, 100, 100]);
     expect([1, 2, 5].map((a) => at(a, 0))).toEqual([5, 10, 50]);
   });
@@ -134,7 +135,13 @@ describe('esdbSubscriptions: $all subscriptions of the client', () => {
       isJson: true,
       created: new Date(),
       data: { accountId: 'a' },
-      metadata: { correlationId: 'c', causationId: 'c', 'ledger.recordedAt': 'r', 'ledger.prevHash': 'p', 'ledger.hash': 'h' },
+      metadata: {
+        correlationId: 'c',
+        causationId: 'c',
+        'ledger.recordedAt': 'r',
+        'ledger.prevHash': 'p',
+        'ledger.hash': 'h',
+      },
       position,
     };
     const calls: unknown[] = [];
@@ -152,8 +159,11 @@ describe('esdbSubscriptions: $all subscriptions of the client', () => {
       },
     };
     const received: RecordedEvent[] = [];
-    for await (const event of esdbSubscriptions(client as never).subscribe(encodePosition({ commit: 5n, prepare: 5n }))) received.push(event);
-    expect(calls).toEqual([{ fromPosition: { commit: 5n, prepare: 5n }, filter: expect.objectContaining({ filterOn: 'eventType' }) }]);
+    for await (const event of esdbSubscriptions(client as never).subscribe(encodePosition({ commit: 5n, prepare: 5n })))
+      received.push(event);
+    expect(calls).toEqual([
+      { fromPosition: { commit: 5n, prepare: 5n }, filter: expect.objectContaining({ filterOn: 'eventType' }) },
+    ]);
     expect(received.map((e) => [e.eventId, e.position])).toEqual([['e-1', encodePosition(position)]]);
     expect(unsubscribed).toBe(true);
 

@@ -81,7 +81,9 @@ export class LogFollower {
         let position = await this.options.checkpoint();
         const events = this.subscriptions.subscribe(position, this.stopping.signal)[Symbol.asyncIterator]();
         const stopped = new Promise<IteratorReturnResult<undefined>>((resolve) =>
-          this.stopping.signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true }),
+          this.stopping.signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), {
+            once: true,
+          }),
         );
         for (;;) {
           // A live subscription waits for the next event as long as there is none: stopping must not.

@@ -61,7 +61,12 @@ function readBack(data: ReturnType<typeof toEventData>, extra: Record<string, un
 describe('our events ⇄ the client’s events', () => {
   it('an event goes out as JSON with flat string metadata, and comes back the same, with position and hashes', () => {
     const out = toEventData(event, stored);
-    expect(out).toMatchObject({ id: event.eventId, contentType: 'application/json', type: 'TransferPosted', data: event.data });
+    expect(out).toMatchObject({
+      id: event.eventId,
+      contentType: 'application/json',
+      type: 'TransferPosted',
+      data: event.data,
+    });
     expect(out.metadata).toEqual({
       correlationId: 'corr-1',
       causationId: 'cause-1',
@@ -94,7 +99,16 @@ describe('our events ⇄ the client’s events', () => {
 
   it('a linked event read from an account stream is the event itself, with its own stream, revision and position', () => {
     const own = readBack(toEventData(event, stored)).event!;
-    const link = { ...own, streamId: 'account-a', id: 'link-id', revision: 7n, type: LINK_EVENT_TYPE, isJson: false, data: new Uint8Array(), metadata: undefined };
+    const link = {
+      ...own,
+      streamId: 'account-a',
+      id: 'link-id',
+      revision: 7n,
+      type: LINK_EVENT_TYPE,
+      isJson: false,
+      data: new Uint8Array(),
+      metadata: undefined,
+    };
     const resolved = { event: own, link } as unknown as ResolvedEvent;
     expect(fromResolved(resolved)).toMatchObject({ streamId: 'transfer-t-1', revision: 0n, eventId: event.eventId });
     expect(streamRevisionOf(resolved)).toBe(7n);
@@ -104,11 +118,19 @@ describe('our events ⇄ the client’s events', () => {
 
   it('refuses records the ledger did not write, or that lack their position', () => {
     const good = readBack(toEventData(event, stored));
-    expect(() => fromResolved({ event: { ...good.event!, position: undefined } } as unknown as ResolvedEvent)).toThrow(/position/);
-    expect(() => fromResolved({ event: { ...good.event!, isJson: false, data: new Uint8Array() } } as unknown as ResolvedEvent)).toThrow(/JSON/);
-    expect(() => fromResolved({ event: { ...good.event!, metadata: undefined } } as unknown as ResolvedEvent)).toThrow(/metadata/);
+    expect(() => fromResolved({ event: { ...good.event!, position: undefined } } as unknown as ResolvedEvent)).toThrow(
+      /position/,
+    );
+    expect(() =>
+      fromResolved({ event: { ...good.event!, isJson: false, data: new Uint8Array() } } as unknown as ResolvedEvent),
+    ).toThrow(/JSON/);
+    expect(() => fromResolved({ event: { ...good.event!, metadata: undefined } } as unknown as ResolvedEvent)).toThrow(
+      /metadata/,
+    );
     const { [META.hash]: _, ...noHash } = good.event!.metadata as Record<string, string>;
-    expect(() => fromResolved({ event: { ...good.event!, metadata: noHash } } as unknown as ResolvedEvent)).toThrow(META.hash);
+    expect(() => fromResolved({ event: { ...good.event!, metadata: noHash } } as unknown as ResolvedEvent)).toThrow(
+      META.hash,
+    );
   });
 
   it('links name their event as <revision>@<stream>, and parse back', () => {
@@ -151,7 +173,11 @@ describe('the client’s errors ⇄ ours', () => {
 
   it('every failed consistency check of appendRecords is a conflict, with the actual revision', () => {
     const error = new AppendConsistencyViolationError(undefined as never, {
-      violationsList: [violation(0, 'account-a', '3', '4'), violation(2, 'transfer-t', '-1', '0'), violation(3, 'account-c', '-4', '-1')],
+      violationsList: [
+        violation(0, 'account-a', '3', '4'),
+        violation(2, 'transfer-t', '-1', '0'),
+        violation(3, 'account-c', '-4', '-1'),
+      ],
     });
     expect(conflictsOf(error)).toEqual([
       { streamId: 'account-a', actual: 4n },
@@ -178,7 +204,11 @@ describe('the client’s errors ⇄ ours', () => {
   it('the single-stream wrong-expected-version error is a conflict too', () => {
     const error = new WrongExpectedVersionError(undefined, { streamName: 'account-a', expected: 1n, current: 2n });
     expect(conflictsOf(error)).toEqual([{ streamId: 'account-a', actual: 2n }]);
-    const missing = new WrongExpectedVersionError(undefined, { streamName: 'account-b', expected: 'stream_exists', current: 'no_stream' });
+    const missing = new WrongExpectedVersionError(undefined, {
+      streamName: 'account-b',
+      expected: 'stream_exists',
+      current: 'no_stream',
+    });
     expect(conflictsOf(missing)).toEqual([{ streamId: 'account-b', actual: -1n }]);
   });
 
@@ -196,8 +226,16 @@ describe('the client’s errors ⇄ ours', () => {
 
 describe('$all as the ledger reads it', () => {
   it('leaves out system events, links and the chain records, and nothing else', () => {
-    for (const type of ['$>', '$metadata', '$epoch-information', '$@', CHAIN_EVENT_TYPE]) expect(isLedgerEventType(type)).toBe(false);
-    for (const type of ['AccountOpened', 'TransferPosted', 'FraudScored', 'LedgerChainHeadX', 'TransferPosted.v2', 'x$']) {
+    for (const type of ['$>', '$metadata', '$epoch-information', '$@', CHAIN_EVENT_TYPE])
+      expect(isLedgerEventType(type)).toBe(false);
+    for (const type of [
+      'AccountOpened',
+      'TransferPosted',
+      'FraudScored',
+      'LedgerChainHeadX',
+      'TransferPosted.v2',
+      'x$',
+    ]) {
       expect(isLedgerEventType(type)).toBe(true);
     }
     const filter = ledgerEventsFilter();
@@ -205,6 +243,7 @@ describe('$all as the ledger reads it', () => {
     expect((filter as { regex: string }).regex).toBe(LEDGER_EVENT_TYPE_REGEX);
     // Everything the client's own system-event filter leaves out, ours leaves out too.
     const system = new RegExp(excludeSystemEvents().regex);
-    for (const type of ['$>', '$metadata', 'AccountOpened']) if (!system.test(type)) expect(isLedgerEventType(type)).toBe(false);
+    for (const type of ['$>', '$metadata', 'AccountOpened'])
+      if (!system.test(type)) expect(isLedgerEventType(type)).toBe(false);
   });
 });

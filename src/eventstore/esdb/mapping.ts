@@ -131,7 +131,9 @@ export function fromResolved(resolved: ResolvedEvent | AllStreamResolvedEvent): 
   const event = resolved.event;
   if (!event) {
     // A link whose event is gone: history is immutable, so this is damage, not a case to handle.
-    throw new Error(`link ${resolved.link?.id ?? '?'} in ${resolved.link?.streamId ?? '?'} points at an event that does not exist`);
+    throw new Error(
+      `link ${resolved.link?.id ?? '?'} in ${resolved.link?.streamId ?? '?'} points at an event that does not exist`,
+    );
   }
   if (!event.position) throw new Error(`event ${event.id} came back without its $all position`);
   if (!event.isJson || typeof event.data !== 'object' || event.data === null || Array.isArray(event.data)) {

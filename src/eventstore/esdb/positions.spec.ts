@@ -13,7 +13,11 @@ describe('$all positions packed into one bigint', () => {
         expect(decodePosition(encodePosition(p))).toEqual(p);
       }),
     );
-    for (const p of [{ commit: 0n, prepare: 0n }, { commit: U64_MAX, prepare: U64_MAX }, { commit: 1n, prepare: 0n }]) {
+    for (const p of [
+      { commit: 0n, prepare: 0n },
+      { commit: U64_MAX, prepare: U64_MAX },
+      { commit: 1n, prepare: 0n },
+    ]) {
       expect(decodePosition(encodePosition(p))).toEqual(p);
     }
   });
@@ -28,7 +32,9 @@ describe('$all positions packed into one bigint', () => {
       }),
     );
     // A later commit beats any prepare of an earlier one.
-    expect(encodePosition({ commit: 2n, prepare: 0n })).toBeGreaterThan(encodePosition({ commit: 1n, prepare: U64_MAX }));
+    expect(encodePosition({ commit: 2n, prepare: 0n })).toBeGreaterThan(
+      encodePosition({ commit: 1n, prepare: U64_MAX }),
+    );
   });
 
   it('are decimal strings at the edges, exact beyond 2^53', () => {

@@ -18,7 +18,11 @@ export const attr = {
   string: (name: string, s: string): onnx.IAttributeProto => ({ name, type: A.STRING, s: utf8(s) }),
   ints: (name: string, ints: number[]): onnx.IAttributeProto => ({ name, type: A.INTS, ints }),
   floats: (name: string, floats: number[]): onnx.IAttributeProto => ({ name, type: A.FLOATS, floats }),
-  strings: (name: string, strings: string[]): onnx.IAttributeProto => ({ name, type: A.STRINGS, strings: strings.map(utf8) }),
+  strings: (name: string, strings: string[]): onnx.IAttributeProto => ({
+    name,
+    type: A.STRINGS,
+    strings: strings.map(utf8),
+  }),
 };
 
 /** A tensor value: `dims` entries are sizes, or names for a dynamic dimension. */

@@ -4,7 +4,13 @@
  * when x[feature] <= threshold (both float32, as ONNX Runtime compares them).
  */
 export type TreeNode =
-  | { readonly kind: 'split'; readonly feature: number; readonly threshold: number; readonly yes: number; readonly no: number }
+  | {
+      readonly kind: 'split';
+      readonly feature: number;
+      readonly threshold: number;
+      readonly yes: number;
+      readonly no: number;
+    }
   | { readonly kind: 'leaf'; readonly value: number };
 
 export interface TreeEnsemble {

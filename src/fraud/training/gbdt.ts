@@ -66,7 +66,8 @@ export function trainGbdt(
     trees.push(tree);
     for (let r = 0; r < n; r++) {
       let node = tree[0]!;
-      while (node.kind === 'split') node = tree[binned[node.feature]![r]! <= binIndexOf(cuts[node.feature]!, node.threshold) ? node.yes : node.no]!;
+      while (node.kind === 'split')
+        node = tree[binned[node.feature]![r]! <= binIndexOf(cuts[node.feature]!, node.threshold) ? node.yes : node.no]!;
       margin[r] = margin[r]! + node.value;
     }
   }

@@ -9,12 +9,19 @@ export interface LogisticModel {
   readonly bias: number;
 }
 
-export function trainLogistic(rows: Float32Array, labels: Uint8Array, featureCount: number, epochs = 300): LogisticModel {
+export function trainLogistic(
+  rows: Float32Array,
+  labels: Uint8Array,
+  featureCount: number,
+  epochs = 300,
+): LogisticModel {
   const n = labels.length;
   const mean = new Float64Array(featureCount);
   const std = new Float64Array(featureCount);
-  for (let r = 0; r < n; r++) for (let f = 0; f < featureCount; f++) mean[f] = mean[f]! + rows[r * featureCount + f]! / n;
-  for (let r = 0; r < n; r++) for (let f = 0; f < featureCount; f++) std[f] = std[f]! + (rows[r * featureCount + f]! - mean[f]!) ** 2 / n;
+  for (let r = 0; r < n; r++)
+    for (let f = 0; f < featureCount; f++) mean[f] = mean[f]! + rows[r * featureCount + f]! / n;
+  for (let r = 0; r < n; r++)
+    for (let f = 0; f < featureCount; f++) std[f] = std[f]! + (rows[r * featureCount + f]! - mean[f]!) ** 2 / n;
   for (let f = 0; f < featureCount; f++) std[f] = Math.sqrt(std[f]!) || 1;
   const w = new Float64Array(featureCount + 1);
   const m = new Float64Array(featureCount + 1);

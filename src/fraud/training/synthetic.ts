@@ -89,9 +89,11 @@ export function syntheticHistory(options: SyntheticOptions = DEFAULT_SYNTHETIC):
   for (const c of customers) {
     for (let k = rng.int(1, 4); k > 0; k--) c.friends.push(rng.pick(customers).id);
   }
-  const at = (day: number, hour: number) => options.startMs + day * DAY_MS + hour * HOUR_MS + Math.floor(rng.next() * HOUR_MS);
+  const at = (day: number, hour: number) =>
+    options.startMs + day * DAY_MS + hour * HOUR_MS + Math.floor(rng.next() * HOUR_MS);
   const push = (debit: string, credit: string, amount: number, atMs: number, fraud = false) => {
-    if (debit !== credit) out.push({ debitAccountId: debit, creditAccountId: credit, amount: Math.round(amount), atMs, fraud });
+    if (debit !== credit)
+      out.push({ debitAccountId: debit, creditAccountId: credit, amount: Math.round(amount), atMs, fraud });
   };
 
   for (const c of customers) {
@@ -113,7 +115,12 @@ export function syntheticHistory(options: SyntheticOptions = DEFAULT_SYNTHETIC):
         } else if (kind < 0.975) {
           // A shopping spree: a handful of purchases within the hour, some at new shops.
           for (let k = rng.int(3, 7), t = when; k > 0; k--, t += rng.int(60, 900) * 1000) {
-            push(c.id, rng.chance(0.6) ? rng.pick(c.merchants) : rng.pick(merchants), cents(rng, rng.logNormal(c.amountMedian, 0.6)), t);
+            push(
+              c.id,
+              rng.chance(0.6) ? rng.pick(c.merchants) : rng.pick(merchants),
+              cents(rng, rng.logNormal(c.amountMedian, 0.6)),
+              t,
+            );
           }
         } else {
           // A rare big legitimate payment to a new payee (a car, a deposit), often round.
@@ -139,7 +146,11 @@ export function syntheticHistory(options: SyntheticOptions = DEFAULT_SYNTHETIC):
     const steps = stealth ? 1 : rng.int(2, 5);
     for (let s = 0; s < steps && loot > 1000; s++) {
       const share = s === steps - 1 ? loot : loot * (0.3 + rng.next() * 0.5);
-      const amount = stealth ? cents(rng, victim.amountMedian * rng.logNormal(6, 0.5)) : rng.chance(0.7) ? round(share, 10_000) : cents(rng, share);
+      const amount = stealth
+        ? cents(rng, victim.amountMedian * rng.logNormal(6, 0.5))
+        : rng.chance(0.7)
+          ? round(share, 10_000)
+          : cents(rng, share);
       const to = rng.pick(mules);
       push(victim.id, to, amount, t, true);
       // The mule passes it on within the hour (PaySim's TRANSFER then CASH_OUT).

@@ -75,7 +75,10 @@ function main(): void {
     `[fraud:train] ${report.transfers} transfers, ${report.fraud} fraudulent (${pct(report.fraud / report.transfers)}); ` +
       `train ${report.train.rows} (${report.train.fraud} fraud), test ${report.test.rows} (${report.test.fraud} fraud)`,
   );
-  for (const [name, e] of [['gradient-boosted trees', report.gbdt], ['logistic regression', report.logistic]] as const) {
+  for (const [name, e] of [
+    ['gradient-boosted trees', report.gbdt],
+    ['logistic regression', report.logistic],
+  ] as const) {
     console.log(`[fraud:train] ${name}: AUPRC ${e.auprc.toFixed(3)}, recall at 1% FPR ${pct(e.recallAt1PctFpr)}`);
   }
   if (report.gbdt.auprc <= report.logistic.auprc) {
@@ -90,8 +93,13 @@ function main(): void {
   const root = repositoryRoot();
   mkdirSync(path.join(root, 'models'), { recursive: true });
   writeFileSync(path.join(root, 'models', 'fraud-v1.onnx'), bytes);
-  writeFileSync(path.join(root, 'models', 'README.md'), modelCard(report, createHash('sha256').update(bytes).digest('hex')));
-  console.log(`[fraud:train] wrote models/fraud-v1.onnx (${bytes.length} bytes, ${report.trees} trees) and models/README.md in ${report.seconds.toFixed(1)} s`);
+  writeFileSync(
+    path.join(root, 'models', 'README.md'),
+    modelCard(report, createHash('sha256').update(bytes).digest('hex')),
+  );
+  console.log(
+    `[fraud:train] wrote models/fraud-v1.onnx (${bytes.length} bytes, ${report.trees} trees) and models/README.md in ${report.seconds.toFixed(1)} s`,
+  );
 }
 
 if (require.main === module) main();

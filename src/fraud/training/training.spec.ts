@@ -25,7 +25,9 @@ describe('training, on a small synthetic history', () => {
 
   it('gives trees that rank fraud well, and an ONNX file that ONNX Runtime scores exactly like TypeScript', async () => {
     const model = trainGbdt(rows, labels, FEATURE_COUNT, { ...DEFAULT_GBDT, rounds: 30 });
-    const scores = Array.from({ length: labels.length }, (_, i) => ensembleScore(model, rows.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)));
+    const scores = Array.from({ length: labels.length }, (_, i) =>
+      ensembleScore(model, rows.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)),
+    );
     expect(evaluate(scores, labels).auprc).toBeGreaterThan(0.5);
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fraud-train-'));
@@ -34,7 +36,9 @@ describe('training, on a small synthetic history', () => {
       writeFileSync(file, treeEnsembleToOnnx(model, { modelVersion: 'test' }));
       const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'] });
       const n = 500;
-      const output = await session.run({ features: new ort.Tensor('float32', rows.slice(0, n * FEATURE_COUNT), [n, FEATURE_COUNT]) });
+      const output = await session.run({
+        features: new ort.Tensor('float32', rows.slice(0, n * FEATURE_COUNT), [n, FEATURE_COUNT]),
+      });
       const onnxScores = output.score!.data as Float32Array;
       for (let i = 0; i < n; i++) expect(onnxScores[i]).toBeCloseTo(scores[i]!, 5);
     } finally {
@@ -52,6 +56,11 @@ describe('evaluation figures', () => {
     expect(e.auprc).toBeCloseTo((1 + 2 / 3) / 2, 10);
     // 1% of 198 negatives is 1.98: one false positive allowed, which reaches the 3rd place.
     expect(e.recallAt1PctFpr).toBe(1);
-    expect(evaluate(scores, scores.map((_, i) => (i === 0 || i === 5 ? 1 : 0))).recallAt1PctFpr).toBe(0.5);
+    expect(
+      evaluate(
+        scores,
+        scores.map((_, i) => (i === 0 || i === 5 ? 1 : 0)),
+      ).recallAt1PctFpr,
+    ).toBe(0.5);
   });
 });
