@@ -249,7 +249,7 @@ export class FraudConsumer {
       await this.fraudStore.saveState(trx, changed, prepared.newPairs, position);
       if (dead) await this.fraudStore.addDeadLetter(trx, dead);
       await this.options.beforeCheckpoint?.();
-      await sql`update checkpoints set position = ${position.toString()}::bigint, updated_at = now()
+      await sql`update checkpoints set position = ${position.toString()}::numeric, updated_at = now()
                 where name = ${FRAUD_CHECKPOINT}`.execute(trx);
       return true;
     });
