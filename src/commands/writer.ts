@@ -1,9 +1,11 @@
 import { type Context, ROOT_CONTEXT, type Link } from '@opentelemetry/api';
-import { accountStream, transferStream } from '../domain/events';
-import { type EventStore, WrongExpectedRevisionError } from '../eventstore/port';
+import { accountStream, holdCommandStream, transferStream } from '../domain/events';
+import { type EventStore, type RecordedEvent, WrongExpectedRevisionError } from '../eventstore/port';
 import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
+import { TransferStates } from './transfer-states';
+import type { TransferRecord } from './write-commands';
 import { type WriteJob, type WriteOutcome, WriterOverloadedError } from './write-commands';
 
 interface Queued {
@@ -53,6 +55,8 @@ export class Writer {
     private readonly store: EventStore,
     private readonly states: AccountStates,
     private readonly options: WriterOptions,
+    /** Holds and the transfers that reversals undo (ADR 0020). */
+    private readonly transfers: TransferStates = new TransferStates(store),
   ) {}
 
   get queueLength(): number {
@@ -140,23 +144,47 @@ export class Writer {
     });
   }
 
+  /**
+   * For batches with posts, voids or reversals: the accounts of the transfers they name, and the
+   * first answers of posts and voids sent again (the hold as it stood after them).
+   */
+  private async holdsAndRepeats(
+    transferIds: readonly string[],
+    existing: ReadonlyMap<string, RecordedEvent>,
+  ): Promise<Map<string, TransferRecord>> {
+    const repeats = new Map<string, TransferRecord>();
+    if (transferIds.length === 0) return repeats;
+    const accounts = transferIds.flatMap((id) => {
+      const entry = this.transfers.get(id);
+      return entry ? [entry.state.debitAccountId, entry.state.creditAccountId] : [];
+    });
+    const again = [...existing].filter(([stream]) => stream.startsWith('hold-command-'));
+    await Promise.all([
+      this.states.ensure(accounts),
+      ...again.map(async ([stream, event]) => repeats.set(stream, await this.transfers.answerAt(event))),
+    ]);
+    return repeats;
+  }
+
   private async decideAndAppend(batch: readonly Queued[], parent: Context): Promise<void> {
     const started = performance.now();
     let appendMs = 0;
     const jobs = batch.map((item) => item.job);
-    const { accountIds, firstEventStreams } = streamsOf(jobs);
+    const { accountIds, firstEventStreams, transferIds } = streamsOf(jobs);
     const retriesMax = this.options.conflictRetriesMax ?? 50;
 
     for (let attempt = 1; ; attempt++) {
       const [existing] = await Promise.all([
         this.store.readFirstEvents(firstEventStreams),
         this.states.ensure(accountIds),
+        this.transfers.ensure(transferIds),
       ]);
+      const repeats = await this.holdsAndRepeats(transferIds, existing);
       const recordedAt = this.nextRecordedAt();
       const decision = await withSpan(
         'ledger.decide',
         (span) => {
-          const decided = new BatchDecision(this.states, existing, recordedAt);
+          const decided = new BatchDecision(this.states, existing, recordedAt, this.transfers, repeats);
           for (const job of jobs) decided.decide(job);
           span.setAttribute('ledger.events', decided.events.length);
           return decided;
@@ -179,6 +207,9 @@ export class Writer {
           await this.states.refresh(
             error.conflicts.filter((c) => c.streamId.startsWith('account-')).map((c) => c.streamId.slice(8)),
           );
+          await this.transfers.refresh(
+            error.conflicts.filter((c) => c.streamId.startsWith('transfer-')).map((c) => c.streamId.slice(9)),
+          );
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
           continue;
         } finally {
@@ -189,6 +220,11 @@ export class Writer {
           const event = recorded.events[working.lastEventIndex!];
           if (revision === undefined || !event) throw new Error(`append did not report account ${accountId}`);
           this.states.set(accountId, { account: working.account, revision, position: event.position });
+        }
+        for (const [transferId, working] of decision.changedTransfers()) {
+          const revision = recorded.revisions.get(transferStream(transferId));
+          if (revision === undefined) throw new Error(`append did not report transfer ${transferId}`);
+          this.transfers.set(transferId, { state: working.state, recordedAt: working.recordedAt, revision });
         }
       }
       const events = recorded?.events ?? [];
@@ -212,9 +248,14 @@ export class Writer {
   }
 }
 
-function streamsOf(jobs: readonly WriteJob[]): { accountIds: string[]; firstEventStreams: string[] } {
+function streamsOf(jobs: readonly WriteJob[]): {
+  accountIds: string[];
+  firstEventStreams: string[];
+  transferIds: string[];
+} {
   const accountIds = new Set<string>();
   const firstEventStreams = new Set<string>();
+  const transferIds = new Set<string>();
   for (const job of jobs) {
     switch (job.kind) {
       case 'open':
@@ -230,7 +271,18 @@ function streamsOf(jobs: readonly WriteJob[]): { accountIds: string[]; firstEven
           accountIds.add(command.creditAccountId);
         }
         break;
+      case 'hold': {
+        const { command } = job;
+        transferIds.add(command.transferId);
+        if (command.type === 'PostPendingTransfer') firstEventStreams.add(holdCommandStream(command.postId));
+        if (command.type === 'VoidPendingTransfer') firstEventStreams.add(holdCommandStream(command.voidId));
+        break;
+      }
+      case 'reverse':
+        transferIds.add(job.command.transferId);
+        firstEventStreams.add(transferStream(job.command.reversalId));
+        break;
     }
   }
-  return { accountIds: [...accountIds], firstEventStreams: [...firstEventStreams] };
+  return { accountIds: [...accountIds], firstEventStreams: [...firstEventStreams], transferIds: [...transferIds] };
 }

@@ -5,7 +5,13 @@ import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
 import { WakeSignal } from '../platform/wake-signal';
-import { type AccountRow, type ReadModelChanges, readModelChanges } from './read-model-changes';
+import {
+  type AccountRow,
+  type ReadModelChanges,
+  type TransferRow,
+  readModelChanges,
+  transfersChangedBy,
+} from './read-model-changes';
 import { writeTimeIndex } from './time-index';
 import { isoTimestamp } from '../platform/sql';
 
@@ -162,9 +168,10 @@ export class Projector {
         for (const id of [data.accountId, data.debitAccountId, data.creditAccountId]) if (id) touched.add(id);
       }
       const current = await loadAccounts(trx, [...touched]);
-      const changes = readModelChanges(events, current);
+      const currentTransfers = await loadTransfers(trx, transfersChangedBy(events));
+      const changes = readModelChanges(events, current, currentTransfers);
       await writeChanges(trx, changes);
-      await writeTimeIndex(trx, changes.entries);
+      await writeTimeIndex(trx, changes.entries, changes.pendings);
       await this.options.beforeCheckpoint?.();
       const last = events.at(-1)!;
       await sql`update checkpoints set position = ${last.position.toString()}::numeric, updated_at = now()
@@ -199,6 +206,8 @@ async function loadAccounts(db: Kysely<Tables>, ids: string[]): Promise<Map<stri
     status: string;
     debits_posted: string;
     credits_posted: string;
+    debits_pending: string;
+    credits_pending: string;
     entry_count: string;
     version: string;
     opened_at: string;
@@ -206,7 +215,8 @@ async function loadAccounts(db: Kysely<Tables>, ids: string[]): Promise<Map<stri
     metadata: unknown;
     position: string;
   }>`select id, currency, normal_side, flags, status, debits_posted::text as debits_posted,
-            credits_posted::text as credits_posted, entry_count::text as entry_count, version::text as version,
+            credits_posted::text as credits_posted, debits_pending::text as debits_pending,
+            credits_pending::text as credits_pending, entry_count::text as entry_count, version::text as version,
             ${isoTimestamp('opened_at')} as opened_at,
             code, metadata, position::text as position
      from rm_accounts where id = any(${ids}::text[])`.execute(db);
@@ -221,11 +231,66 @@ async function loadAccounts(db: Kysely<Tables>, ids: string[]): Promise<Map<stri
         status: r.status,
         debitsPosted: BigInt(r.debits_posted),
         creditsPosted: BigInt(r.credits_posted),
+        debitsPending: BigInt(r.debits_pending),
+        creditsPending: BigInt(r.credits_pending),
         entryCount: BigInt(r.entry_count),
         version: BigInt(r.version),
         openedAt: r.opened_at,
         code: r.code,
         metadata: r.metadata,
+        position: BigInt(r.position),
+      },
+    ]),
+  );
+}
+
+/** The transfer rows a batch changes without starting them (holds it posts or releases, transfers it reverses). */
+async function loadTransfers(db: Kysely<Tables>, ids: string[]): Promise<Map<string, TransferRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{
+    id: string;
+    debit_account_id: string;
+    credit_account_id: string;
+    amount: string;
+    currency: string;
+    status: TransferRow['status'];
+    pending_amount: string;
+    posted_amount: string;
+    reversed_amount: string;
+    expires_at: string | null;
+    reverses: string | null;
+    code: string | null;
+    reference: string | null;
+    metadata: unknown;
+    effective_at: string;
+    recorded_at: string;
+    position: string;
+  }>`select id, debit_account_id, credit_account_id, amount::text as amount, currency, status,
+            pending_amount::text as pending_amount, posted_amount::text as posted_amount,
+            reversed_amount::text as reversed_amount, ${isoTimestamp('expires_at')} as expires_at, reverses,
+            code, reference, metadata, ${isoTimestamp('effective_at')} as effective_at,
+            ${isoTimestamp('recorded_at')} as recorded_at, position::text as position
+     from rm_transfers where id = any(${ids}::text[])`.execute(db);
+  return new Map(
+    rows.rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        debitAccountId: r.debit_account_id,
+        creditAccountId: r.credit_account_id,
+        amount: BigInt(r.amount),
+        currency: r.currency,
+        status: r.status,
+        pendingAmount: BigInt(r.pending_amount),
+        postedAmount: BigInt(r.posted_amount),
+        reversedAmount: BigInt(r.reversed_amount),
+        expiresAt: r.expires_at,
+        reverses: r.reverses,
+        code: r.code,
+        reference: r.reference,
+        metadata: r.metadata,
+        effectiveAt: r.effective_at,
+        recordedAt: r.recorded_at,
         position: BigInt(r.position),
       },
     ]),
@@ -239,32 +304,43 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
   if (accounts.length > 0) {
     await sql`
       insert into rm_accounts (id, currency, normal_side, flags, status, debits_posted, credits_posted,
-                               entry_count, version, opened_at, code, metadata, position)
-      select id, cur, ns, fl::json, st, dp::numeric, cp::numeric, ec::bigint, v::bigint, oa::timestamptz, code, md::json, p::numeric
+                               debits_pending, credits_pending, entry_count, version, opened_at, code, metadata, position)
+      select id, cur, ns, fl::json, st, dp::numeric, cp::numeric, dh::numeric, ch::numeric, ec::bigint, v::bigint,
+             oa::timestamptz, code, md::json, p::numeric
       from unnest(${accounts.map((a) => a.id)}::text[], ${accounts.map((a) => a.currency)}::text[],
                   ${accounts.map((a) => a.normalSide)}::text[], ${accounts.map((a) => JSON.stringify(a.flags))}::text[],
                   ${accounts.map((a) => a.status)}::text[], ${str(accounts.map((a) => a.debitsPosted))}::text[],
-                  ${str(accounts.map((a) => a.creditsPosted))}::text[], ${str(accounts.map((a) => a.entryCount))}::text[],
+                  ${str(accounts.map((a) => a.creditsPosted))}::text[], ${str(accounts.map((a) => a.debitsPending))}::text[],
+                  ${str(accounts.map((a) => a.creditsPending))}::text[], ${str(accounts.map((a) => a.entryCount))}::text[],
                   ${str(accounts.map((a) => a.version))}::text[], ${accounts.map((a) => a.openedAt)}::text[],
                   ${accounts.map((a) => a.code)}::text[], ${accounts.map((a) => JSON.stringify(a.metadata))}::text[],
                   ${str(accounts.map((a) => a.position))}::text[])
-           as x(id, cur, ns, fl, st, dp, cp, ec, v, oa, code, md, p)
+           as x(id, cur, ns, fl, st, dp, cp, dh, ch, ec, v, oa, code, md, p)
       on conflict (id) do update set status = excluded.status, debits_posted = excluded.debits_posted,
-        credits_posted = excluded.credits_posted, entry_count = excluded.entry_count,
+        credits_posted = excluded.credits_posted, debits_pending = excluded.debits_pending,
+        credits_pending = excluded.credits_pending, entry_count = excluded.entry_count,
         version = excluded.version, position = excluded.position`.execute(db);
   }
-  const t = changes.transfers;
+  const t = [...changes.transfers.values()];
   if (t.length > 0) {
     await sql`
-      insert into rm_transfers (id, debit_account_id, credit_account_id, amount, currency, status, code,
+      insert into rm_transfers (id, debit_account_id, credit_account_id, amount, currency, status, pending_amount,
+                                posted_amount, reversed_amount, expires_at, reverses, code,
                                 reference, metadata, effective_at, recorded_at, position)
-      select id, d, c, a::numeric, cur, 'posted', code, ref, md::json, ea::timestamptz, ra::timestamptz, p::numeric
+      select id, d, c, a::numeric, cur, st, pa::numeric, po::numeric, ra2::numeric, ex::timestamptz, rev, code, ref,
+             md::json, ea::timestamptz, ra::timestamptz, p::numeric
       from unnest(${t.map((x) => x.id)}::text[], ${t.map((x) => x.debitAccountId)}::text[],
                   ${t.map((x) => x.creditAccountId)}::text[], ${str(t.map((x) => x.amount))}::text[],
-                  ${t.map((x) => x.currency)}::text[], ${t.map((x) => x.code)}::text[], ${t.map((x) => x.reference)}::text[],
+                  ${t.map((x) => x.currency)}::text[], ${t.map((x) => x.status)}::text[],
+                  ${str(t.map((x) => x.pendingAmount))}::text[], ${str(t.map((x) => x.postedAmount))}::text[],
+                  ${str(t.map((x) => x.reversedAmount))}::text[], ${t.map((x) => x.expiresAt)}::text[],
+                  ${t.map((x) => x.reverses)}::text[], ${t.map((x) => x.code)}::text[], ${t.map((x) => x.reference)}::text[],
                   ${t.map((x) => JSON.stringify(x.metadata))}::text[], ${t.map((x) => x.effectiveAt)}::text[],
                   ${t.map((x) => x.recordedAt)}::text[], ${str(t.map((x) => x.position))}::text[])
-           as x(id, d, c, a, cur, code, ref, md, ea, ra, p)`.execute(db);
+           as x(id, d, c, a, cur, st, pa, po, ra2, ex, rev, code, ref, md, ea, ra, p)
+      on conflict (id) do update set status = excluded.status, pending_amount = excluded.pending_amount,
+        posted_amount = excluded.posted_amount, reversed_amount = excluded.reversed_amount,
+        position = excluded.position`.execute(db);
   }
   const e = changes.entries;
   if (e.length > 0) {
