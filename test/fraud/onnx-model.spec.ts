@@ -6,7 +6,7 @@ import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/fraud/features';
 import { defaultModelPath } from '../../src/fraud/fraud-role';
 import { GuardedScorer, isBrokenCircuit } from '../../src/fraud/guarded-scorer';
 import { InferencePool, ModelLoadError } from '../../src/fraud/inference-pool';
-import { Prng } from '../../src/fraud/training/prng';
+import { Prng } from '../../tools/fraud-training/prng';
 import { readReferenceModel, wrongShapeModel } from './onnx-reference';
 
 const SHIPPED = defaultModelPath();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
-import { encodeModel, tensorInfo } from '../../src/fraud/model/onnx-writer';
+import { encodeModel, tensorInfo } from '../../tools/fraud-training/onnx-writer';
 
 /**
  * An independent reading of an ONNX tree-ensemble model: decodes the protobuf, takes the

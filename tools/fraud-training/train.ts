@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DAY_MS, FEATURE_COUNT, FEATURE_NAMES, type FeatureState, featuresInOrder } from '../features';
-import { treeEnsembleToOnnx } from '../model/onnx-writer';
-import { ensembleScore, type TreeEnsemble } from '../model/tree-ensemble';
+import { DAY_MS, FEATURE_COUNT, FEATURE_NAMES, type FeatureState, featuresInOrder } from '../../src/fraud/features';
+import { treeEnsembleToOnnx } from './onnx-writer';
+import { ensembleScore, type TreeEnsemble } from './tree-ensemble';
 import { type Evaluation, evaluate } from './evaluation';
 import { DEFAULT_GBDT, trainGbdt } from './gbdt';
 import { logisticScore, trainLogistic } from './logistic';

@@ -1,4 +1,4 @@
-import { FEATURE_NAMES } from '../features';
+import { FEATURE_NAMES } from '../../src/fraud/features';
 import { DEFAULT_GBDT } from './gbdt';
 import { DEFAULT_SYNTHETIC } from './synthetic';
 import type { TrainingReport } from './train';
@@ -29,7 +29,7 @@ export function modelCard(report: TrainingReport, sha256: string): string {
   const g = DEFAULT_GBDT;
   return `# Fraud model \`fraud-v1\`
 
-Written by \`npm run fraud:train\` (src/fraud/training/train.ts); do not edit by hand: run it again.
+Written by \`npm run fraud:train\` (tools/fraud-training/train.ts); do not edit by hand: run it again.
 The service loads \`models/fraud-v1.onnx\` unless \`FRAUD_MODEL_PATH\` names another file, and tags each
 \`FraudScored\` event with \`modelVersion\` = the file's name and the first 12 hex digits of its SHA-256
 (this file: \`fraud-v1@${sha256.slice(0, 12)}\`).
@@ -40,8 +40,8 @@ The service loads \`models/fraud-v1.onnx\` unless \`FRAUD_MODEL_PATH\` names ano
   or a mule passing the money on), from what the scorer knows when it scores it.
 - **Model.** ${report.trees} gradient-boosted regression trees (depth ≤ ${g.maxDepth}, learning rate ${g.learningRate},
   L2 ${g.lambda}, ${pct(g.rowSample)} row subsampling, features binned at ≤ ${g.bins} quantiles), logistic loss, trained in
-  TypeScript (src/fraud/training/gbdt.ts). Baseline: logistic regression on standardised features
-  (src/fraud/training/logistic.ts).
+  TypeScript (tools/fraud-training/gbdt.ts). Baseline: logistic regression on standardised features
+  (tools/fraud-training/logistic.ts).
 - **ONNX graph.** \`features\` float32[N, ${FEATURE_NAMES.length}] → \`ai.onnx.ml\` TreeEnsembleRegressor (opset 3, BRANCH_LEQ,
   sum of leaves plus the base log-odds) → Sigmoid → Reshape → \`score\` float32[N]. No ZipMap, no string
   outputs. IR 8, opset 17. Runs on ONNX Runtime's CPU and CUDA providers.
@@ -60,7 +60,7 @@ migrations/0004_fraud_features.sql), updated in the transaction that moves its c
 
 ## Data
 
-No real data: a synthetic, labelled history in the spirit of PaySim (src/fraud/training/synthetic.ts,
+No real data: a synthetic, labelled history in the spirit of PaySim (tools/fraud-training/synthetic.ts,
 seeded PRNG, seed ${DEFAULT_SYNTHETIC.seed}). ${DEFAULT_SYNTHETIC.customers} customers over ${DEFAULT_SYNTHETIC.days} days: salaries, rent in round amounts,
 purchases at their usual shops and sometimes new ones, payments to friends, shopping sprees, rare big
 payments to new payees, a few night owls. Account takeovers (mostly at night) drain 60–100% of a victim's

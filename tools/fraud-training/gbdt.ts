@@ -1,4 +1,4 @@
-import type { TreeEnsemble, TreeNode } from '../model/tree-ensemble';
+import type { TreeEnsemble, TreeNode } from './tree-ensemble';
 import { Prng } from './prng';
 
 /**

@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS } from '../features';
+import { DAY_MS, HOUR_MS } from '../../src/fraud/features';
 import { Prng } from './prng';
 
 /**
