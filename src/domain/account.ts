@@ -96,7 +96,7 @@ export function evolveAccount(account: Account, event: LedgerEvent): Account {
 /** Folds an account's whole stream; undefined for a stream that does not start with AccountOpened. */
 export function replayAccount(events: readonly LedgerEvent[]): Account | undefined {
   const [first, ...rest] = events;
-  if (!first || first.type !== 'AccountOpened') return undefined;
+  if (first?.type !== 'AccountOpened') return undefined;
   return rest.reduce(evolveAccount, openedAccount(first));
 }
 

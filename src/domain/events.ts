@@ -1,7 +1,7 @@
 import type { AccountFlags, Side } from './account';
 
 /**
- * The ledger's domain events, as they are stored and published (DESIGN.md, "Events"). Amounts are
+ * The ledger's domain events, as they are stored and published (docs/contract.md, "Events"). Amounts are
  * decimal strings of minor units so the stored JSON is exact; code turns them into bigint.
  */
 export interface AccountOpened {

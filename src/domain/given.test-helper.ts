@@ -1,5 +1,5 @@
 /**
- * given / when / then over the pure domain (STYLE.md, "Tests read as specifications"):
+ * given / when / then over the pure domain (Emmett's given/when/then):
  *
  *   given([opened(w, { flags: { debitsMustNotExceedCredits: true } }), credited(w, 100n)])
  *     .when(postTransfer({ debit: w, credit: shop, amount: 101n }))
@@ -288,6 +288,7 @@ export function given(history: readonly LedgerEvent[]): Given {
         assert.fail(`${command.type}: expected ${wanted}, got ${describe(outcome)}`);
       };
       return {
+        // biome-ignore lint/suspicious/noThenProperty: given/when/then reads as a specification; never awaited
         then(...expected) {
           if (outcome.kind !== 'events') return unexpected(`${expected.map((e) => e.type).join(', ') || 'no'} events`);
           assert.deepStrictEqual(outcome.events, expected);

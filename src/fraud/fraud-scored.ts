@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EventToAppend, RecordedEvent } from '../eventstore/port';
 import type { TransferPosted } from '../domain/events';
 
-/** The scorer's event (DESIGN.md, "Events"): one per transfer, in its own stream. */
+/** The scorer's event (docs/contract.md, "Events"): one per transfer, in its own stream. */
 export interface FraudScored {
   readonly type: 'FraudScored';
   readonly data: {

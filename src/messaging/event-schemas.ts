@@ -3,7 +3,7 @@ import type { AccountOpened, AccountStatusChanged, LedgerEventType, TransferPost
 import { AMOUNT_PATTERN, CURRENCY_PATTERN, ID_PATTERN } from '../domain/money';
 
 /**
- * The published schema of every event on NATS (DESIGN.md, "Events"): zod schemas of each event's
+ * The published schema of every event on NATS (docs/contract.md, "Events"): zod schemas of each event's
  * `data` and of the envelope around it. The JSON Schemas and the AsyncAPI document are generated
  * from these, and the tests validate every message the relay publishes against them.
  *
@@ -61,7 +61,7 @@ export const TransferPostedData = z
     description: 'A transfer was posted: the debit account is debited and the credit account credited by `amount`.',
   });
 
-/** DESIGN.md fixes its fields; the fraud scorer appends it (issue 6). */
+/** docs/contract.md fixes its fields; the fraud scorer appends it (issue 6). */
 export const FraudScoredData = z
   .object({
     transferId: Id,
@@ -84,7 +84,7 @@ export const EVENT_CATALOGUE = {
 export type PublishedEventType = keyof typeof EVENT_CATALOGUE;
 export const PUBLISHED_EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as PublishedEventType[];
 
-/** The body of every message: the event envelope (DESIGN.md, "Events"). */
+/** The body of every message: the event envelope (docs/contract.md, "Events"). */
 export const envelopeSchema = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   z
     .object({

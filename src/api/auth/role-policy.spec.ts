@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isOpenRoute, mayCall } from './role-policy';
 
-describe('role policy (DESIGN.md, "Auth")', () => {
+describe('role policy (docs/contract.md, "Auth")', () => {
   it.each([
     ['operator', 'POST', '/v1/accounts', true],
     ['operator', 'GET', '/v1/accounts/:id/balance', true],
