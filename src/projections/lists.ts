@@ -128,9 +128,9 @@ export class ReadLists {
   /** The page query of `transfers`, unexecuted (tests and the bench EXPLAIN it). */
   transfersQuery(filter: TransferFilter) {
     const n = filter.limit + 1;
-    const filtered = (
-      query: SelectQueryBuilder<Tables, 'rm_transfers', {}>,
-    ): SelectQueryBuilder<Tables, 'rm_transfers', {}> => {
+    const filtered = <O>(
+      query: SelectQueryBuilder<Tables, 'rm_transfers', O>,
+    ): SelectQueryBuilder<Tables, 'rm_transfers', O> => {
       let q = query;
       if (filter.status !== undefined) {
         q = q.where('status', '=', filter.status);
