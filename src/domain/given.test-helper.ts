@@ -36,6 +36,7 @@ import type {
   LedgerEvent,
   TransferPosted,
 } from './events';
+import { isMoneyEvent } from './events';
 import { type PostTransfer, decideTransfer } from './transfer';
 
 /** Default openedAt of accounts in a history. */
@@ -179,9 +180,7 @@ type Accounts = ReadonlyMap<string, Account>;
 
 /** The accounts an event belongs to (the streams it is appended to). */
 export function accountsNamedBy(event: LedgerEvent): readonly string[] {
-  return event.type === 'TransferPosted'
-    ? [event.data.debitAccountId, event.data.creditAccountId]
-    : [event.data.accountId];
+  return isMoneyEvent(event) ? [event.data.debitAccountId, event.data.creditAccountId] : [event.data.accountId];
 }
 
 /**
