@@ -11,7 +11,10 @@ export type LedgerErrorSlug =
   | 'account-not-open'
   | 'same-account'
   | 'batch-aborted'
-  | 'effective-time-out-of-range';
+  | 'effective-time-out-of-range'
+  | 'review-not-found'
+  | 'review-resolved'
+  | 'under-review';
 
 export interface LedgerError {
   readonly kind: 'ledger-error';
