@@ -36,6 +36,7 @@ import { Readiness } from './platform/readiness';
 import { migrate } from './platform/migrations';
 import { CatchUp } from './projections/catch-up';
 import { Projector } from './projections/projector';
+import { ReadLists } from './projections/lists';
 import { ReadModels } from './projections/queries';
 
 export interface LedgerApp {
@@ -181,6 +182,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       readModels,
       catchUp,
       fraudStore: new FraudStore(database.db),
+      readLists: new ReadLists(database.db),
       rateLimit: rateLimitModule(config.LEDGER_RATE_LIMIT),
       auditor,
     }),

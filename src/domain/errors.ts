@@ -12,6 +12,9 @@ export type LedgerErrorSlug =
   | 'same-account'
   | 'batch-aborted'
   | 'effective-time-out-of-range'
+  | 'exceeds-pending'
+  | 'transfer-not-pending'
+  | 'exceeds-reversible'
   | 'review-not-found'
   | 'review-resolved'
   | 'under-review';

@@ -73,7 +73,7 @@ export function decideResolveReview(
   resolved: FraudReviewResolved | undefined,
   recordedAt: string,
 ): { event: FraudReviewResolved; duplicate: boolean } | LedgerError {
-  if (!score || score.data.decision !== 'review') {
+  if (score?.data.decision !== 'review') {
     return ledgerError(
       'review-not-found',
       score

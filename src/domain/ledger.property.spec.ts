@@ -1,5 +1,5 @@
 /**
- * The invariants the ledger lives by (DESIGN.md, guarantees 1, 3, 8, 9; STYLE.md, TigerBeetle's
+ * The invariants the ledger lives by (docs/contract.md, guarantees 1, 3, 8, 9; after TigerBeetle's
  * invariants), checked over random command sequences folded through decide/evolve the way the
  * command side does it: load both states, decide at the server's clock, and when an event comes
  * back, evolve every account it names and append it to their streams.

@@ -11,7 +11,9 @@ import type { RecordedEvent } from '../eventstore/port';
  */
 export function featuresSha256(features: Float32Array): string {
   const bytes = new DataView(new ArrayBuffer(features.length * 4));
-  features.forEach((value, i) => bytes.setFloat32(i * 4, value, true));
+  features.forEach((value, i) => {
+    bytes.setFloat32(i * 4, value, true);
+  });
   return createHash('sha256').update(new Uint8Array(bytes.buffer)).digest('hex');
 }
 

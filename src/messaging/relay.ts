@@ -40,7 +40,7 @@ export type RelayState = 'connecting' | 'active' | 'standby' | 'stopped';
 export const relayCheckpointName = (streamName: string): string => `nats-relay:${streamName}`;
 
 /**
- * The NATS relay (DESIGN.md, "Events"; ADR 0008). Reads the global log after its checkpoint,
+ * The NATS relay (docs/contract.md, "Events"; ADR 0008). Reads the global log after its checkpoint,
  * publishes each event to JetStream with `Nats-Msg-Id` = event id, awaits the acks of the whole
  * batch (pipelined) and only then moves its checkpoint in PostgreSQL. A crash between publish and
  * checkpoint re-publishes, and JetStream's de-duplication drops the repeats.

@@ -42,6 +42,11 @@ describe('published event schemas and the AsyncAPI document', () => {
       AccountUnfrozen: 'ledger.account.AccountUnfrozen',
       AccountClosed: 'ledger.account.AccountClosed',
       TransferPosted: 'ledger.transfer.TransferPosted',
+      TransferPending: 'ledger.transfer.TransferPending',
+      PendingTransferPosted: 'ledger.transfer.PendingTransferPosted',
+      PendingTransferVoided: 'ledger.transfer.PendingTransferVoided',
+      PendingTransferExpired: 'ledger.transfer.PendingTransferExpired',
+      TransferReversed: 'ledger.transfer.TransferReversed',
       FraudScored: 'ledger.fraud.FraudScored',
       FraudReviewResolved: 'ledger.fraud.FraudReviewResolved',
     };
