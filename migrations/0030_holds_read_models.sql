@@ -6,9 +6,9 @@ alter table rm_accounts add column debits_pending numeric not null default 0;
 alter table rm_accounts add column credits_pending numeric not null default 0;
 
 alter table rm_transfers add column pending_amount numeric not null default 0;
-alter table rm_transfers add column posted_amount numeric;
+-- Rows from before this migration are plain posted transfers: all their amount is posted.
+alter table rm_transfers add column posted_amount numeric not null default 0;
 update rm_transfers set posted_amount = amount;
-alter table rm_transfers alter column posted_amount set not null;
 alter table rm_transfers add column reversed_amount numeric not null default 0;
 alter table rm_transfers add column expires_at timestamptz;
 alter table rm_transfers add column reverses text;

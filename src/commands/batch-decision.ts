@@ -6,9 +6,11 @@ import { decideTransfer } from '../domain/transfer';
 import { type TransferState, evolveTransfer } from '../domain/transfer-state';
 import type { EventMetadata, EventToAppend, ExpectedRevision, RecordedEvent } from '../eventstore/port';
 import { expect } from '../eventstore/port';
+import type { FraudEvent } from '../domain/fraud';
 import type { AccountState, AccountStates } from './account-states';
 import { decideHoldJob, decideReverseJob } from './hold-decisions';
 import type { TransferStates } from './transfer-states';
+import { FraudDecisions } from './fraud-decisions';
 import type { CommandContext, TransferOutcome, TransferRecord, WriteJob } from './write-commands';
 
 /**
@@ -48,6 +50,7 @@ export class BatchDecision {
   readonly pendingTransfers = new Map<string, { commandHash: string; index: number }>();
   /** Posts and voids decided earlier in this batch, by their command's id. */
   readonly pendingHoldCommands = new Map<string, { commandHash: string; answer: Pending<TransferRecord> }>();
+  private readonly fraud: FraudDecisions;
 
   constructor(
     private readonly states: AccountStates,
@@ -57,7 +60,15 @@ export class BatchDecision {
     readonly transferStates?: TransferStates,
     /** The first answers of posts and voids found again by their id (by command stream). */
     readonly repeats: ReadonlyMap<string, TransferRecord> = new Map(),
-  ) {}
+  ) {
+    this.fraud = new FraudDecisions(
+      existing,
+      recordedAt,
+      this.expected,
+      (event, streamId, context) => this.append(event, streamId, context, {}),
+      (index) => ({ type: this.events[index]!.type, data: this.events[index]!.data }) as FraudEvent,
+    );
+  }
 
   decide(job: WriteJob): void {
     switch (job.kind) {
@@ -71,6 +82,8 @@ export class BatchDecision {
         return void this.results.push(decideHoldJob(this, job));
       case 'reverse':
         return void this.results.push(decideReverseJob(this, job));
+      case 'fraud':
+        return void this.results.push(this.fraud.decide(job));
     }
   }
 
@@ -117,7 +130,7 @@ export class BatchDecision {
   }
 
   append(
-    event: LedgerEvent,
+    event: LedgerEvent | FraudEvent,
     streamId: string,
     context: CommandContext,
     extra: { commandHash?: string; alsoIn?: string[]; commandId?: string },

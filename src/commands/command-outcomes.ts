@@ -35,6 +35,13 @@ export function commandOutcomes(job: WriteJob, outcome: unknown): CommandOutcome
           outcome: isLedgerError(outcome) ? outcome.slug : (outcome as { outcome: string }).outcome,
         },
       ];
+    case 'fraud': {
+      const items = (outcome as { items: ReadonlyArray<{ outcome: string; error?: { slug: string } }> }).items;
+      return items.map((item, i) => ({
+        command: job.commands[i]!.command.type,
+        outcome: item.outcome === 'failed' ? item.error!.slug : item.outcome,
+      }));
+    }
   }
 }
 
@@ -50,5 +57,7 @@ export function commandNames(job: WriteJob): string[] {
     case 'hold':
     case 'reverse':
       return [job.command.type];
+    case 'fraud':
+      return job.commands.map(({ command }) => command.type);
   }
 }

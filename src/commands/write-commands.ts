@@ -2,6 +2,7 @@ import type { Account, ChangeAccountStatus, OpenAccount } from '../domain/accoun
 import type { LedgerError } from '../domain/errors';
 import type { HoldCommand } from '../domain/hold';
 import type { ReverseTransfer } from '../domain/reversal';
+import type { FraudCommand, FraudEvent } from '../domain/fraud';
 import type { PostTransfer } from '../domain/transfer';
 import type { TransferState } from '../domain/transfer-state';
 
@@ -55,6 +56,22 @@ export type ReverseOutcome =
   | { readonly outcome: 'created' | 'duplicate'; readonly transfer: TransferRecord }
   | LedgerError;
 
+/** A fraud command's answer: its stream's one event, new or found (ADR 0023), or a refusal. */
+export type FraudCommandOutcome =
+  | {
+      readonly outcome: 'created' | 'duplicate';
+      readonly event: FraudEvent;
+      readonly eventId: string;
+      readonly recordedAt: string;
+      readonly position: bigint;
+    }
+  | { readonly outcome: 'failed'; readonly error: LedgerError };
+
+export interface FraudOutcome {
+  readonly items: readonly FraudCommandOutcome[];
+  readonly position: bigint;
+}
+
 /** What the writer takes; each kind resolves to its outcome. */
 export type WriteJob =
   | {
@@ -83,6 +100,12 @@ export type WriteJob =
       readonly command: ReverseTransfer;
       readonly commandHash: string;
       readonly context: CommandContext;
+    }
+  | {
+      /** Fraud scores and review resolutions (src/commands/fraud-decisions.ts), each with its own context. */
+      readonly kind: 'fraud';
+      readonly commands: ReadonlyArray<{ readonly command: FraudCommand; readonly context: CommandContext }>;
+      readonly context: CommandContext;
     };
 
 export type WriteOutcome<J extends WriteJob> = J extends { kind: 'open' }
@@ -93,7 +116,9 @@ export type WriteOutcome<J extends WriteJob> = J extends { kind: 'open' }
       ? HoldOutcome
       : J extends { kind: 'reverse' }
         ? ReverseOutcome
-        : TransfersOutcome;
+        : J extends { kind: 'fraud' }
+          ? FraudOutcome
+          : TransfersOutcome;
 
 /** The writer is saturated: the client should retry later (503). */
 export class WriterOverloadedError extends Error {

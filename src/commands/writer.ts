@@ -6,6 +6,7 @@ import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
 import { TransferStates } from './transfer-states';
 import type { TransferRecord } from './write-commands';
+import { fraudStreamsOf } from './fraud-decisions';
 import { type WriteJob, type WriteOutcome, WriterOverloadedError } from './write-commands';
 
 interface Queued {
@@ -70,7 +71,7 @@ export class Writer {
       const traceparent = currentTraceparent();
       if (traceparent) job = { ...job, context: { ...job.context, traceparent } } as J;
     }
-    const size = job.kind === 'transfers' ? Math.max(1, job.commands.length) : 1;
+    const size = job.kind === 'transfers' || job.kind === 'fraud' ? Math.max(1, job.commands.length) : 1;
     if (this.queuedSize + size > this.options.queueSizeMax && this.queuedSize > 0) {
       const error = new WriterOverloadedError(this.queuedSize);
       this.options.onSettled?.(job, undefined, error);
@@ -281,6 +282,9 @@ function streamsOf(jobs: readonly WriteJob[]): {
       case 'reverse':
         transferIds.add(job.command.transferId);
         firstEventStreams.add(transferStream(job.command.reversalId));
+        break;
+      case 'fraud':
+        for (const stream of fraudStreamsOf(job)) firstEventStreams.add(stream);
         break;
     }
   }

@@ -3,14 +3,15 @@ import { startTestApp, type TestApp } from '../support/app';
 
 /** Every path of the v1 contract (docs/contract.md, "HTTP v1") that this build serves. */
 const CONTRACT_PATHS: Record<string, string[]> = {
-  '/v1/accounts': ['post'],
+  '/v1/accounts': ['get', 'post'],
+  '/v1/accounts/{id}/balance-history': ['get'],
   '/v1/accounts/{id}': ['get'],
   '/v1/accounts/{id}/balance': ['get'],
   '/v1/accounts/{id}/entries': ['get'],
   '/v1/accounts/{id}/freeze': ['post'],
   '/v1/accounts/{id}/unfreeze': ['post'],
   '/v1/accounts/{id}/close': ['post'],
-  '/v1/transfers': ['post'],
+  '/v1/transfers': ['get', 'post'],
   '/v1/transfers/batch': ['post'],
   '/v1/transfers/{id}': ['get'],
   '/health/live': ['get'],
