@@ -33,3 +33,7 @@ export interface FraudTables {
     position: string;
   };
 }
+
+declare module '../platform/tables' {
+  interface Tables extends FraudTables {}
+}
