@@ -23,6 +23,8 @@ import { PostgresEventStore } from './eventstore/postgres-event-store';
 import type { EventStore } from './eventstore/port';
 import { type FraudRole, createFraudRole, registerFraudReadiness } from './fraud/fraud-role';
 import { FraudStore } from './fraud/fraud-store';
+import { FraudReviews } from './fraud/fraud-reviews';
+import { ReviewProjection } from './fraud/review-projection';
 import { LedgerModule } from './ledger.module';
 import { asyncApiDocument } from './messaging/asyncapi';
 import type { NatsRelay } from './messaging/relay';
@@ -51,6 +53,8 @@ export interface LedgerApp {
   readonly metrics: Metrics;
   readonly auditor: Auditor;
   readonly fraud: FraudRole | null;
+  /** The risk and review read models' follower (with the projector role). */
+  readonly fraudReviews: ReviewProjection | null;
   close(): Promise<void>;
 }
 
@@ -94,6 +98,12 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
         pollMs: config.LEDGER_PROJECTOR_POLL_MS,
       })
     : null;
+  const fraudReviews = projector
+    ? new ReviewProjection(database.db, store, {
+        batchSizeMax: config.LEDGER_PROJECTOR_BATCH_MAX,
+        pollMs: config.LEDGER_PROJECTOR_POLL_MS,
+      })
+    : null;
   const metrics = new Metrics();
   const relay = createRelay(config, { database, store, metrics, logger });
   let fraud: FraudRole | null = null;
@@ -102,6 +112,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
     onCommitted: ({ commands, events, ms, appendMs }) => {
       projector?.wake();
+      fraudReviews?.wake();
       relay?.wake();
       fraud?.consumer.wake();
       metrics.writeBatches.observe(commands);
@@ -182,6 +193,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       readModels,
       catchUp,
       fraudStore: new FraudStore(database.db),
+      fraudReviews: new FraudReviews(database.db, writer),
       readLists: new ReadLists(database.db),
       rateLimit: rateLimitModule(config.LEDGER_RATE_LIMIT),
       auditor,
@@ -239,6 +251,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
 
   await app.init();
   projector?.start();
+  fraudReviews?.start();
   relay?.start();
   if (config.LEDGER_ROLES.includes('api')) auditor.startSigning(config.LEDGER_DIGEST_INTERVAL_MS);
   fraud?.consumer.start();
@@ -255,12 +268,14 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     readiness,
     metrics,
     fraud,
+    fraudReviews,
     auditor,
     async close() {
       auditor.stopSigning();
       await fraud?.close();
       await writer.stop();
       await projector?.stop();
+      await fraudReviews?.stop();
       await relay?.stop();
       await esdbWatch?.stop();
       await app.close();

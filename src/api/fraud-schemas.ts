@@ -49,7 +49,8 @@ export const ResolveReviewBody = z
 
 const Compensation = z.object({
   state: z.enum(['none', 'pending', 'done']).meta({
-    description: '`none`: nothing to undo (legitimate); `pending`: the saga is under way; `done`: reversed/voided and frozen',
+    description:
+      '`none`: nothing to undo (legitimate); `pending`: the saga is under way; `done`: reversed/voided and frozen',
   }),
 });
 

@@ -4,7 +4,13 @@ import { isLedgerError } from '../domain/errors';
 import type { DeadLetter, FraudStore } from '../fraud/fraud-store';
 import type { FraudReviews } from '../fraud/fraud-reviews';
 import type { ReviewView } from '../fraud/review-read-model';
-import { DeadLetterIdParams, DeadLettersQuery, ResolveReviewBody, ReviewTransferParams, ReviewsQuery } from './fraud-schemas';
+import {
+  DeadLetterIdParams,
+  DeadLettersQuery,
+  ResolveReviewBody,
+  ReviewTransferParams,
+  ReviewsQuery,
+} from './fraud-schemas';
 import { decodeListCursor, encodeListCursor } from './list-cursor';
 import { ProblemException, problem, problemFromLedgerError } from './problem';
 import { commandContext } from './request-context';
@@ -91,7 +97,9 @@ export class FraudController {
     const letter = await this.fraudStore.requestRetry(BigInt(id));
     if (!letter) throw new ProblemException(problem('dead-letter-not-found', `no dead letter ${id}`));
     if (letter.status === 'resolved') {
-      throw new ProblemException(problem('dead-letter-resolved', `dead letter ${id} was scored on ${letter.resolvedAt}`));
+      throw new ProblemException(
+        problem('dead-letter-resolved', `dead letter ${id} was scored on ${letter.resolvedAt}`),
+      );
     }
     return json(letter);
   }

@@ -48,7 +48,7 @@ export class FraudDecisions {
             decideRecordScore(command, first as FraudScored | undefined),
           )
         : this.once(fraudReviewStream(command.transferId), context, (first) => {
-            const score = this.first(fraudStream(command.transferId)) as FraudScored | undefined;
+            const score = this.first(fraudStream(command.transferId))?.event as FraudScored | undefined;
             const decided = decideResolveReview(
               command,
               score,

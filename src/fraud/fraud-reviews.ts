@@ -40,7 +40,10 @@ export class FraudReviews {
     const page = await this.readModel.reviews(options);
     const done = await this.compensated(page.items.map((r) => r.transferId));
     return {
-      items: page.items.map((review) => ({ review, compensation: compensationOf(review.resolution?.outcome, done.has(review.transferId)) })),
+      items: page.items.map((review) => ({
+        review,
+        compensation: compensationOf(review.resolution?.outcome, done.has(review.transferId)),
+      })),
       next: page.next,
     };
   }
@@ -54,7 +57,13 @@ export class FraudReviews {
       kind: 'fraud',
       commands: [
         {
-          command: { type: 'ResolveReview', transferId, reviewId: resolution.id, outcome: resolution.outcome, note: resolution.note },
+          command: {
+            type: 'ResolveReview',
+            transferId,
+            reviewId: resolution.id,
+            outcome: resolution.outcome,
+            note: resolution.note,
+          },
           context,
         },
       ],

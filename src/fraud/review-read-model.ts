@@ -82,7 +82,10 @@ export class ReviewReadModel {
       .execute();
     const items = rows.slice(0, options.limit).map(reviewView);
     const last = items.at(-1);
-    return { items, next: rows.length > options.limit && last ? { at: last.recordedAt, id: last.transferId } : undefined };
+    return {
+      items,
+      next: rows.length > options.limit && last ? { at: last.recordedAt, id: last.transferId } : undefined,
+    };
   }
 
   private selectReviews() {
@@ -121,7 +124,12 @@ function reviewView(row: ReviewRow): ReviewView {
     creditAccountId: row.credit_account_id,
     amount: BigInt(row.amount),
     currency: row.currency,
-    risk: { score: Number(row.score), decision: row.decision, modelVersion: row.model_version, scoredAt: row.scored_at },
+    risk: {
+      score: Number(row.score),
+      decision: row.decision,
+      modelVersion: row.model_version,
+      scoredAt: row.scored_at,
+    },
     resolution:
       row.status === 'resolved' && row.review_id && row.outcome && row.note !== null && row.resolved_at
         ? { id: row.review_id, outcome: row.outcome, note: row.note, resolvedAt: row.resolved_at, actor: row.actor }
