@@ -183,6 +183,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       catchUp,
       fraudStore: new FraudStore(database.db),
       readLists: new ReadLists(database.db),
+      eventStore: store,
       rateLimit: rateLimitModule(config.LEDGER_RATE_LIMIT),
       auditor,
     }),
