@@ -9,6 +9,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { ApiKeys } from './api/auth/api-keys';
 import { rateLimitModule } from './api/auth/rate-limit';
 import { corsOrigins, docsContentSecurityPolicy, installHttpOperations, refuse } from './api/http-operations';
+import { consoleDir, installConsole } from './api/console-static';
 import { openApiDocument } from './api/openapi';
 import { problem } from './api/problem';
 import { ProblemFilter } from './api/problem.filter';
@@ -237,6 +238,9 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     staticCSP: true,
     transformStaticCSP: docsContentSecurityPolicy,
   });
+
+  // The web console (ADR 0026): static files, no key; the key the user types goes in each call.
+  if (config.LEDGER_ROLES.includes('api')) installConsole(fastify, consoleDir());
 
   await app.init();
   projector?.start();
