@@ -4,6 +4,7 @@ import { type EventStore, WrongExpectedRevisionError } from '../eventstore/port'
 import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
+import { fraudStreamsOf } from './fraud-decisions';
 import { type WriteJob, type WriteOutcome, WriterOverloadedError } from './write-commands';
 
 interface Queued {
@@ -66,7 +67,7 @@ export class Writer {
       const traceparent = currentTraceparent();
       if (traceparent) job = { ...job, context: { ...job.context, traceparent } } as J;
     }
-    const size = job.kind === 'transfers' ? Math.max(1, job.commands.length) : 1;
+    const size = job.kind === 'transfers' || job.kind === 'fraud' ? Math.max(1, job.commands.length) : 1;
     if (this.queuedSize + size > this.options.queueSizeMax && this.queuedSize > 0) {
       const error = new WriterOverloadedError(this.queuedSize);
       this.options.onSettled?.(job, undefined, error);
@@ -229,6 +230,9 @@ function streamsOf(jobs: readonly WriteJob[]): { accountIds: string[]; firstEven
           accountIds.add(command.debitAccountId);
           accountIds.add(command.creditAccountId);
         }
+        break;
+      case 'fraud':
+        for (const stream of fraudStreamsOf(job)) firstEventStreams.add(stream);
         break;
     }
   }

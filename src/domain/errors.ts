@@ -14,7 +14,10 @@ export type LedgerErrorSlug =
   | 'effective-time-out-of-range'
   | 'exceeds-pending'
   | 'transfer-not-pending'
-  | 'exceeds-reversible';
+  | 'exceeds-reversible'
+  | 'review-not-found'
+  | 'review-resolved'
+  | 'under-review';
 
 export interface LedgerError {
   readonly kind: 'ledger-error';

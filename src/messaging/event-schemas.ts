@@ -118,8 +118,26 @@ export const FraudScoredData = z
     score: z.number().min(0).max(1),
     modelVersion: z.string(),
     decision: z.enum(['allow', 'review']),
+    features: z.array(z.number()).meta({
+      description: 'The feature vector the model was given (float32 values, in the order of models/README.md)',
+    }),
+    featuresSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .meta({ description: 'SHA-256 (hex) of the feature vector as float32 little-endian bytes' }),
   })
   .meta({ description: 'The fraud model scored a transfer (asynchronously: it never blocks a posting).' });
+
+/** An analyst resolved a transfer's fraud review (ADR 0023); the actor in the metadata is the analyst's key id. */
+export const FraudReviewResolvedData = z
+  .object({
+    transferId: Id,
+    reviewId: z.string().meta({ description: "The client's id of the resolution (idempotency key)" }),
+    outcome: z.enum(['fraud', 'legitimate']),
+    note: z.string(),
+    resolvedAt: Timestamp,
+  })
+  .meta({ description: "An analyst resolved a transfer's fraud review: `fraud` starts its compensation." });
 
 /** Every event type the relay has a schema for, with the aggregate that names its subject. */
 export const EVENT_CATALOGUE = {
@@ -134,6 +152,7 @@ export const EVENT_CATALOGUE = {
   PendingTransferExpired: { aggregate: 'transfer', data: PendingTransferExpiredData },
   TransferReversed: { aggregate: 'transfer', data: TransferReversedData },
   FraudScored: { aggregate: 'fraud', data: FraudScoredData },
+  FraudReviewResolved: { aggregate: 'fraud', data: FraudReviewResolvedData },
 } as const satisfies Record<string, { aggregate: string; data: z.ZodObject }>;
 
 export type PublishedEventType = keyof typeof EVENT_CATALOGUE;

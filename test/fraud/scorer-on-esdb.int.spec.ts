@@ -29,7 +29,15 @@ describe('the fraud role on the EventStoreDB adapter (fake client)', () => {
 
   it('scores every transfer once and keeps checkpoint, feature state and dead letters at positions beyond 2^64', async () => {
     const store = new EsdbEventStore(new FakeKurrentDB());
-    const writer = new Writer(store, new AccountStates(store), { batchSizeMax: 100, queueSizeMax: 1000 });
+    // What the writer committed, by event type: the scores must come through it (one append path).
+    const committedTypes: string[] = [];
+    const writer = new Writer(store, new AccountStates(store), {
+      batchSizeMax: 100,
+      queueSizeMax: 1000,
+      onSettled: (job) => {
+        if (job.kind === 'fraud') committedTypes.push(...job.commands.map((c) => c.command.type));
+      },
+    });
     const config = loadConfig({ ...tdb.env, LEDGER_ROLES: 'fraud', FRAUD_POISON_ATTEMPTS: '1', FRAUD_WORKERS: '1' });
     const fraud = await createFraudRole({
       config,
@@ -110,6 +118,11 @@ describe('the fraud role on the EventStoreDB adapter (fake client)', () => {
       const scored = (await store.readAll({ after: 0n, limit: 100 })).filter((e) => e.type === 'FraudScored');
       expect(scored.map((e) => e.data.transferId).sort()).toEqual(['e-1', 'e-2', 'e-3']);
       expect(scored.every((e) => e.position > 1n << 64n)).toBe(true);
+      expect(committedTypes).toEqual(['RecordScore', 'RecordScore', 'RecordScore']);
+      for (const e of scored) {
+        expect(e.metadata).toMatchObject({ actor: 'fraud-scorer' });
+        expect(e.data).toMatchObject({ featuresSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      }
 
       const profiles = await tdb.query<{ position: string }>(`select position::text as position from fraud_profiles`);
       expect(profiles.length).toBe(3);
