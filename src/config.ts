@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { parseExecutionProviders } from './fraud/execution-providers';
 
 /** The roles a process can play (docs/contract.md, "Layout"); all of them by default. */
 export const ROLES = ['api', 'projector', 'relay', 'fraud'] as const;
@@ -117,6 +116,25 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
+
+/** The ONNX Runtime execution providers this service knows how to ask for. */
+export const KNOWN_PROVIDERS = ['cuda', 'cpu'] as const;
+export type ExecutionProvider = (typeof KNOWN_PROVIDERS)[number];
+
+/** `ONNX_EXECUTION_PROVIDERS`: a comma-separated preference list, e.g. `cuda,cpu`. */
+export function parseExecutionProviders(value: string): ExecutionProvider[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  if (names.length === 0) throw new Error('name at least one execution provider (cuda, cpu)');
+  for (const name of names) {
+    if (!(KNOWN_PROVIDERS as readonly string[]).includes(name)) {
+      throw new Error(`unknown execution provider "${name}" (known: ${KNOWN_PROVIDERS.join(', ')})`);
+    }
+  }
+  return [...new Set(names)] as ExecutionProvider[];
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);

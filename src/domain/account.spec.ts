@@ -17,7 +17,7 @@ import {
   postTransfer,
   unfreeze,
   unfrozen,
-} from './given.test-helper';
+} from '../../test/domain-support/given';
 import { AMOUNT_MAX } from './money';
 
 const a = 'acc-a';

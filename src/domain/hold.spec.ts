@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Account, availableOf, evolveAccount, openedAccount } from './account';
 import { isLedgerError } from './errors';
 import type { LedgerEvent, MoneyEvent } from './events';
-import { NOW, opened, posted } from './given.test-helper';
+import { NOW, opened, posted } from '../../test/domain-support/given';
 import { decideExpirePending, decidePostPending, decideVoidPending } from './hold';
 import { decideReversal } from './reversal';
 import { decideTransfer } from './transfer';

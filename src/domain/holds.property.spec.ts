@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { type Account, evolveAccount, openedAccount, replayAccount } from './account';
 import { isLedgerError } from './errors';
 import type { LedgerEvent, MoneyEvent } from './events';
-import { opened, show } from './given.test-helper';
+import { opened, show } from '../../test/domain-support/given';
 import { decideExpirePending, decidePostPending, decideVoidPending } from './hold';
 import { decideReversal } from './reversal';
 import { decideTransfer } from './transfer';

@@ -28,7 +28,7 @@ import {
 } from './account';
 import { type LedgerErrorSlug, isLedgerError } from './errors';
 import type { LedgerEvent } from './events';
-import { accountsNamedBy, deepFreeze, show } from './given.test-helper';
+import { accountsNamedBy, deepFreeze, show } from '../../test/domain-support/given';
 import { AMOUNT_MAX } from './money';
 import { type PostTransfer, decideTransfer } from './transfer';
 

@@ -26,8 +26,8 @@ import {
   decideStatusChange,
   evolveAccount,
   openedAccount,
-} from './account';
-import { type LedgerError, type LedgerErrorSlug, isLedgerError } from './errors';
+} from '../../src/domain/account';
+import { type LedgerError, type LedgerErrorSlug, isLedgerError } from '../../src/domain/errors';
 import type {
   AccountClosed,
   AccountFrozen,
@@ -35,9 +35,9 @@ import type {
   AccountUnfrozen,
   LedgerEvent,
   TransferPosted,
-} from './events';
-import { isMoneyEvent } from './events';
-import { type PostTransfer, decideTransfer } from './transfer';
+} from '../../src/domain/events';
+import { isMoneyEvent } from '../../src/domain/events';
+import { type PostTransfer, decideTransfer } from '../../src/domain/transfer';
 
 /** Default openedAt of accounts in a history. */
 export const OPENED_AT = '2025-01-01T00:00:00.000Z';
