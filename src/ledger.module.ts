@@ -3,17 +3,20 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
 import { AuditController } from './api/audit.controller';
 import { AUDITOR, type Auditor } from './audit/auditor';
-import { FRAUD_STORE, FraudController } from './api/fraud.controller';
+import { FRAUD_REVIEWS, FRAUD_STORE, FraudController } from './api/fraud.controller';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
 import { RATE_LIMIT_GUARD } from './api/auth/rate-limit';
 import { CATCH_UP } from './api/read-gate';
 import { TransfersController } from './api/transfers.controller';
 import { ListsController, READ_LISTS } from './api/lists.controller';
+import { EVENT_STORE, TransferEventsController } from './api/transfer-events.controller';
+import type { EventStore } from './eventstore/port';
 import type { ReadLists } from './projections/lists';
 import { COMMAND_HANDLERS, WRITER } from './commands/handlers';
 import type { Writer } from './commands/writer';
 import type { Config } from './config';
 import type { FraudStore } from './fraud/fraud-store';
+import type { FraudReviews } from './fraud/fraud-reviews';
 import type { Readiness } from './platform/readiness';
 import type { CatchUp } from './projections/catch-up';
 import { QUERY_HANDLERS, READ_MODELS } from './projections/query-handlers';
@@ -27,8 +30,12 @@ export interface LedgerParts {
   readonly catchUp: CatchUp;
   readonly auditor: Auditor;
   readonly fraudStore: FraudStore;
+  /** Risk, the review queue and resolutions (src/fraud/fraud-reviews.ts). */
+  readonly fraudReviews: FraudReviews;
   /** The list and history reads (src/projections/lists.ts). */
   readonly readLists: ReadLists;
+  /** The event store, for the routes that show recorded events (a transfer's stream). */
+  readonly eventStore: EventStore;
   /** The per-key rate limit (src/api/auth/rate-limit.ts); its guard covers every controller. */
   readonly rateLimit?: DynamicModule;
 }
@@ -46,7 +53,16 @@ export class LedgerModule {
       imports: [CqrsModule.forRoot(), ...(parts.rateLimit ? [parts.rateLimit] : [])],
       controllers: [
         HealthController,
-        ...(api ? [AccountsController, TransfersController, ListsController, FraudController, AuditController] : []),
+        ...(api
+          ? [
+              AccountsController,
+              TransfersController,
+              ListsController,
+              TransferEventsController,
+              FraudController,
+              AuditController,
+            ]
+          : []),
       ],
       providers: [
         { provide: CONFIG, useValue: parts.config },
@@ -56,7 +72,9 @@ export class LedgerModule {
         { provide: CATCH_UP, useValue: parts.catchUp },
         { provide: AUDITOR, useValue: parts.auditor },
         { provide: FRAUD_STORE, useValue: parts.fraudStore },
+        { provide: FRAUD_REVIEWS, useValue: parts.fraudReviews },
         { provide: READ_LISTS, useValue: parts.readLists },
+        { provide: EVENT_STORE, useValue: parts.eventStore },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
         ...(parts.rateLimit ? [RATE_LIMIT_GUARD] : []),

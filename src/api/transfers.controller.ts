@@ -26,6 +26,8 @@ import {
   VoidPendingBody,
 } from './schemas';
 import { parseOrThrow } from './validation';
+import { FRAUD_REVIEWS } from './fraud.controller';
+import type { FraudReviews } from '../fraud/fraud-reviews';
 
 @Controller('v1/transfers')
 export class TransfersController {
@@ -33,6 +35,7 @@ export class TransfersController {
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(QueryBus) private readonly queries: QueryBus,
     @Inject(CATCH_UP) private readonly catchUp: CatchUp,
+    @Inject(FRAUD_REVIEWS) private readonly fraudReviews: FraudReviews,
   ) {}
 
   @Post()
@@ -112,7 +115,8 @@ export class TransfersController {
     await awaitPosition(this.catchUp, minPosition);
     const transfer: TransferView | undefined = await this.queries.execute(new GetTransferQuery(id));
     if (!transfer) throw new ProblemException(problem('transfer-not-found', `no transfer ${id}`));
-    return transferViewJson(transfer);
+    const risk = (await this.fraudReviews.risks([id])).get(id);
+    return { ...transferViewJson(transfer), ...(risk ? { risk } : {}) };
   }
 }
 

@@ -23,6 +23,17 @@ describe('role policy (docs/contract.md, "Auth")', () => {
     ['auditor', 'POST', '/v1/transfers', false],
     ['auditor', 'POST', '/v1/fraud/reviews', false],
     ['admin', 'POST', '/v1/fraud/reviews', true],
+    ['analyst', 'GET', '/v1/transfers/:id', true],
+    ['analyst', 'GET', '/v1/accounts', true],
+    ['analyst', 'GET', '/v1/fraud/reviews', true],
+    ['analyst', 'POST', '/v1/fraud/reviews/:transferId', true],
+    ['analyst', 'POST', '/v1/fraud/dead-letters/:id/retry', true],
+    ['analyst', 'POST', '/v1/transfers', false],
+    ['analyst', 'POST', '/v1/transfers/batch', false],
+    ['analyst', 'POST', '/v1/accounts', false],
+    ['analyst', 'POST', '/v1/audit/replay', false],
+    ['operator', 'POST', '/v1/fraud/reviews/:transferId', false],
+    ['auditor', 'POST', '/v1/fraud/reviews/:transferId', false],
     ['admin', 'DELETE', '/v1/anything/new', true],
     ['operator', 'POST', '/v1/accountsx', false],
     ['operator', 'POST', '/v2/accounts', false],
@@ -39,6 +50,8 @@ describe('role policy (docs/contract.md, "Auth")', () => {
       '/asyncapi.json',
       '/docs',
       '/docs/static/index.html',
+      '/console',
+      '/console/*',
     ])
       expect(isOpenRoute(path)).toBe(true);
     for (const path of ['/v1/accounts', '/healthz', '/metrics2', '/openapi.jsonx', '/docsx', '/'])
