@@ -271,12 +271,10 @@ export const DigestResponse = z
     hash: z.string().regex(/^[0-9a-f]{64}$/),
     recordedAt: Timestamp.nullable(),
     signedAt: Timestamp,
-    signature: z
-      .string()
-      .meta({
-        description:
-          'base64 Ed25519 signature over the canonical JSON of {type: "ledger.chain-head.v1", keyId, position, hash, recordedAt, signedAt}',
-      }),
+    signature: z.string().meta({
+      description:
+        'base64 Ed25519 signature over the canonical JSON of {type: "ledger.chain-head.v1", keyId, position, hash, recordedAt, signedAt}',
+    }),
   })
   .meta({ id: 'ChainDigest' });
 
