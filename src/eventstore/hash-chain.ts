@@ -63,11 +63,26 @@ export function chainHash(
   dataJson: string,
   metadataJson: string,
 ): string {
-  const envelope =
+  return createHash('sha256')
+    .update(Buffer.from(prevHashHex, 'hex'))
+    .update(canonicalEventText(event, dataJson, metadataJson))
+    .digest('hex');
+}
+
+/**
+ * The canonical bytes of an event (as UTF-8): what the chain hashes after the previous hash, and
+ * the leaf of the Merkle tree over the log (ADR 0021). One definition for both.
+ */
+export function canonicalEventText(
+  event: Omit<ChainedFields, 'data' | 'metadata'>,
+  dataJson: string,
+  metadataJson: string,
+): string {
+  return (
     `{"data":${dataJson},"eventId":${JSON.stringify(event.eventId)},"metadata":${metadataJson},` +
     `"position":"${event.position}","recordedAt":${JSON.stringify(event.recordedAt)},` +
-    `"revision":"${event.revision}","streamId":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)}}`;
-  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(envelope).digest('hex');
+    `"revision":"${event.revision}","streamId":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)}}`
+  );
 }
 
 /** The signature of the function that chains events, so a benchmark can swap it for a stub. */

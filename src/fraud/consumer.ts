@@ -1,22 +1,17 @@
 import { type Kysely, sql } from 'kysely';
 import type { Writer } from '../commands/writer';
-import { isLedgerError } from '../domain/errors';
-import {
-  DuplicateEventError,
-  type EventStore,
-  type EventToAppend,
-  type ExpectedRevision,
-  type RecordedEvent,
-  WrongExpectedRevisionError,
-  expect as expectRevision,
-} from '../eventstore/port';
+import type { EventStore } from '../eventstore/port';
 import type { Tables } from '../platform/tables';
-import { FEATURE_COUNT, type FeatureTransfer, featuresInOrder, pairKey, transferFeatures } from './features';
-import type { FraudMetrics } from './fraud-metrics';
-import { fraudScoredEvent, readTransfer } from './fraud-scored';
-import { FRAUD_CHECKPOINT, type FraudStore } from './fraud-store';
-import { type Scorer, isBrokenCircuit } from './guarded-scorer';
 import { WakeSignal } from '../platform/wake-signal';
+import { BatchScorer } from './batch-scorer';
+import { processRetries } from './dead-letter-retries';
+import type { FraudMetrics } from './fraud-metrics';
+import { FRAUD_CHECKPOINT, type FraudStore } from './fraud-store';
+import { FEATURE_COUNT } from './features';
+import { type Scorer, isBrokenCircuit } from './guarded-scorer';
+import { type DeadLetterInput, PoisonTracker } from './poison-tracker';
+import { ScoreRecorder } from './score-recorder';
+import { type PreparedFeatures, type ScoringItem, prepareFeatures, readItems } from './scoring-items';
 
 export interface FraudConsumerOptions {
   readonly batchSizeMax: number;
@@ -36,27 +31,6 @@ export interface FraudConsumerOptions {
 
 type StepResult = 'progress' | 'idle' | 'paused' | 'blocked';
 
-interface Item {
-  readonly index: number;
-  readonly event: RecordedEvent;
-  readonly transfer: ReturnType<typeof readTransfer>;
-}
-
-interface DeadLetterInput {
-  readonly position: bigint;
-  readonly eventId: string;
-  readonly transferId: string | undefined;
-  readonly error: string;
-  readonly attempts: number;
-}
-
-const featureTransfer = (item: Item): FeatureTransfer => ({
-  debitAccountId: item.transfer.debitAccountId,
-  creditAccountId: item.transfer.creditAccountId,
-  amount: item.transfer.amountMinor,
-  atMs: item.transfer.atMs,
-});
-
 /**
  * The fraud scorer's reader of the global log (ADR 0010). Each step reads a batch of events after
  * its checkpoint, computes the features of its transfers from the scorer's own tables, scores them
@@ -65,6 +39,10 @@ const featureTransfer = (item: Item): FeatureTransfer => ({
  * the feature state, in one PostgreSQL transaction. A crash in between re-runs the batch: the same
  * features give the same scores and the appends are refused as already there, so nothing is lost
  * and nothing is scored twice. While the breaker is open nothing is read and the checkpoint stays.
+ *
+ * This file is the loop and the order of a step; features (scoring-items.ts), inference and the
+ * poison search (batch-scorer.ts), the appends and the freeze policy (score-recorder.ts) and
+ * dead-letter retries (dead-letter-retries.ts) live beside it.
  */
 export class FraudConsumer {
   private position = 0n;
@@ -72,8 +50,9 @@ export class FraudConsumer {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly wakeSignal = new WakeSignal();
-  /** Failures per event position, with the breaker closed (in memory: a restart starts again). */
-  private readonly attempts = new Map<bigint, number>();
+  private readonly poisons: PoisonTracker;
+  private readonly batchScorer: BatchScorer;
+  private readonly recorder: ScoreRecorder;
   lastError: unknown;
   lastLagMs = 0;
 
@@ -82,10 +61,14 @@ export class FraudConsumer {
     private readonly store: EventStore,
     private readonly fraudStore: FraudStore,
     private readonly scorer: Scorer,
-    private readonly writer: Writer | undefined,
+    writer: Writer,
     private readonly metrics: FraudMetrics | undefined,
     private readonly options: FraudConsumerOptions,
-  ) {}
+  ) {
+    this.poisons = new PoisonTracker(options.poisonAttempts, options.log);
+    this.batchScorer = new BatchScorer(scorer, this.poisons, metrics, options.isolateMax ?? 32);
+    this.recorder = new ScoreRecorder(writer, metrics, options);
+  }
 
   get checkpoint(): bigint {
     return this.position;
@@ -180,83 +163,68 @@ export class FraudConsumer {
     if (this.scorer.state === 'open' && Date.now() < this.scorer.probeDueAt) return 'paused';
     const events = await this.store.readAll({ after: this.position, limit: this.options.batchSizeMax });
     if (events.length === 0) {
-      await this.processRetries();
+      if (this.scorer.state === 'closed') {
+        await processRetries({
+          store: this.store,
+          fraudStore: this.fraudStore,
+          batchScorer: this.batchScorer,
+          recorder: this.recorder,
+          modelVersion: () => this.scorer.modelVersion,
+        });
+      }
       return 'idle';
     }
 
     // Events this step passes: events[0 .. end). A transfer that cannot be read stops the batch.
+    const read = readItems(events);
+    let items: ScoringItem[] = read.items;
     let end = events.length;
     let dead: DeadLetterInput | undefined;
-    let items: Item[] = [];
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      if (event.type !== 'TransferPosted') continue;
-      try {
-        items.push({ index: i, event, transfer: readTransfer(event) });
-      } catch (error) {
-        const outcome = this.poison(event, error);
-        dead = outcome.dead;
-        end = dead ? i + 1 : i;
-        break;
-      }
+    if (read.unreadable) {
+      dead = this.poisons.fail(read.unreadable.event, read.unreadable.error);
+      end = dead ? read.unreadable.index + 1 : read.unreadable.index;
     }
 
-    let prepared = await this.prepare(items);
+    let prepared = await prepareFeatures(this.fraudStore, items);
     let scores: Float32Array;
     try {
-      scores = await this.timedScore(prepared.rows, items.length);
+      const result = await this.batchScorer.score(items, prepared.rows);
+      scores = result.scores;
+      if (result.kind === 'isolated') {
+        items = items.slice(0, result.scoredCount);
+        scores = result.scores.subarray(0, result.scoredCount);
+        end = result.dead ? result.failedIndex + 1 : result.failedIndex;
+        dead = result.dead;
+        // The feature state to save is that after the items passed, not after the whole batch.
+        prepared = await prepareFeatures(this.fraudStore, items);
+      }
     } catch (error) {
       if (isBrokenCircuit(error)) return 'paused';
-      // Find the event that fails (a poison) by scoring a few one by one.
-      const isolated = await this.isolate(items, prepared.rows, error);
-      items = items.slice(0, isolated.failedAt);
-      scores = isolated.scores.subarray(0, isolated.failedAt);
-      end = isolated.dead ? isolated.failedIndex + 1 : isolated.failedIndex;
-      dead = isolated.dead;
-      prepared = await this.prepare(items);
+      throw error;
     }
     if (end === 0) return 'blocked';
 
     const modelVersion = this.scorer.modelVersion;
-    const scored = items.map((item, k) => {
-      const score = scores[k]!;
-      return {
+    const scored = items.map((item, k) =>
+      this.recorder.scored(
         item,
-        score,
-        event: fraudScoredEvent(item.event, {
-          transferId: item.transfer.transferId,
-          score,
-          modelVersion,
-          decision: score >= this.options.reviewThreshold ? 'review' : 'allow',
-        }),
-      };
-    });
-    const appended = await this.appendOnce(scored.map((s) => s.event));
-    await this.freezeIfNeeded(scored);
+        scores[k]!,
+        modelVersion,
+        prepared.rows.subarray(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT),
+      ),
+    );
+    const recorded = await this.recorder.record(scored);
+    await this.recorder.freezeIfNeeded(
+      scored,
+      recorded.map((r) => r.eventId),
+      modelVersion,
+    );
 
     const last = events[end - 1]!;
-    const moved = await this.db.transaction().execute(async (trx) => {
-      const locked = await sql<{ position: string }>`
-        select position::text as position from checkpoints where name = ${FRAUD_CHECKPOINT} for update`.execute(trx);
-      const stored = BigInt(locked.rows[0]!.position);
-      if (stored !== this.position) {
-        // Another scorer passed these events (its appends and ours agree): continue from there.
-        this.position = stored;
-        return false;
-      }
-      const changed = new Map([...prepared.changedAccounts].map((id) => [id, prepared.state.profiles.get(id)!]));
-      await this.fraudStore.saveState(trx, changed, prepared.newPairs, last.position);
-      if (dead) await this.fraudStore.addDeadLetter(trx, dead);
-      await this.options.beforeCheckpoint?.();
-      await sql`update checkpoints set position = ${last.position.toString()}::bigint, updated_at = now()
-                where name = ${FRAUD_CHECKPOINT}`.execute(trx);
-      return true;
-    });
-    if (!moved) return 'progress';
+    if (!(await this.commitCheckpoint(last.position, prepared, dead))) return 'progress';
 
     this.position = last.position;
-    for (const [position] of this.attempts) if (position <= last.position) this.attempts.delete(position);
-    for (const s of appended) this.metrics?.scored.inc({ decision: (s.data as { decision: string }).decision });
+    this.poisons.passed(last.position);
     if (dead) {
       this.metrics?.deadLettered.inc();
       this.options.log?.(`dead-lettered the event at ${dead.position} after ${dead.attempts} attempts: ${dead.error}`);
@@ -270,183 +238,32 @@ export class FraudConsumer {
     return 'progress';
   }
 
-  /** Loads the feature state of these transfers' accounts and computes their features in order. */
-  private async prepare(items: readonly Item[]) {
-    const transfers = items.map(featureTransfer);
-    const accounts = new Set<string>();
-    const pairs = new Map<string, [string, string]>();
-    for (const t of transfers) {
-      accounts.add(t.debitAccountId).add(t.creditAccountId);
-      pairs.set(pairKey(t.debitAccountId, t.creditAccountId), [t.debitAccountId, t.creditAccountId]);
-    }
-    const state = await this.fraudStore.loadState([...accounts], [...pairs.values()]);
-    const { rows, changedAccounts, newPairs } = featuresInOrder(transfers, state);
-    return { rows, state, changedAccounts, newPairs };
-  }
-
-  private async timedScore(rows: Float32Array, count: number): Promise<Float32Array> {
-    if (count === 0) return new Float32Array(0);
-    const started = performance.now();
-    const scores = await this.scorer.score(rows, count);
-    this.metrics?.inferenceSeconds.observe((performance.now() - started) / 1000);
-    this.metrics?.batchSize.observe(count);
-    return scores;
-  }
-
-  /** Counts a failure of an event; returns its dead letter once it has failed often enough. */
-  private poison(event: RecordedEvent, error: unknown): { dead?: DeadLetterInput } {
-    const attempts = (this.attempts.get(event.position) ?? 0) + 1;
-    this.attempts.set(event.position, attempts);
-    const message = error instanceof Error ? error.message : String(error);
-    this.options.log?.(
-      `event at ${event.position} failed (attempt ${attempts} of ${this.options.poisonAttempts}): ${message}`,
-    );
-    if (attempts < this.options.poisonAttempts) return {};
-    const transferId = (event.data as { transferId?: unknown }).transferId;
-    return {
-      dead: {
-        position: event.position,
-        eventId: event.eventId,
-        transferId: typeof transferId === 'string' ? transferId : undefined,
-        error: message,
-        attempts,
-      },
-    };
-  }
-
   /**
-   * The batch failed with the breaker closed. Scores the first few transfers one by one: if none
-   * succeeds the model itself is failing (rethrow: the breaker counts it, nothing is blamed); if
-   * some succeed, the first that fails is a poison candidate and the step passes what is before it.
+   * Moves the checkpoint to `position` with the feature state and the dead letter, in one
+   * transaction, if it is still where this step read from; false when another scorer moved it
+   * (its appends and ours agree: continue from there).
    */
-  private async isolate(items: readonly Item[], rows: Float32Array, batchError: unknown) {
-    const limit = Math.min(items.length, this.options.isolateMax ?? 32);
-    const scores = new Float32Array(items.length);
-    let failedAt = -1;
-    let failure: unknown;
-    let succeeded = 0;
-    for (let k = 0; k < limit; k++) {
-      try {
-        const [score] = await this.timedScore(rows.slice(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT), 1);
-        scores[k] = score!;
-        succeeded++;
-      } catch (error) {
-        if (isBrokenCircuit(error)) throw error;
-        if (failedAt < 0) {
-          failedAt = k;
-          failure = error;
-        }
+  private async commitCheckpoint(
+    position: bigint,
+    prepared: PreparedFeatures,
+    dead: DeadLetterInput | undefined,
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const locked = await sql<{ position: string }>`
+        select position::text as position from checkpoints where name = ${FRAUD_CHECKPOINT} for update`.execute(trx);
+      const stored = BigInt(locked.rows[0]!.position);
+      if (stored !== this.position) {
+        this.position = stored;
+        return false;
       }
-    }
-    if (succeeded === 0) throw batchError;
-    if (failedAt < 0) {
-      // Every one scored alone: pass those, the rest go in the next batch.
-      return {
-        scores,
-        failedAt: limit,
-        failedIndex: limit < items.length ? items[limit]!.index : items.at(-1)!.index + 1,
-        dead: undefined,
-      };
-    }
-    const { dead } = this.poison(items[failedAt]!.event, failure);
-    return { scores, failedAt, failedIndex: items[failedAt]!.index, dead };
-  }
-
-  /**
-   * Appends each score with expected revision no-stream on its own stream; a score that is there
-   * already (a re-run after a crash, or another scorer) is left out, never written twice.
-   */
-  private async appendOnce(events: EventToAppend[]): Promise<EventToAppend[]> {
-    let pending = events;
-    while (pending.length > 0) {
-      const expected = new Map<string, ExpectedRevision>(pending.map((e) => [e.streamId, expectRevision.noStream]));
-      try {
-        await this.store.append({ events: pending, expected, recordedAt: new Date().toISOString() });
-        return pending;
-      } catch (error) {
-        let there: Set<string>;
-        if (error instanceof WrongExpectedRevisionError) there = new Set(error.conflicts.map((c) => c.streamId));
-        else if (error instanceof DuplicateEventError)
-          there = new Set(pending.filter((e) => e.eventId === error.eventId).map((e) => e.streamId));
-        else throw error;
-        if (there.size === 0) throw error;
-        this.metrics?.alreadyScored.inc(there.size);
-        pending = pending.filter((e) => !there.has(e.streamId));
-      }
-    }
-    return [];
-  }
-
-  /**
-   * The optional saga: a score at or above FRAUD_AUTO_FREEZE_THRESHOLD freezes the debited account
-   * through the write path. Sent before the checkpoint moves, so a crash re-sends it (freezing a
-   * frozen account changes nothing).
-   */
-  private async freezeIfNeeded(
-    scored: ReadonlyArray<{ item: Item; score: number; event: EventToAppend }>,
-  ): Promise<void> {
-    const threshold = this.options.autoFreezeThreshold;
-    if (threshold === undefined || !this.writer) return;
-    for (const { item, score, event } of scored) {
-      if (score < threshold) continue;
-      const { transferId, debitAccountId } = item.transfer;
-      const outcome = await this.writer.submit({
-        kind: 'status',
-        command: {
-          type: 'FreezeAccount',
-          accountId: debitAccountId,
-          reason: `fraud score ${score.toFixed(4)} on transfer ${transferId} (model ${this.scorer.modelVersion})`,
-        },
-        context: {
-          correlationId: item.event.metadata.correlationId,
-          causationId: event.eventId,
-          actor: 'fraud-scorer',
-        },
-      });
-      this.metrics?.freezes.inc();
-      if (isLedgerError(outcome)) this.options.log?.(`auto-freeze of ${debitAccountId} refused: ${outcome.detail}`);
-    }
-  }
-
-  /** Dead letters an admin asked to retry: scored now against the current feature state. */
-  private async processRetries(): Promise<void> {
-    if (this.scorer.state !== 'closed') return;
-    for (const letter of await this.fraudStore.retryRequested(16)) {
-      try {
-        const [event] = await this.store.readAll({ after: letter.position - 1n, limit: 1 });
-        if (!event || event.position !== letter.position) throw new Error(`no event at position ${letter.position}`);
-        const transfer = readTransfer(event);
-        const t: FeatureTransfer = {
-          debitAccountId: transfer.debitAccountId,
-          creditAccountId: transfer.creditAccountId,
-          amount: transfer.amountMinor,
-          atMs: transfer.atMs,
-        };
-        const state = await this.fraudStore.loadState(
-          [t.debitAccountId, t.creditAccountId],
-          [[t.debitAccountId, t.creditAccountId]],
-        );
-        const row = transferFeatures(
-          t,
-          state.profiles.get(t.debitAccountId),
-          state.profiles.get(t.creditAccountId),
-          state.pairs.has(pairKey(t.debitAccountId, t.creditAccountId)),
-        );
-        const [score] = await this.timedScore(row, 1);
-        const fraudEvent = fraudScoredEvent(event, {
-          transferId: transfer.transferId,
-          score: score!,
-          modelVersion: this.scorer.modelVersion,
-          decision: score! >= this.options.reviewThreshold ? 'review' : 'allow',
-        });
-        await this.appendOnce([fraudEvent]);
-        await this.freezeIfNeeded([{ item: { index: 0, event, transfer }, score: score!, event: fraudEvent }]);
-        await this.fraudStore.resolveDeadLetter(letter.id, score!);
-      } catch (error) {
-        if (isBrokenCircuit(error)) return;
-        await this.fraudStore.failRetry(letter.id, error instanceof Error ? error.message : String(error));
-      }
-    }
+      const changed = new Map([...prepared.changedAccounts].map((id) => [id, prepared.state.profiles.get(id)!]));
+      await this.fraudStore.saveState(trx, changed, prepared.newPairs, position);
+      if (dead) await this.fraudStore.addDeadLetter(trx, dead);
+      await this.options.beforeCheckpoint?.();
+      await sql`update checkpoints set position = ${position.toString()}::numeric, updated_at = now()
+                where name = ${FRAUD_CHECKPOINT}`.execute(trx);
+      return true;
+    });
   }
 }
 

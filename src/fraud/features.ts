@@ -1,6 +1,6 @@
 /**
  * The fraud model's features: what the scorer can know about a transfer when it scores it. One
- * code path serves training (src/fraud/training) and serving (src/fraud/consumer.ts), so the two
+ * code path serves training (tools/fraud-training) and serving (src/fraud/consumer.ts), so the two
  * cannot skew. Pure: the state of every account is handed in and handed back.
  *
  * Everything is seen from the debited account (the payer, whose balance a takeover drains) plus a

@@ -6,7 +6,7 @@ import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/fraud/features';
 import { defaultModelPath } from '../../src/fraud/fraud-role';
 import { GuardedScorer, isBrokenCircuit } from '../../src/fraud/guarded-scorer';
 import { InferencePool, ModelLoadError } from '../../src/fraud/inference-pool';
-import { Prng } from '../../src/fraud/training/prng';
+import { Prng } from '../../tools/fraud-training/prng';
 import { readReferenceModel, wrongShapeModel } from './onnx-reference';
 
 const SHIPPED = defaultModelPath();
@@ -81,7 +81,7 @@ describe('the shipped model (models/fraud-v1.onnx)', () => {
     const rows = [...FIXED, ...random];
     const scores = await pool.score(Float32Array.from(rows.flat()), rows.length);
     expect(scores).toHaveLength(rows.length);
-    rows.forEach((r, i) => expect(scores[i]).toBeCloseTo(reference.score(r), 5));
+    for (const [i, r] of rows.entries()) expect(scores[i]).toBeCloseTo(reference.score(r), 5);
   });
 
   it('tells an ordinary purchase from a night-time drain to a new account', async () => {
