@@ -12,7 +12,12 @@ export const ACCOUNT_SNAPSHOT_SCHEMA = 1;
 
 type BigintKeys<T> = { [K in keyof T]-?: T[K] extends bigint ? K : never }[keyof T];
 
-const AMOUNT_FIELDS = ['debitsPosted', 'creditsPosted'] as const satisfies readonly BigintKeys<Account>[];
+const AMOUNT_FIELDS = [
+  'debitsPosted',
+  'creditsPosted',
+  'debitsPending',
+  'creditsPending',
+] as const satisfies readonly BigintKeys<Account>[];
 
 // Fails to compile when Account gains a bigint field that AMOUNT_FIELDS does not name.
 type Unlisted = Exclude<BigintKeys<Account>, (typeof AMOUNT_FIELDS)[number]>;

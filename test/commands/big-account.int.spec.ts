@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountStream } from '../../src/domain/events';
 import { decodeAccountSnapshot } from '../../src/domain/account-snapshot';
 import { PostgresEventStore } from '../../src/eventstore/postgres-event-store';
 import { type BigAccount, buildBigAccountInPostgres } from '../support/big-account';
