@@ -4,15 +4,8 @@ import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
 import { type LogHandler, LogFollower } from '../platform/log-follower';
-import {
-  type AccountRow,
-  type ReadModelChanges,
-  type TransferRow,
-  readModelChanges,
-  transfersChangedBy,
-} from './read-model-changes';
+import { type ReadModelChanges, readModelChanges } from './read-model-changes';
 import { writeTimeIndex } from './time-index';
-import { isoTimestamp } from '../platform/sql';
 
 export const READ_MODELS_CHECKPOINT = 'read-models';
 
@@ -100,128 +93,31 @@ export class Projector implements LogHandler<RecordedEvent> {
   }
 }
 
-/** The read models' changes for a page of events, written in `tx`. */
+/** The read models' changes for a page of events, written in `tx`: set-based, without reading them first. */
 async function applyEvents(tx: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void> {
-  const touched = new Set<string>();
-  for (const event of events) {
-    const data = event.data as { accountId?: string; debitAccountId?: string; creditAccountId?: string };
-    if (event.type === 'AccountOpened') continue;
-    for (const id of [data.accountId, data.debitAccountId, data.creditAccountId]) if (id) touched.add(id);
-  }
-  const current = await loadAccounts(tx, [...touched]);
-  const currentTransfers = await loadTransfers(tx, transfersChangedBy(events));
-  const changes = readModelChanges(events, current, currentTransfers);
+  const changes = readModelChanges(events);
   await writeChanges(tx, changes);
   await writeTimeIndex(tx, changes.entries, changes.pendings);
 }
 
-async function loadAccounts(db: Kysely<Tables>, ids: string[]): Promise<Map<string, AccountRow>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql<{
-    id: string;
-    currency: string;
-    normal_side: 'debit' | 'credit';
-    flags: unknown;
-    status: string;
-    debits_posted: string;
-    credits_posted: string;
-    debits_pending: string;
-    credits_pending: string;
-    entry_count: string;
-    version: string;
-    opened_at: string;
-    code: string | null;
-    metadata: unknown;
-    position: string;
-  }>`select id, currency, normal_side, flags, status, debits_posted::text as debits_posted,
-            credits_posted::text as credits_posted, debits_pending::text as debits_pending,
-            credits_pending::text as credits_pending, entry_count::text as entry_count, version::text as version,
-            ${isoTimestamp('opened_at')} as opened_at,
-            code, metadata, position::text as position
-     from rm_accounts where id = any(${ids}::text[])`.execute(db);
-  return new Map(
-    rows.rows.map((r) => [
-      r.id,
-      {
-        id: r.id,
-        currency: r.currency,
-        normalSide: r.normal_side,
-        flags: r.flags,
-        status: r.status,
-        debitsPosted: BigInt(r.debits_posted),
-        creditsPosted: BigInt(r.credits_posted),
-        debitsPending: BigInt(r.debits_pending),
-        creditsPending: BigInt(r.credits_pending),
-        entryCount: BigInt(r.entry_count),
-        version: BigInt(r.version),
-        openedAt: r.opened_at,
-        code: r.code,
-        metadata: r.metadata,
-        position: BigInt(r.position),
-      },
-    ]),
-  );
-}
-
-/** The transfer rows a batch changes without starting them (holds it posts or releases, transfers it reverses). */
-async function loadTransfers(db: Kysely<Tables>, ids: string[]): Promise<Map<string, TransferRow>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql<{
-    id: string;
-    debit_account_id: string;
-    credit_account_id: string;
-    amount: string;
-    currency: string;
-    status: TransferRow['status'];
-    pending_amount: string;
-    posted_amount: string;
-    reversed_amount: string;
-    expires_at: string | null;
-    reverses: string | null;
-    code: string | null;
-    reference: string | null;
-    metadata: unknown;
-    effective_at: string;
-    recorded_at: string;
-    position: string;
-  }>`select id, debit_account_id, credit_account_id, amount::text as amount, currency, status,
-            pending_amount::text as pending_amount, posted_amount::text as posted_amount,
-            reversed_amount::text as reversed_amount, ${isoTimestamp('expires_at')} as expires_at, reverses,
-            code, reference, metadata, ${isoTimestamp('effective_at')} as effective_at,
-            ${isoTimestamp('recorded_at')} as recorded_at, position::text as position
-     from rm_transfers where id = any(${ids}::text[])`.execute(db);
-  return new Map(
-    rows.rows.map((r) => [
-      r.id,
-      {
-        id: r.id,
-        debitAccountId: r.debit_account_id,
-        creditAccountId: r.credit_account_id,
-        amount: BigInt(r.amount),
-        currency: r.currency,
-        status: r.status,
-        pendingAmount: BigInt(r.pending_amount),
-        postedAmount: BigInt(r.posted_amount),
-        reversedAmount: BigInt(r.reversed_amount),
-        expiresAt: r.expires_at,
-        reverses: r.reverses,
-        code: r.code,
-        reference: r.reference,
-        metadata: r.metadata,
-        effectiveAt: r.effective_at,
-        recordedAt: r.recorded_at,
-        position: BigInt(r.position),
-      },
-    ]),
-  );
-}
-
 const str = (values: Array<bigint | string | null>) => values.map((v) => (v === null ? null : v.toString()));
 
+/**
+ * One statement: the accounts the page opens (inserted whole), the deltas of those it changes
+ * (`x = x + delta`), its transfers, and its entries, whose seq and balance come from each account's
+ * row as it stood before the statement (every CTE sees the same snapshot) plus a running sum.
+ */
 async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Promise<void> {
-  const accounts = [...changes.accounts.values()];
-  if (accounts.length > 0) {
-    await sql`
+  const accounts = [...changes.opened.values()];
+  const deltas = [...changes.deltas.values()];
+  const t = [...changes.transfers.values()];
+  const td = [...changes.transferDeltas.values()];
+  const e = changes.entries;
+  if (accounts.length + deltas.length + t.length + td.length === 0) return;
+  // Normal side of entries of accounts opened on this page (they have no row to read it from yet).
+  const normalSide = e.map((x) => changes.opened.get(x.accountId)?.normalSide ?? null);
+  const result = await sql<{ updated: number; changed_transfers: number }>`
+    with new_accounts as (
       insert into rm_accounts (id, currency, normal_side, flags, status, debits_posted, credits_posted,
                                debits_pending, credits_pending, entry_count, version, opened_at, code, metadata, position)
       select id, cur, ns, fl::json, st, dp::numeric, cp::numeric, dh::numeric, ch::numeric, ec::bigint, v::bigint,
@@ -235,18 +131,25 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
                   ${accounts.map((a) => a.code)}::text[], ${accounts.map((a) => JSON.stringify(a.metadata))}::text[],
                   ${str(accounts.map((a) => a.position))}::text[])
            as x(id, cur, ns, fl, st, dp, cp, dh, ch, ec, v, oa, code, md, p)
-      on conflict (id) do update set status = excluded.status, debits_posted = excluded.debits_posted,
-        credits_posted = excluded.credits_posted, debits_pending = excluded.debits_pending,
-        credits_pending = excluded.credits_pending, entry_count = excluded.entry_count,
-        version = excluded.version, position = excluded.position`.execute(db);
-  }
-  const t = [...changes.transfers.values()];
-  if (t.length > 0) {
-    await sql`
+      returning 1
+    ), updated as (
+      update rm_accounts a set debits_posted = a.debits_posted + d.dd::numeric,
+        credits_posted = a.credits_posted + d.dc::numeric,
+        debits_pending = a.debits_pending + d.dh::numeric, credits_pending = a.credits_pending + d.ch::numeric,
+        entry_count = a.entry_count + d.de::bigint,
+        version = a.version + d.dv::bigint, status = coalesce(d.st, a.status), position = d.p::numeric
+      from unnest(${deltas.map((d) => d.id)}::text[], ${str(deltas.map((d) => d.debits))}::text[],
+                  ${str(deltas.map((d) => d.credits))}::text[], ${str(deltas.map((d) => d.debitsPending))}::text[],
+                  ${str(deltas.map((d) => d.creditsPending))}::text[], ${str(deltas.map((d) => d.entries))}::text[],
+                  ${str(deltas.map((d) => d.versions))}::text[], ${deltas.map((d) => d.status)}::text[],
+                  ${str(deltas.map((d) => d.position))}::text[]) as d(id, dd, dc, dh, ch, de, dv, st, p)
+      where a.id = d.id
+      returning 1
+    ), new_transfers as (
       insert into rm_transfers (id, debit_account_id, credit_account_id, amount, currency, status, pending_amount,
                                 posted_amount, reversed_amount, expires_at, reverses, code,
                                 reference, metadata, effective_at, recorded_at, position)
-      select id, d, c, a::numeric, cur, st, pa::numeric, po::numeric, ra2::numeric, ex::timestamptz, rev, code, ref,
+      select id, d, c, a::numeric, cur, st, pa::numeric, po::numeric, rv::numeric, ex::timestamptz, rev, code, ref,
              md::json, ea::timestamptz, ra::timestamptz, p::numeric
       from unnest(${t.map((x) => x.id)}::text[], ${t.map((x) => x.debitAccountId)}::text[],
                   ${t.map((x) => x.creditAccountId)}::text[], ${str(t.map((x) => x.amount))}::text[],
@@ -256,21 +159,48 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
                   ${t.map((x) => x.reverses)}::text[], ${t.map((x) => x.code)}::text[], ${t.map((x) => x.reference)}::text[],
                   ${t.map((x) => JSON.stringify(x.metadata))}::text[], ${t.map((x) => x.effectiveAt)}::text[],
                   ${t.map((x) => x.recordedAt)}::text[], ${str(t.map((x) => x.position))}::text[])
-           as x(id, d, c, a, cur, st, pa, po, ra2, ex, rev, code, ref, md, ea, ra, p)
-      on conflict (id) do update set status = excluded.status, pending_amount = excluded.pending_amount,
-        posted_amount = excluded.posted_amount, reversed_amount = excluded.reversed_amount,
-        position = excluded.position`.execute(db);
-  }
-  const e = changes.entries;
-  if (e.length > 0) {
-    await sql`
+           as x(id, d, c, a, cur, st, pa, po, rv, ex, rev, code, ref, md, ea, ra, p)
+      returning 1
+    ), changed_transfers as (
+      -- Holds the page posts or releases and transfers it reverses. A hold left holding nothing is
+      -- posted if anything was posted, else what released it says (voided, expired).
+      update rm_transfers r set pending_amount = r.pending_amount + x.pa::numeric,
+        posted_amount = r.posted_amount + x.po::numeric, reversed_amount = r.reversed_amount + x.rv::numeric,
+        status = case when r.status <> 'pending' or r.pending_amount + x.pa::numeric > 0 then r.status
+                      when r.posted_amount + x.po::numeric > 0 then 'posted'
+                      else coalesce(x.rel, r.status) end,
+        position = x.p::numeric
+      from unnest(${td.map((x) => x.id)}::text[], ${str(td.map((x) => x.pending))}::text[],
+                  ${str(td.map((x) => x.posted))}::text[], ${str(td.map((x) => x.reversed))}::text[],
+                  ${td.map((x) => x.releasedAs)}::text[], ${str(td.map((x) => x.position))}::text[])
+           as x(id, pa, po, rv, rel, p)
+      where r.id = x.id
+      returning 1
+    ), new_entries as (
       insert into rm_entries (account_id, seq, transfer_id, side, amount, balance_after, effective_at, recorded_at, position)
-      select acc, s::bigint, tid, side, a::numeric, b::numeric, ea::timestamptz, ra::timestamptz, p::numeric
-      from unnest(${e.map((x) => x.accountId)}::text[], ${str(e.map((x) => x.seq))}::text[],
+      select x.acc, coalesce(r.entry_count, 0) + x.o::bigint, x.tid, x.side, x.a::numeric,
+             coalesce(case when r.normal_side = 'debit' then r.debits_posted - r.credits_posted
+                           else r.credits_posted - r.debits_posted end, 0)
+             + sum(case when x.side = coalesce(r.normal_side, x.ns) then x.a::numeric else -x.a::numeric end)
+                 over (partition by x.acc order by x.o::bigint),
+             x.ea::timestamptz, x.ra::timestamptz, x.p::numeric
+      from unnest(${e.map((x) => x.accountId)}::text[], ${str(e.map((x) => x.ordinal))}::text[],
                   ${e.map((x) => x.transferId)}::text[], ${e.map((x) => x.side)}::text[],
-                  ${str(e.map((x) => x.amount))}::text[], ${str(e.map((x) => x.balanceAfter))}::text[],
-                  ${e.map((x) => x.effectiveAt)}::text[], ${e.map((x) => x.recordedAt)}::text[],
-                  ${str(e.map((x) => x.position))}::text[])
-           as x(acc, s, tid, side, a, b, ea, ra, p)`.execute(db);
+                  ${str(e.map((x) => x.amount))}::text[], ${e.map((x) => x.effectiveAt)}::text[],
+                  ${e.map((x) => x.recordedAt)}::text[], ${str(e.map((x) => x.position))}::text[],
+                  ${normalSide}::text[]) as x(acc, o, tid, side, a, ea, ra, p, ns)
+      left join rm_accounts r on r.id = x.acc
+      returning 1
+    )
+    select (select count(*) from updated)::int as updated,
+           (select count(*) from changed_transfers)::int as changed_transfers`.execute(db);
+  // An event that names an account no AccountOpened made is damage, not something to skip.
+  const updated = Number(result.rows[0]?.updated ?? 0);
+  if (updated !== deltas.length) {
+    throw new Error(`read model: the page names ${deltas.length - updated} account(s) that were never opened`);
+  }
+  const changedTransfers = Number(result.rows[0]?.changed_transfers ?? 0);
+  if (changedTransfers !== td.length) {
+    throw new Error(`read model: the page names ${td.length - changedTransfers} transfer(s) that were never started`);
   }
 }

@@ -1,10 +1,9 @@
-import { balanceOf, openedAccount } from '../domain/account';
+import { openedAccount } from '../domain/account';
 import type { AccountOpened, LedgerEvent, MoneyEvent } from '../domain/events';
-import { assertMoney } from '../domain/money';
 import type { TransferStatus } from '../domain/transfer-state';
 import type { RecordedEvent } from '../eventstore/port';
 
-/** An account row of the read model, with amounts as bigint. */
+/** An account row of the read model as an AccountOpened starts it, with amounts as bigint. */
 export interface AccountRow {
   id: string;
   currency: string;
@@ -20,6 +19,24 @@ export interface AccountRow {
   openedAt: string;
   code: string | null;
   metadata: unknown;
+  position: bigint;
+}
+
+/**
+ * What a page of the log adds to an account that existed before it: applied by one set-based
+ * UPDATE (`x = x + delta`), so the projector never reads the rows it changes.
+ */
+export interface AccountDelta {
+  id: string;
+  debits: bigint;
+  credits: bigint;
+  /** Signed: holds add, releases (posts, voids, expiries) take back. */
+  debitsPending: bigint;
+  creditsPending: bigint;
+  entries: bigint;
+  versions: bigint;
+  /** The last status the page gives it, if any. */
+  status: string | null;
   position: bigint;
 }
 
@@ -44,19 +61,35 @@ export interface TransferRow {
   position: bigint;
 }
 
+/** What a page does to a transfer that existed before it (a hold it posts or releases, a transfer it reverses). */
+export interface TransferDelta {
+  id: string;
+  pending: bigint;
+  posted: bigint;
+  reversed: bigint;
+  /** How the page released what it held without a post, if it did: the status when nothing was posted. */
+  releasedAs: 'voided' | 'expired' | null;
+  position: bigint;
+}
+
+/**
+ * One side of a posting. Its `seq` and `balanceAfter` are computed where the account's row is, by
+ * the statement that inserts it: the row's entry count and balance before the page, plus the
+ * running count and sum of the page's entries of that account (in `ordinal` order).
+ */
 export interface EntryRow {
   accountId: string;
-  seq: bigint;
+  /** 1, 2, … among this page's entries of the account, in log order. */
+  ordinal: bigint;
   transferId: string;
   side: 'debit' | 'credit';
   amount: bigint;
-  balanceAfter: bigint;
   effectiveAt: string;
   recordedAt: string;
   position: bigint;
 }
 
-/** A change of an account's pending total: + when a hold takes, − when a release gives back. */
+/** A change of an account's pending total, for the time index: + when a hold takes, − when a release gives back. */
 export interface PendingRow {
   accountId: string;
   side: 'debit' | 'credit';
@@ -68,64 +101,69 @@ export interface PendingRow {
 }
 
 export interface ReadModelChanges {
-  /** Accounts changed by the batch, in their state after it. */
-  readonly accounts: Map<string, AccountRow>;
-  /** Transfers started or changed by the batch, in their state after it. */
+  /** Accounts this page opens, in their state after it (their deltas folded in). */
+  readonly opened: Map<string, AccountRow>;
+  /** Accounts that existed before this page, with what it adds to them. */
+  readonly deltas: Map<string, AccountDelta>;
+  /** Transfers this page starts, in their state after it. */
   readonly transfers: Map<string, TransferRow>;
+  /** Transfers that existed before this page, with what it does to them. */
+  readonly transferDeltas: Map<string, TransferDelta>;
   readonly entries: EntryRow[];
   readonly pendings: PendingRow[];
 }
 
-/** The transfers a batch changes without starting them: held ones it posts or releases, and those it reverses. */
-export function transfersChangedBy(events: readonly RecordedEvent[]): string[] {
-  const ids = new Set<string>();
-  for (const event of events) {
-    if (event.type.startsWith('PendingTransfer')) ids.add((event.data as { transferId: string }).transferId);
-    if (event.type === 'TransferReversed') ids.add((event.data as { reverses: string }).reverses);
-  }
-  return [...ids];
-}
+type Change = (id: string, position: bigint, apply: (d: AccountDelta | AccountRow) => void) => void;
 
 /**
- * What a batch of the global log does to the read models, given the current rows of the
- * accounts and transfers it touches. Pure: the projector loads, calls this, and writes the result
- * with its checkpoint in one transaction.
+ * What a page of the global log does to the read models. Pure, and it needs no current rows: the
+ * projector writes the result with set-based statements, in the transaction of its checkpoint.
  */
-export function readModelChanges(
-  events: readonly RecordedEvent[],
-  current: ReadonlyMap<string, AccountRow>,
-  currentTransfers: ReadonlyMap<string, TransferRow> = new Map(),
-): ReadModelChanges {
-  const accounts = new Map<string, AccountRow>();
+export function readModelChanges(events: readonly RecordedEvent[]): ReadModelChanges {
+  const opened = new Map<string, AccountRow>();
+  const deltas = new Map<string, AccountDelta>();
   const transfers = new Map<string, TransferRow>();
+  const transferDeltas = new Map<string, TransferDelta>();
   const entries: EntryRow[] = [];
   const pendings: PendingRow[] = [];
-  const account = (id: string): AccountRow => {
-    const row = accounts.get(id) ?? current.get(id);
-    if (!row) throw new Error(`read model: event names account ${id}, which was never opened`);
-    if (!accounts.has(id)) accounts.set(id, { ...row });
-    return accounts.get(id)!;
+  const ordinals = new Map<string, bigint>();
+  const change: Change = (id, position, apply) => {
+    const row: AccountDelta | AccountRow = opened.get(id) ?? deltas.get(id) ?? newDelta(deltas, id);
+    apply(row);
+    if ('versions' in row) row.versions += 1n;
+    else row.version += 1n;
+    row.position = position;
   };
-  const transfer = (id: string): TransferRow => {
-    const row = transfers.get(id) ?? currentTransfers.get(id);
-    if (!row) throw new Error(`read model: event names transfer ${id}, which was never started`);
-    if (!transfers.has(id)) transfers.set(id, { ...row });
-    return transfers.get(id)!;
+  /** A transfer this page changes: its new row, or its delta against the stored row. */
+  const changeTransfer = (id: string, position: bigint, apply: (t: TransferRow | TransferDelta) => void) => {
+    const row: TransferRow | TransferDelta =
+      transfers.get(id) ??
+      transferDeltas.get(id) ??
+      (transferDeltas
+        .set(id, { id, pending: 0n, posted: 0n, reversed: 0n, releasedAs: null, position })
+        .get(id) as TransferDelta);
+    apply(row);
+    row.position = position;
+    // A hold this page started and used up by posts is posted (a void or expiry says its own status).
+    if ('status' in row && row.status === 'pending' && row.pendingAmount === 0n && row.postedAmount > 0n) {
+      row.status = 'posted';
+    }
   };
 
   for (const recorded of events) {
     const event = { type: recorded.type, data: recorded.data } as LedgerEvent;
+    const at = recorded.position;
     switch (event.type) {
       case 'AccountOpened':
-        accounts.set(event.data.accountId, opened(event, recorded.position));
+        opened.set(event.data.accountId, openedRow(event, at));
         break;
       case 'AccountFrozen':
       case 'AccountUnfrozen':
       case 'AccountClosed': {
-        const row = account(event.data.accountId);
-        row.status = event.type === 'AccountFrozen' ? 'frozen' : event.type === 'AccountUnfrozen' ? 'open' : 'closed';
-        row.version += 1n;
-        row.position = recorded.position;
+        const status = event.type === 'AccountFrozen' ? 'frozen' : event.type === 'AccountUnfrozen' ? 'open' : 'closed';
+        change(event.data.accountId, at, (row) => {
+          row.status = status;
+        });
         break;
       }
       case 'TransferPosted':
@@ -151,45 +189,50 @@ export function readModelChanges(
           metadata: data.metadata,
           effectiveAt: data.effectiveAt,
           recordedAt: recorded.recordedAt,
-          position: recorded.position,
+          position: at,
         });
         if (event.type === 'TransferReversed') {
-          const original = transfer(event.data.reverses);
-          original.reversedAmount += amount;
-          original.position = recorded.position;
+          changeTransfer(event.data.reverses, at, (t) => {
+            if ('reversed' in t) t.reversed += amount;
+            else t.reversedAmount += amount;
+          });
         }
-        if (held) pend(event, amount, data.effectiveAt, recorded, account, pendings);
-        else post(event, amount, data.transferId, data.effectiveAt, recorded, account, entries);
+        if (held) pend(event, amount, data.effectiveAt, recorded, change, pendings, true);
+        else post(event, amount, data.transferId, data.effectiveAt, recorded, change, ordinals, entries);
         break;
       }
       case 'PendingTransferPosted': {
         const posted = BigInt(event.data.amount);
-        const released = BigInt(event.data.released);
-        const hold = transfer(event.data.transferId);
-        hold.pendingAmount -= posted + released;
-        hold.postedAmount += posted;
-        hold.status = hold.pendingAmount === 0n ? 'posted' : 'pending';
-        hold.position = recorded.position;
-        // Pending first, then posted: between the two the account never shows the money twice.
-        pend(event, -(posted + released), event.data.effectiveAt, recorded, account, pendings);
-        post(event, posted, event.data.transferId, event.data.effectiveAt, recorded, account, entries);
+        const taken = posted + BigInt(event.data.released);
+        changeTransfer(event.data.transferId, at, (t) => {
+          if ('posted' in t) {
+            t.pending -= taken;
+            t.posted += posted;
+          } else {
+            t.pendingAmount -= taken;
+            t.postedAmount += posted;
+          }
+        });
+        // The account's version moves once for the event: with the posting's entry, not the release.
+        pend(event, -taken, event.data.effectiveAt, recorded, change, pendings, false);
+        post(event, posted, event.data.transferId, event.data.effectiveAt, recorded, change, ordinals, entries);
         break;
       }
       case 'PendingTransferVoided':
       case 'PendingTransferExpired': {
         const released = BigInt(event.data.released);
-        const hold = transfer(event.data.transferId);
-        hold.pendingAmount -= released;
-        assertMoney(hold.pendingAmount === 0n, `release of ${hold.id} leaves money held`);
-        hold.status = hold.postedAmount > 0n ? 'posted' : event.type === 'PendingTransferVoided' ? 'voided' : 'expired';
-        hold.position = recorded.position;
+        const releasedAs = event.type === 'PendingTransferVoided' ? 'voided' : 'expired';
+        changeTransfer(event.data.transferId, at, (t) => {
+          if ('posted' in t) {
+            t.pending -= released;
+            t.releasedAs = releasedAs;
+          } else {
+            t.pendingAmount -= released;
+            if (t.pendingAmount === 0n && t.postedAmount === 0n) t.status = releasedAs;
+          }
+        });
         // A void's or expiry's release takes effect when it is recorded.
-        pend(event, -released, recorded.recordedAt, recorded, account, pendings);
-        for (const id of [event.data.debitAccountId, event.data.creditAccountId]) {
-          const row = account(id);
-          row.version += 1n;
-          row.position = recorded.position;
-        }
+        pend(event, -released, recorded.recordedAt, recorded, change, pendings, true);
         break;
       }
       default:
@@ -197,11 +240,27 @@ export function readModelChanges(
         break;
     }
   }
-  return { accounts, transfers, entries, pendings };
+  return { opened, deltas, transfers, transferDeltas, entries, pendings };
+}
+
+function newDelta(deltas: Map<string, AccountDelta>, id: string): AccountDelta {
+  const delta: AccountDelta = {
+    id,
+    debits: 0n,
+    credits: 0n,
+    debitsPending: 0n,
+    creditsPending: 0n,
+    entries: 0n,
+    versions: 0n,
+    status: null,
+    position: 0n,
+  };
+  deltas.set(id, delta);
+  return delta;
 }
 
 /** The domain's own account at opening, plus what only the read model keeps. */
-function opened(event: AccountOpened, position: bigint): AccountRow {
+function openedRow(event: AccountOpened, position: bigint): AccountRow {
   const account = openedAccount(event);
   return {
     id: account.id,
@@ -228,34 +287,37 @@ const sidesOf = (event: MoneyEvent) =>
     ['credit', event.data.creditAccountId],
   ] as const;
 
-/** Posted money: an entry on each side; the account's version moves once per event. */
+/** Posted money: an entry on each side, and the account's version moves. */
 function post(
   event: MoneyEvent,
   amount: bigint,
   transferId: string,
   effectiveAt: string,
   recorded: RecordedEvent,
-  account: (id: string) => AccountRow,
+  change: Change,
+  ordinals: Map<string, bigint>,
   entries: EntryRow[],
 ): void {
-  for (const [side, id] of sidesOf(event)) {
-    const row = account(id);
-    assertMoney(
-      row.currency === event.data.currency,
-      `transfer ${transferId} in ${event.data.currency} posts to ${row.id} in ${row.currency}`,
-    );
-    if (side === 'debit') row.debitsPosted += amount;
-    else row.creditsPosted += amount;
-    row.entryCount += 1n;
-    row.version += 1n;
-    row.position = recorded.position;
+  for (const [side, accountId] of sidesOf(event)) {
+    change(accountId, recorded.position, (row) => {
+      if ('debits' in row) {
+        if (side === 'debit') row.debits += amount;
+        else row.credits += amount;
+        row.entries += 1n;
+      } else {
+        if (side === 'debit') row.debitsPosted += amount;
+        else row.creditsPosted += amount;
+        row.entryCount += 1n;
+      }
+    });
+    const ordinal = (ordinals.get(accountId) ?? 0n) + 1n;
+    ordinals.set(accountId, ordinal);
     entries.push({
-      accountId: row.id,
-      seq: row.entryCount,
+      accountId,
+      ordinal,
       transferId,
       side,
       amount,
-      balanceAfter: balanceOf(row),
       effectiveAt,
       recordedAt: recorded.recordedAt,
       position: recorded.position,
@@ -263,28 +325,33 @@ function post(
   }
 }
 
-/** Held money taken (+) or given back (−) on each side. A hold moves the version; a post's version moves with its entry. */
+/** Held money taken (+) or given back (−) on each side; `versioned`: this event's one version step is here. */
 function pend(
   event: MoneyEvent,
   delta: bigint,
   effectiveAt: string,
   recorded: RecordedEvent,
-  account: (id: string) => AccountRow,
+  change: Change,
   pendings: PendingRow[],
+  versioned: boolean,
 ): void {
-  for (const [side, id] of sidesOf(event)) {
-    const row = account(id);
-    assertMoney(row.currency === event.data.currency, `hold ${event.data.transferId} on ${row.id}`);
-    if (side === 'debit') row.debitsPending += delta;
-    else row.creditsPending += delta;
-    assertMoney(row.debitsPending >= 0n && row.creditsPending >= 0n, `pending of ${row.id} below zero`);
-    if (event.type === 'TransferPending') {
-      row.version += 1n;
-      row.position = recorded.position;
+  for (const [side, accountId] of sidesOf(event)) {
+    const apply = (row: AccountDelta | AccountRow) => {
+      if (side === 'debit') row.debitsPending += delta;
+      else row.creditsPending += delta;
+    };
+    if (versioned) change(accountId, recorded.position, apply);
+    else {
+      // Without a version step: the posting that follows in the same event takes it.
+      change(accountId, recorded.position, (row) => {
+        apply(row);
+        if ('versions' in row) row.versions -= 1n;
+        else row.version -= 1n;
+      });
     }
     if (delta !== 0n) {
       pendings.push({
-        accountId: id,
+        accountId,
         side,
         amount: delta,
         effectiveAt,
