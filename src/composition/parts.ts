@@ -90,7 +90,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
       projector?.wake();
       fraudReviews?.wake();
       relay?.wake();
-      fraud?.consumer.wake();
+      fraud?.wake();
       metrics.writeBatches.observe(commands);
       metrics.writeBatchSeconds.observe(ms / 1000);
       metrics.eventsAppended.inc(events);
