@@ -13,7 +13,9 @@ import { openApiDocument } from './api/openapi';
 import { problem } from './api/problem';
 import { ProblemFilter } from './api/problem.filter';
 import { Auditor } from './audit/auditor';
-import { loadSigningKey } from './audit/digest';
+import { KeyRegistry } from './audit/key-registry';
+import { LogProofs } from './audit/log-proofs';
+import { loadKeyRing } from './audit/signing-keys';
 import { AccountStates } from './commands/account-states';
 import { Writer } from './commands/writer';
 import type { Config } from './config';
@@ -129,14 +131,27 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   collectLedgerGauges(metrics, { writer, store, projector, adapter: config.EVENTSTORE });
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
-  const signingKey = loadSigningKey(config.LEDGER_SIGNING_KEY);
-  if (signingKey.generated) {
+  const keys = loadKeyRing(config);
+  if (keys.source === 'generated') {
     logger.warn(
-      `LEDGER_SIGNING_KEY is not set: chain heads are signed with a key generated for this process (key id ${signingKey.keyId}); ` +
-        'digests will not verify after a restart. Set LEDGER_SIGNING_KEY to an Ed25519 key to keep one.',
+      `no LEDGER_SIGNING_KEYS: heads are signed with a key generated for this process (key id ${keys.active.keyId}); ` +
+        'its public part is kept in the database (GET /v1/audit/public-keys), so what it signed still verifies after a restart. ' +
+        'Set LEDGER_SIGNING_KEYS to keep signing with one key.',
     );
+  } else if (keys.source === 'data-dir') {
+    logger.log(`heads are signed with the key kept in ${keys.file} (key id ${keys.active.keyId})`);
   }
-  const auditor = new Auditor(database.db, store, readModels, catchUp, signingKey);
+  const keyRegistry = new KeyRegistry(database.db, keys.active.keyId);
+  await keyRegistry.register(keys.all);
+  const auditor = new Auditor(
+    database.db,
+    store,
+    readModels,
+    catchUp,
+    keys,
+    keyRegistry,
+    new LogProofs(database.db, store, keys, keyRegistry),
+  );
 
   const readiness = new Readiness();
   readiness.register('database', async () => {
@@ -160,8 +175,8 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   readiness.register('relay', () => relayReadiness(config, relay));
   readiness.register('audit-signing', () => ({
     status: auditor.lastSigningError !== undefined ? 'down' : 'up',
-    keyId: signingKey.keyId,
-    generatedKey: signingKey.generated,
+    keyId: keys.active.keyId,
+    generatedKey: keys.active.generated,
     ...(auditor.lastSigningError !== undefined ? { error: String(auditor.lastSigningError) } : {}),
   }));
   registerFraudReadiness(readiness, fraud, config.LEDGER_ROLES.length === 1);

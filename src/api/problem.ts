@@ -15,7 +15,9 @@ export type ProblemSlug =
   | 'unavailable'
   | 'internal'
   | 'dead-letter-not-found'
-  | 'dead-letter-resolved';
+  | 'dead-letter-resolved'
+  | 'tree-size-out-of-range'
+  | 'position-out-of-range';
 
 /** Every problem a client can see: its HTTP status and a title that does not change. */
 const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
@@ -37,6 +39,8 @@ const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
   'effective-time-out-of-range': { status: 422, title: 'effectiveAt is out of range' },
   'dead-letter-not-found': { status: 404, title: 'No such dead letter' },
   'dead-letter-resolved': { status: 409, title: 'The dead letter was scored already' },
+  'tree-size-out-of-range': { status: 422, title: 'The log does not hold that many events' },
+  'position-out-of-range': { status: 422, title: 'No event at that position in that tree' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Something went wrong on our side' },
   'not-caught-up': { status: 503, title: 'The read models have not caught up yet' },
