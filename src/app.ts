@@ -142,7 +142,12 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     logger.log(`heads are signed with the key kept in ${keys.file} (key id ${keys.active.keyId})`);
   }
   const keyRegistry = new KeyRegistry(database.db, keys.active.keyId);
-  await keyRegistry.register(keys.all);
+  try {
+    await keyRegistry.register(keys.all);
+  } catch (error) {
+    if (!sharedDatabase) await database.close();
+    throw error;
+  }
   const auditor = new Auditor(
     database.db,
     store,

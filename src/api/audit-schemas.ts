@@ -17,7 +17,9 @@ export const TreeHeadQuery = z.strictObject({
 
 export const InclusionQuery = z.strictObject({
   position: Position.meta({ description: 'The event’s position in the log; its leaf index is position − 1' }),
-  treeSize: TreeSize.optional().meta({ description: 'Size of the tree to prove against (default: all the tree holds now)' }),
+  treeSize: TreeSize.optional().meta({
+    description: 'Size of the tree to prove against (default: all the tree holds now)',
+  }),
 });
 
 export const ConsistencyQuery = z
@@ -33,9 +35,12 @@ export const TreeHeadResponse = z
     rootHash: Hex32.meta({ description: 'RFC 9162 Merkle tree hash of the first treeSize events, lowercase hex' }),
     signedAt: Timestamp,
     keyId: z.string(),
-    signature: z.string().regex(/^[0-9a-f]{128}$/).meta({
-      description: 'Ed25519 over the UTF-8 bytes of `ledger-tree-head:v1:<treeSize>:<rootHash>`, lowercase hex',
-    }),
+    signature: z
+      .string()
+      .regex(/^[0-9a-f]{128}$/)
+      .meta({
+        description: 'Ed25519 over the UTF-8 bytes of `ledger-tree-head:v1:<treeSize>:<rootHash>`, lowercase hex',
+      }),
   })
   .meta({ id: 'SignedTreeHead' });
 
@@ -43,7 +48,9 @@ export const InclusionResponse = z
   .object({
     leafIndex: z.number().int(),
     treeSize: z.number().int(),
-    leaf: z.string().meta({ description: 'base64 of the leaf: the event’s canonical bytes (those its chain hash covers)' }),
+    leaf: z
+      .string()
+      .meta({ description: 'base64 of the leaf: the event’s canonical bytes (those its chain hash covers)' }),
     leafHash: Hex32.meta({ description: 'SHA-256(0x00 ‖ leaf), lowercase hex' }),
     auditPath: z.array(Hex32).meta({ description: 'RFC 9162 §2.1.3 inclusion path, leaf to root' }),
   })

@@ -8,19 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem, expectValidation, logHead, postTransfer } from '../api/api-helpers';
 import { startTestApp, type TestApp } from '../support/app';
 import { HASH_LEAF, rfcVerifyConsistency, rfcVerifyInclusion } from '../support/rfc9162-reference';
-import { seedLedger } from './audit-helpers';
-
-/** Waits until the tree holds the whole log, then answers the tree head of it. */
-export async function caughtUpTreeHead(t: TestApp): Promise<any> {
-  const head = Number(await logHead(t));
-  for (let tries = 0; tries < 200; tries++) {
-    const response = await t.request('GET', `/v1/audit/tree-head?size=${head}`);
-    if (response.status === 200) return response.body;
-    expect(response.status, response.text).toBe(503);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('the Merkle tree did not catch up with the log');
-}
+import { caughtUpTreeHead, seedLedger } from './audit-helpers';
 
 const unhex = (text: string) => Buffer.from(text, 'hex');
 
@@ -52,7 +40,10 @@ describe('Merkle proofs of the log', () => {
     );
     expect(events).toHaveLength(head.treeSize);
     for (const event of events) {
-      const proof = await t.request('GET', `/v1/audit/proofs/inclusion?position=${event.position}&treeSize=${head.treeSize}`);
+      const proof = await t.request(
+        'GET',
+        `/v1/audit/proofs/inclusion?position=${event.position}&treeSize=${head.treeSize}`,
+      );
       expect(proof.status, proof.text).toBe(200);
       const leaf = Buffer.from(proof.body.leaf, 'base64');
       expect(proof.body.leafIndex).toBe(Number(event.position) - 1);
@@ -60,7 +51,9 @@ describe('Merkle proofs of the log', () => {
       const chained = createHash('sha256').update(unhex(event.prev_hash)).update(leaf).digest('hex');
       expect(chained, 'the leaf is what the chain hashes').toBe(event.hash);
       const path = proof.body.auditPath.map(unhex);
-      expect(rfcVerifyInclusion(proof.body.leafIndex, head.treeSize, HASH_LEAF(leaf), path, unhex(head.rootHash))).toBe(true);
+      expect(rfcVerifyInclusion(proof.body.leafIndex, head.treeSize, HASH_LEAF(leaf), path, unhex(head.rootHash))).toBe(
+        true,
+      );
     }
   });
 
@@ -71,7 +64,13 @@ describe('Merkle proofs of the log', () => {
       const proof = await t.request('GET', `/v1/audit/proofs/consistency?from=${from}&to=${later.treeSize}`);
       expect(proof.status, proof.text).toBe(200);
       expect(proof.body).toMatchObject({ from, to: later.treeSize });
-      const ok = rfcVerifyConsistency(from, later.treeSize, unhex(earlier.rootHash), unhex(later.rootHash), proof.body.proof.map(unhex));
+      const ok = rfcVerifyConsistency(
+        from,
+        later.treeSize,
+        unhex(earlier.rootHash),
+        unhex(later.rootHash),
+        proof.body.proof.map(unhex),
+      );
       expect(ok, `${from} → ${later.treeSize}`).toBe(true);
     }
   });
@@ -81,16 +80,37 @@ describe('Merkle proofs of the log', () => {
     await postTransfer(t, { id: 'p-more', debitAccountId: 'p-bank', creditAccountId: 'p-bob', amount: '3' });
     const after = await caughtUpTreeHead(t);
     expect(after.treeSize).toBe(before.treeSize + 1);
-    const proof = (await t.request('GET', `/v1/audit/proofs/consistency?from=${before.treeSize}&to=${after.treeSize}`)).body;
-    expect(rfcVerifyConsistency(before.treeSize, after.treeSize, unhex(before.rootHash), unhex(after.rootHash), proof.proof.map(unhex))).toBe(true);
+    const proof = (await t.request('GET', `/v1/audit/proofs/consistency?from=${before.treeSize}&to=${after.treeSize}`))
+      .body;
+    expect(
+      rfcVerifyConsistency(
+        before.treeSize,
+        after.treeSize,
+        unhex(before.rootHash),
+        unhex(after.rootHash),
+        proof.proof.map(unhex),
+      ),
+    ).toBe(true);
   });
 
   it('answers sizes and positions beyond the log with 422, and malformed ones with 400, changing nothing', async () => {
     const head = Number(await logHead(t));
     expectProblem(await t.request('GET', `/v1/audit/tree-head?size=${head + 1}`), 422, 'tree-size-out-of-range');
-    expectProblem(await t.request('GET', `/v1/audit/proofs/consistency?from=1&to=${head + 5}`), 422, 'tree-size-out-of-range');
-    expectProblem(await t.request('GET', `/v1/audit/proofs/inclusion?position=${head + 1}`), 422, 'position-out-of-range');
-    expectProblem(await t.request('GET', '/v1/audit/proofs/inclusion?position=3&treeSize=2'), 422, 'position-out-of-range');
+    expectProblem(
+      await t.request('GET', `/v1/audit/proofs/consistency?from=1&to=${head + 5}`),
+      422,
+      'tree-size-out-of-range',
+    );
+    expectProblem(
+      await t.request('GET', `/v1/audit/proofs/inclusion?position=${head + 1}`),
+      422,
+      'position-out-of-range',
+    );
+    expectProblem(
+      await t.request('GET', '/v1/audit/proofs/inclusion?position=3&treeSize=2'),
+      422,
+      'position-out-of-range',
+    );
     expectProblem(await t.request('GET', '/v1/audit/proofs/inclusion?position=0'), 422, 'position-out-of-range');
     expectValidation(await t.request('GET', '/v1/audit/proofs/consistency?from=3&to=2'), 'query.from');
     expectValidation(await t.request('GET', '/v1/audit/proofs/consistency?from=0&to=2'), 'query.from');
