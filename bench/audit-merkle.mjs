@@ -21,16 +21,27 @@ const { chainHash, canonicalJson, GENESIS_HASH } = require('../dist/src/eventsto
 const { sql } = require('kysely');
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const SIZES = (process.env.BENCH_MERKLE_SIZES ?? (QUICK ? '100000,1000000' : '1000000,10000000')).split(',').map(Number);
+const SIZES = (process.env.BENCH_MERKLE_SIZES ?? (QUICK ? '100000,1000000' : '1000000,10000000'))
+  .split(',')
+  .map(Number);
 const PROOFS = QUICK ? 300 : 1000;
 const APPEND_EVENTS = QUICK ? 10_000 : 30_000;
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const ms = (x) => `${x.toFixed(2)} ms`;
-const leafHashOf = (i) => createHash('sha256').update(Buffer.from([0])).update(`bench-leaf-${i}`).digest();
+const leafHashOf = (i) =>
+  createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(`bench-leaf-${i}`)
+    .digest();
 
 async function freshSchema(url, label) {
   const schema = `bench_${label}_${randomBytes(4).toString('hex')}`;
-  const database = await openDatabase({ DATABASE_URL: url, LEDGER_DB_SCHEMA: schema, LEDGER_DATA_DIR: 'memory://', LEDGER_DB_POOL_MAX: 2 });
+  const database = await openDatabase({
+    DATABASE_URL: url,
+    LEDGER_DB_SCHEMA: schema,
+    LEDGER_DATA_DIR: 'memory://',
+    LEDGER_DB_POOL_MAX: 2,
+  });
   await migrate(database);
   return {
     database,
@@ -63,7 +74,10 @@ async function buildTree(db, n) {
   }
   await sql`update audit_merkle_head set tree_size = ${n} where id = 1`.execute(db);
   await sql.raw('analyze audit_merkle_subtrees').execute(db);
-  const rows = await sql`select count(*)::text as c, pg_size_pretty(pg_total_relation_size('audit_merkle_subtrees')) as size from audit_merkle_subtrees`.execute(db);
+  const rows =
+    await sql`select count(*)::text as c, pg_size_pretty(pg_total_relation_size('audit_merkle_subtrees')) as size from audit_merkle_subtrees`.execute(
+      db,
+    );
   return { seconds: (performance.now() - started) / 1000, rows: Number(rows.rows[0].c), size: rows.rows[0].size };
 }
 
@@ -84,7 +98,8 @@ async function benchProofs(db, n) {
     const path = await inclusionProof(store, index, n);
     inclusion.push(performance.now() - t);
     pathHashes = Math.max(pathHashes, path.length);
-    if (!verifyInclusion(BigInt(index), BigInt(n), leafHashOf(index), path, root)) throw new Error(`inclusion proof of ${index} in ${n} does not verify`);
+    if (!verifyInclusion(BigInt(index), BigInt(n), leafHashOf(index), path, root))
+      throw new Error(`inclusion proof of ${index} in ${n} does not verify`);
     // Against an earlier, arbitrary tree size (a head an auditor kept): ranges that are not complete subtrees.
     const size = index + 1 + Math.floor(Math.random() * (n - index));
     t = performance.now();
@@ -93,7 +108,8 @@ async function benchProofs(db, n) {
     if (k < 50) {
       const oldRoot = roots.get(size) ?? (await rootHash(store, size));
       roots.set(size, oldRoot);
-      if (!verifyInclusion(BigInt(index), BigInt(size), leafHashOf(index), oldPath, oldRoot)) throw new Error(`inclusion of ${index} in ${size} does not verify`);
+      if (!verifyInclusion(BigInt(index), BigInt(size), leafHashOf(index), oldPath, oldRoot))
+        throw new Error(`inclusion of ${index} in ${size} does not verify`);
     }
   }
   for (let k = 0; k < PROOFS; k++) {
@@ -115,9 +131,22 @@ async function benchAppend(db) {
   let prevHash = GENESIS_HASH;
   const recordedAt = new Date().toISOString();
   for (let i = 1; i <= APPEND_EVENTS; i++) {
-    const data = { transferId: `t-${i}`, debitAccountId: 'a', creditAccountId: 'b', amount: String(i), currency: 'USD' };
+    const data = {
+      transferId: `t-${i}`,
+      debitAccountId: 'a',
+      creditAccountId: 'b',
+      amount: String(i),
+      currency: 'USD',
+    };
     const metadata = { correlationId: randomUUID(), causationId: randomUUID() };
-    const fields = { position: BigInt(i), eventId: randomUUID(), streamId: `transfer-t-${i}`, revision: 0n, type: 'TransferPosted', recordedAt };
+    const fields = {
+      position: BigInt(i),
+      eventId: randomUUID(),
+      streamId: `transfer-t-${i}`,
+      revision: 0n,
+      type: 'TransferPosted',
+      recordedAt,
+    };
     const hash = chainHash(prevHash, fields, canonicalJson(data), canonicalJson(metadata));
     events.push({ ...fields, data, metadata, prevHash, hash });
     prevHash = hash;
@@ -130,12 +159,16 @@ async function benchAppend(db) {
 }
 
 export async function benchMerkle(url, log) {
-  log('4. Merkle proofs of the log (RFC 9162), tree tables built by PostgreSQL from synthetic leaves (see bench/audit-merkle.mjs)');
+  log(
+    '4. Merkle proofs of the log (RFC 9162), tree tables built by PostgreSQL from synthetic leaves (see bench/audit-merkle.mjs)',
+  );
   for (const n of SIZES) {
     const schema = await freshSchema(url, 'merkle');
     try {
       const built = await buildTree(schema.database.db, n);
-      log(`   ${n.toLocaleString('en')} events: ${built.rows.toLocaleString('en')} subtree rows (${built.size}) built in ${built.seconds.toFixed(1)} s`);
+      log(
+        `   ${n.toLocaleString('en')} events: ${built.rows.toLocaleString('en')} subtree rows (${built.size}) built in ${built.seconds.toFixed(1)} s`,
+      );
       const r = await benchProofs(schema.database.db, n);
       log(`     tree head (root folded from the table): ${ms(r.rootMs)}`);
       log(
@@ -147,7 +180,9 @@ export async function benchMerkle(url, log) {
       log(
         `     consistency proof, random from to ${n.toLocaleString('en')}: up to ${r.proofHashes} hashes (${r.proofHashes * 32} bytes); p50 ${ms(percentile(r.consistency, 50))}  p99 ${ms(percentile(r.consistency, 99))}`,
       );
-      log(`     (${PROOFS} of each, one connection; every inclusion proof and 50 consistency proofs verified with the RFC 9162 verifier)`);
+      log(
+        `     (${PROOFS} of each, one connection; every inclusion proof and 50 consistency proofs verified with the RFC 9162 verifier)`,
+      );
     } finally {
       await schema.drop();
     }
@@ -155,7 +190,9 @@ export async function benchMerkle(url, log) {
   const schema = await freshSchema(url, 'merkleappend');
   try {
     const rate = await benchAppend(schema.database.db);
-    log(`   tree maintenance (the follower's appendToTree: re-hash the chain, leaf hash, subtrees, one INSERT per 5,000 events): ${Math.round(rate).toLocaleString('en')} events/s\n`);
+    log(
+      `   tree maintenance (the follower's appendToTree: re-hash the chain, leaf hash, subtrees, one INSERT per 5,000 events): ${Math.round(rate).toLocaleString('en')} events/s\n`,
+    );
   } finally {
     await schema.drop();
   }

@@ -115,7 +115,14 @@ async function startService(env) {
     await new Promise((r) => setTimeout(r, 100));
   }
   const exited = new Promise((r) => child.once('exit', r));
-  return { url, stop: async () => (child.kill('SIGTERM'), await exited), output: () => output };
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+    output: () => output,
+  };
 }
 
 async function postJson(url, body) {

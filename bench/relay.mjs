@@ -258,13 +258,11 @@ async function main() {
     };
     let delivered = 0;
     let measureFrom = Infinity;
-    let lastDelivery = 0;
     const consuming = (async () => {
       for await (const message of messages) {
         const now = Date.now();
         const body = message.json();
         delivered++;
-        lastDelivery = now;
         const recordedAt = Date.parse(body.recordedAt);
         if (recordedAt >= measureFrom) {
           lags.push(now - recordedAt);

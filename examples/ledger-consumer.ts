@@ -51,7 +51,7 @@ export interface LedgerEvent {
   recordedAt: string;
   correlationId: string;
   causationId: string;
-  data: Record<string, any>;
+  data: Record<string, unknown>;
 }
 
 export interface HandlerContext {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { parseExecutionProviders } from './fraud/execution-providers';
 
-/** The roles a process can play (DESIGN.md, "Shape"); all of them by default. */
+/** The roles a process can play (docs/contract.md, "Layout"); all of them by default. */
 export const ROLES = ['api', 'projector', 'relay', 'fraud'] as const;
 
 const roleList = z
@@ -17,7 +16,7 @@ const roleList = z
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const probability = (fallback: number) => z.coerce.number().min(0).max(1).default(fallback);
 
-/** Every configuration name users depend on (DESIGN.md, "Configuration names"), validated once at start. */
+/** Every configuration name users depend on (docs/contract.md, "Configuration"), validated once at start. */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
@@ -58,12 +57,12 @@ export const ConfigSchema = z.object({
   LEDGER_DIGEST_INTERVAL_MS: positiveInt(60_000),
   /** Largest pool of PostgreSQL connections a process opens. */
   LEDGER_DB_POOL_MAX: positiveInt(10),
-  /** JetStream stream the relay publishes to (DESIGN.md: LEDGER; tests give each run its own). */
+  /** JetStream stream the relay publishes to (docs/contract.md: LEDGER; tests give each run its own). */
   LEDGER_NATS_STREAM: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" or "-"')
     .default('LEDGER'),
-  /** First token of every subject: <prefix>.<aggregate>.<EventType> (DESIGN.md: ledger). */
+  /** First token of every subject: <prefix>.<aggregate>.<EventType> (docs/contract.md: ledger). */
   LEDGER_NATS_SUBJECT_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'NATS subject tokens separated by "."')
@@ -119,6 +118,25 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
+
+/** The ONNX Runtime execution providers this service knows how to ask for. */
+export const KNOWN_PROVIDERS = ['cuda', 'cpu'] as const;
+export type ExecutionProvider = (typeof KNOWN_PROVIDERS)[number];
+
+/** `ONNX_EXECUTION_PROVIDERS`: a comma-separated preference list, e.g. `cuda,cpu`. */
+export function parseExecutionProviders(value: string): ExecutionProvider[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  if (names.length === 0) throw new Error('name at least one execution provider (cuda, cpu)');
+  for (const name of names) {
+    if (!(KNOWN_PROVIDERS as readonly string[]).includes(name)) {
+      throw new Error(`unknown execution provider "${name}" (known: ${KNOWN_PROVIDERS.join(', ')})`);
+    }
+  }
+  return [...new Set(names)] as ExecutionProvider[];
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);

@@ -8,6 +8,8 @@ import { CONFIG, HealthController, READINESS } from './api/health.controller';
 import { RATE_LIMIT_GUARD } from './api/auth/rate-limit';
 import { CATCH_UP } from './api/read-gate';
 import { TransfersController } from './api/transfers.controller';
+import { ListsController, READ_LISTS } from './api/lists.controller';
+import type { ReadLists } from './projections/lists';
 import { COMMAND_HANDLERS, WRITER } from './commands/handlers';
 import type { Writer } from './commands/writer';
 import type { Config } from './config';
@@ -25,6 +27,8 @@ export interface LedgerParts {
   readonly catchUp: CatchUp;
   readonly auditor: Auditor;
   readonly fraudStore: FraudStore;
+  /** The list and history reads (src/projections/lists.ts). */
+  readonly readLists: ReadLists;
   /** The per-key rate limit (src/api/auth/rate-limit.ts); its guard covers every controller. */
   readonly rateLimit?: DynamicModule;
 }
@@ -42,7 +46,7 @@ export class LedgerModule {
       imports: [CqrsModule.forRoot(), ...(parts.rateLimit ? [parts.rateLimit] : [])],
       controllers: [
         HealthController,
-        ...(api ? [AccountsController, TransfersController, FraudController, AuditController] : []),
+        ...(api ? [AccountsController, TransfersController, ListsController, FraudController, AuditController] : []),
       ],
       providers: [
         { provide: CONFIG, useValue: parts.config },
@@ -52,6 +56,7 @@ export class LedgerModule {
         { provide: CATCH_UP, useValue: parts.catchUp },
         { provide: AUDITOR, useValue: parts.auditor },
         { provide: FRAUD_STORE, useValue: parts.fraudStore },
+        { provide: READ_LISTS, useValue: parts.readLists },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
         ...(parts.rateLimit ? [RATE_LIMIT_GUARD] : []),

@@ -2,13 +2,13 @@ import './platform/tracing-preload';
 import { Logger } from '@nestjs/common';
 import { generatedKeyNotice, keysForStartup } from './api/auth/startup-keys';
 import { createLedgerApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, loadConfig } from './config';
 import { flushLogs } from './platform/logging';
 import { stopTracing } from './platform/tracing';
 
 async function main(): Promise<void> {
   const logger = new Logger('ledger');
-  let config;
+  let config: Config;
   let generatedKey: string | undefined;
   try {
     ({ config, generatedKey } = keysForStartup(loadConfig()));

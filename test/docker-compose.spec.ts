@@ -7,8 +7,8 @@ import { ConfigSchema } from '../src/config';
 const root = path.resolve(__dirname, '..');
 const read = (file: string): string => readFileSync(path.join(root, file), 'utf8');
 
-/** The configuration names users depend on (DESIGN.md, "Configuration names" and "HTTP contract"). */
-const DESIGN_CONFIG_NAMES = [
+/** The configuration names users depend on (docs/contract.md, "Configuration" and "Auth"). */
+const CONTRACT_CONFIG_NAMES = [
   'PORT',
   'DATABASE_URL',
   'LEDGER_DATA_DIR',
@@ -96,9 +96,9 @@ describe('docker-compose.yml', () => {
     expect(published(services.nats).some((port) => port.endsWith(':4222'))).toBe(true);
   });
 
-  it('configures the ledger only with the configuration names of DESIGN.md', () => {
+  it('configures the ledger only with the configuration names of docs/contract.md', () => {
     const env = environment(services.ledger!);
-    for (const name of Object.keys(env)) expect(DESIGN_CONFIG_NAMES, `ledger sets ${name}`).toContain(name);
+    for (const name of Object.keys(env)) expect(CONTRACT_CONFIG_NAMES, `ledger sets ${name}`).toContain(name);
     expect(env.PORT).toBe('3000');
     expect(env.EVENTSTORE).toBe('esdb');
     expect(env).toHaveProperty('LEDGER_API_KEYS');
@@ -238,8 +238,8 @@ describe('Dockerfile', () => {
 });
 
 describe('configuration names', () => {
-  it('every name DESIGN.md lists is read by src/config.ts', () => {
-    for (const name of DESIGN_CONFIG_NAMES) expect(CONFIG_KEYS, name).toContain(name);
+  it('every name docs/contract.md lists is read by src/config.ts', () => {
+    for (const name of CONTRACT_CONFIG_NAMES) expect(CONFIG_KEYS, name).toContain(name);
   });
 
   it('every name src/config.ts reads is documented in README.md', () => {

@@ -12,17 +12,11 @@ import { ProblemException, problem, problemFromLedgerError } from './problem';
 import { accountJson, balanceJson, decodeCursor, encodeCursor, entryJson } from './presenters';
 import { CATCH_UP, awaitPosition } from './read-gate';
 import { commandContext } from './request-context';
-import {
-  AccountIdParams,
-  BalanceQuery,
-  EntriesQuery,
-  OpenAccountBody,
-  ReadQuery,
-  StatusChangeBody,
-} from './schemas';
+import { AccountIdParams, BalanceQuery, EntriesQuery, OpenAccountBody, ReadQuery, StatusChangeBody } from './schemas';
 import { parseOrThrow } from './validation';
 
-const notFound = (id: string) => new ProblemException(problem('account-not-found', `no account ${id}; open it with POST /v1/accounts`));
+const notFound = (id: string) =>
+  new ProblemException(problem('account-not-found', `no account ${id}; open it with POST /v1/accounts`));
 
 @Controller('v1/accounts')
 export class AccountsController {
@@ -35,7 +29,9 @@ export class AccountsController {
   @Post()
   async open(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const input = parseOrThrow(OpenAccountBody, body, 'body');
-    const outcome: OpenAccountOutcome = await this.commands.execute(new OpenAccountCommand(input, commandContext(request)));
+    const outcome: OpenAccountOutcome = await this.commands.execute(
+      new OpenAccountCommand(input, commandContext(request)),
+    );
     if (isLedgerError(outcome)) throw new ProblemException(problemFromLedgerError(outcome));
     reply.status(outcome.outcome === 'created' ? 201 : 200);
     return accountJson(outcome.account, outcome.position);
@@ -105,7 +101,12 @@ export class AccountsController {
     return this.changeStatus('CloseAccount', params, body, request);
   }
 
-  private async changeStatus(type: ChangeAccountStatus['type'], params: unknown, body: unknown, request: FastifyRequest) {
+  private async changeStatus(
+    type: ChangeAccountStatus['type'],
+    params: unknown,
+    body: unknown,
+    request: FastifyRequest,
+  ) {
     const { id } = parseOrThrow(AccountIdParams, params, 'path');
     const { reason } = parseOrThrow(StatusChangeBody, body, 'body');
     const outcome: StatusChangeOutcome = await this.commands.execute(

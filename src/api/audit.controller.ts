@@ -18,13 +18,22 @@ export class AuditController {
     const input = parseOrThrow(ReplayBody, body, 'body');
     const knownAt = input.knownAt ?? new Date().toISOString();
     try {
-      return await this.auditor.replay({ asOf: input.asOf, knownAt, ...(input.accountIds ? { accountIds: input.accountIds } : {}) });
+      return await this.auditor.replay({
+        asOf: input.asOf,
+        knownAt,
+        ...(input.accountIds ? { accountIds: input.accountIds } : {}),
+      });
     } catch (error) {
       if (error instanceof UnknownAccountsError) {
-        throw new ProblemException(problem('account-not-found', `${error.message}; leave accountIds out to replay every account`));
+        throw new ProblemException(
+          problem('account-not-found', `${error.message}; leave accountIds out to replay every account`),
+        );
       }
       if (error instanceof NotCaughtUpError) {
-        throw new ProblemException(problem('not-caught-up', `${error.message}, so the comparison would not be fair; retry shortly`), { 'retry-after': '1' });
+        throw new ProblemException(
+          problem('not-caught-up', `${error.message}, so the comparison would not be fair; retry shortly`),
+          { 'retry-after': '1' },
+        );
       }
       throw error;
     }

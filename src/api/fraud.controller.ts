@@ -39,7 +39,9 @@ export class FraudController {
     const letter = await this.fraudStore.requestRetry(BigInt(id));
     if (!letter) throw new ProblemException(problem('dead-letter-not-found', `no dead letter ${id}`));
     if (letter.status === 'resolved') {
-      throw new ProblemException(problem('dead-letter-resolved', `dead letter ${id} was scored on ${letter.resolvedAt}`));
+      throw new ProblemException(
+        problem('dead-letter-resolved', `dead letter ${id} was scored on ${letter.resolvedAt}`),
+      );
     }
     return json(letter);
   }

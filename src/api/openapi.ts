@@ -20,6 +20,7 @@ import {
   TransferBody,
   TransferResponse,
 } from './schemas';
+import { listOperations } from './lists.openapi';
 import { DeadLetterIdParams, DeadLetterResponse, DeadLettersQuery, DeadLettersResponse } from './fraud-schemas';
 
 type Schema = z.ZodType;
@@ -73,6 +74,7 @@ export function openApiDocument(version: string) {
       },
     },
   });
+  const lists = listOperations({ ok, problemResponses, queryParameters, idParameter });
   return hoistDefinitions({
     openapi: '3.1.0',
     info: {
@@ -87,6 +89,7 @@ export function openApiDocument(version: string) {
     security: [{ apiKey: [] }],
     paths: {
       '/v1/accounts': {
+        get: lists.listAccounts,
         post: {
           summary: 'Open an account (idempotent by id)',
           requestBody: body(OpenAccountBody),
@@ -121,10 +124,12 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      '/v1/accounts/{id}/balance-history': { get: lists.balanceHistory },
       '/v1/accounts/{id}/freeze': statusChange('Freeze'),
       '/v1/accounts/{id}/unfreeze': statusChange('Unfreeze'),
       '/v1/accounts/{id}/close': statusChange('Close'),
       '/v1/transfers': {
+        get: lists.listTransfers,
         post: {
           summary: 'Post a transfer (idempotent by id)',
           requestBody: body(TransferBody),

@@ -28,8 +28,8 @@ export interface ReplayedAccount {
 }
 
 /**
- * Balances at asOf as known at knownAt, folded from the log's events alone (DESIGN.md, "Time, for
- * auditors"): postings with effectiveAt <= asOf and recordedAt <= knownAt. Pure, and indifferent to
+ * Balances at asOf as known at knownAt, folded from the log's events alone (docs/contract.md,
+ * "Time"): postings with effectiveAt <= asOf and recordedAt <= knownAt. Pure, and indifferent to
  * the order pages arrive in (sums commute; an opening is matched to its postings at the end), so
  * the log can be read by several connections at once. It never looks at a read model.
  */
@@ -164,7 +164,7 @@ export interface ReplayReportAccount {
   readonly matches: boolean;
 }
 
-/** POST /v1/audit/replay's body (DESIGN.md, HTTP contract). */
+/** POST /v1/audit/replay's body (docs/contract.md, "HTTP v1"). */
 export interface ReplayReport {
   readonly asOf: string;
   readonly knownAt: string;

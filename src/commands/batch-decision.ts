@@ -11,7 +11,9 @@ import {
 import { decideTransfer } from '../domain/transfer';
 import type { EventMetadata, EventToAppend, ExpectedRevision, RecordedEvent } from '../eventstore/port';
 import { expect } from '../eventstore/port';
+import type { FraudEvent } from '../domain/fraud';
 import type { AccountState, AccountStates } from './account-states';
+import { FraudDecisions } from './fraud-decisions';
 import type { CommandContext, TransferOutcome, WriteJob } from './write-commands';
 
 /**
@@ -39,13 +41,22 @@ export class BatchDecision {
   private readonly working = new Map<string, Working>();
   /** Transfers decided earlier in this batch, by id: their command hash and event index. */
   private readonly pendingTransfers = new Map<string, { commandHash: string; index: number }>();
+  private readonly fraud: FraudDecisions;
 
   constructor(
     private readonly states: AccountStates,
     /** The first event of every stream the batch opens or posts, as found before deciding. */
     private readonly existing: ReadonlyMap<string, RecordedEvent>,
     private readonly recordedAt: string,
-  ) {}
+  ) {
+    this.fraud = new FraudDecisions(
+      existing,
+      recordedAt,
+      this.expected,
+      (event, streamId, context) => this.append(event, streamId, context, {}),
+      (index) => ({ type: this.events[index]!.type, data: this.events[index]!.data }) as FraudEvent,
+    );
+  }
 
   decide(job: WriteJob): void {
     switch (job.kind) {
@@ -55,6 +66,8 @@ export class BatchDecision {
         return void this.results.push(this.status(job));
       case 'transfers':
         return void this.results.push(this.transfers(job));
+      case 'fraud':
+        return void this.results.push(this.fraud.decide(job));
     }
   }
 
@@ -75,7 +88,7 @@ export class BatchDecision {
   }
 
   private append(
-    event: LedgerEvent,
+    event: LedgerEvent | FraudEvent,
     streamId: string,
     context: CommandContext,
     extra: { commandHash?: string; alsoIn?: string[] },

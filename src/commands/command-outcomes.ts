@@ -27,6 +27,13 @@ export function commandOutcomes(job: WriteJob, outcome: unknown): CommandOutcome
         outcome: item.outcome === 'failed' ? item.error!.slug : item.outcome,
       }));
     }
+    case 'fraud': {
+      const items = (outcome as { items: ReadonlyArray<{ outcome: string; error?: { slug: string } }> }).items;
+      return items.map((item, i) => ({
+        command: job.commands[i]!.command.type,
+        outcome: item.outcome === 'failed' ? item.error!.slug : item.outcome,
+      }));
+    }
   }
 }
 
@@ -39,5 +46,7 @@ export function commandNames(job: WriteJob): string[] {
       return [job.command.type];
     case 'transfers':
       return job.commands.map(() => 'PostTransfer');
+    case 'fraud':
+      return job.commands.map(({ command }) => command.type);
   }
 }

@@ -4,12 +4,7 @@ import type { ChangeAccountStatus, OpenAccount } from '../domain/account';
 import { parseAmount } from '../domain/money';
 import type { PostTransfer } from '../domain/transfer';
 import { commandHash } from './command-hash';
-import type {
-  CommandContext,
-  OpenAccountOutcome,
-  StatusChangeOutcome,
-  TransfersOutcome,
-} from './write-commands';
+import type { CommandContext, OpenAccountOutcome, StatusChangeOutcome, TransfersOutcome } from './write-commands';
 import type { Writer } from './writer';
 
 export const WRITER = Symbol('Writer');

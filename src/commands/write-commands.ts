@@ -1,6 +1,7 @@
 import type { Account, ChangeAccountStatus, OpenAccount } from '../domain/account';
 import type { LedgerError } from '../domain/errors';
 import type { TransferPosted } from '../domain/events';
+import type { FraudCommand, FraudEvent } from '../domain/fraud';
 import type { PostTransfer } from '../domain/transfer';
 
 /** Who asked, for the events' metadata (correlation, causation, the API key's id, the trace). */
@@ -39,6 +40,22 @@ export interface TransfersOutcome {
   readonly position: bigint;
 }
 
+/** A fraud command's answer: its stream's one event, new or found (ADR 0023), or a refusal. */
+export type FraudCommandOutcome =
+  | {
+      readonly outcome: 'created' | 'duplicate';
+      readonly event: FraudEvent;
+      readonly eventId: string;
+      readonly recordedAt: string;
+      readonly position: bigint;
+    }
+  | { readonly outcome: 'failed'; readonly error: LedgerError };
+
+export interface FraudOutcome {
+  readonly items: readonly FraudCommandOutcome[];
+  readonly position: bigint;
+}
+
 /** What the writer takes; each kind resolves to its outcome. */
 export type WriteJob =
   | {
@@ -54,13 +71,21 @@ export type WriteJob =
       /** All post or none does. */
       readonly atomic: boolean;
       readonly context: CommandContext;
+    }
+  | {
+      /** Fraud scores and review resolutions (src/commands/fraud-decisions.ts), each with its own context. */
+      readonly kind: 'fraud';
+      readonly commands: ReadonlyArray<{ readonly command: FraudCommand; readonly context: CommandContext }>;
+      readonly context: CommandContext;
     };
 
 export type WriteOutcome<J extends WriteJob> = J extends { kind: 'open' }
   ? OpenAccountOutcome
   : J extends { kind: 'status' }
     ? StatusChangeOutcome
-    : TransfersOutcome;
+    : J extends { kind: 'fraud' }
+      ? FraudOutcome
+      : TransfersOutcome;
 
 /** The writer is saturated: the client should retry later (503). */
 export class WriterOverloadedError extends Error {

@@ -4,6 +4,7 @@ import { type EventStore, WrongExpectedRevisionError } from '../eventstore/port'
 import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
+import { fraudStreamsOf } from './fraud-decisions';
 import { type WriteJob, type WriteOutcome, WriterOverloadedError } from './write-commands';
 
 interface Queued {
@@ -39,7 +40,7 @@ const BATCH_SPAN_LINKS_MAX = 64;
  * The write path's group commit. Commands queue here; one loop takes as many as are waiting (up
  * to `batchSizeMax`), decides them in order against the write model, and appends every resulting
  * event in one transaction. Under load each transaction carries many commands, so the commit cost
- * is shared the way TigerBeetle shares it (ADR 0003). One batch is in flight at a time per process;
+ * is shared the way TigerBeetle shares it (ADR 0002). One batch is in flight at a time per process;
  * other processes are kept honest by the expected revisions of the streams each batch touches.
  */
 export class Writer {
@@ -66,7 +67,7 @@ export class Writer {
       const traceparent = currentTraceparent();
       if (traceparent) job = { ...job, context: { ...job.context, traceparent } } as J;
     }
-    const size = job.kind === 'transfers' ? Math.max(1, job.commands.length) : 1;
+    const size = job.kind === 'transfers' || job.kind === 'fraud' ? Math.max(1, job.commands.length) : 1;
     if (this.queuedSize + size > this.options.queueSizeMax && this.queuedSize > 0) {
       const error = new WriterOverloadedError(this.queuedSize);
       this.options.onSettled?.(job, undefined, error);
@@ -229,6 +230,9 @@ function streamsOf(jobs: readonly WriteJob[]): { accountIds: string[]; firstEven
           accountIds.add(command.debitAccountId);
           accountIds.add(command.creditAccountId);
         }
+        break;
+      case 'fraud':
+        for (const stream of fraudStreamsOf(job)) firstEventStreams.add(stream);
         break;
     }
   }

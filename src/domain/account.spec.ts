@@ -17,7 +17,7 @@ import {
   postTransfer,
   unfreeze,
   unfrozen,
-} from './given.test-helper';
+} from '../../test/domain-support/given';
 import { AMOUNT_MAX } from './money';
 
 const a = 'acc-a';
@@ -73,6 +73,8 @@ describe('opening an account', () => {
       status: 'open',
       debitsPosted: 0n,
       creditsPosted: 0n,
+      debitsPending: 0n,
+      creditsPending: 0n,
       version: 1,
       openedAt: OPENED_AT,
       code: 'cash',

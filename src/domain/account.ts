@@ -1,5 +1,5 @@
 import { type LedgerError, ledgerError } from './errors';
-import type { AccountClosed, AccountFrozen, AccountOpened, AccountUnfrozen, LedgerEvent } from './events';
+import type { AccountClosed, AccountFrozen, AccountOpened, AccountUnfrozen, LedgerEvent, MoneyEvent } from './events';
 import { assertMoney } from './money';
 
 export type Side = 'debit' | 'credit';
@@ -18,6 +18,10 @@ export interface Account {
   readonly status: AccountStatus;
   readonly debitsPosted: bigint;
   readonly creditsPosted: bigint;
+  /** Held for pending transfers that debit it: counts against its bound, moves nothing yet. */
+  readonly debitsPending: bigint;
+  /** Held for pending transfers that credit it: counts against its bound, moves nothing yet. */
+  readonly creditsPending: bigint;
   /** Events in the account's stream so far: 1 after opening, +1 for each change or posting. */
   readonly version: number;
   readonly openedAt: string;
@@ -30,6 +34,17 @@ export const balanceOf = (account: Pick<Account, 'normalSide' | 'debitsPosted' |
   account.normalSide === 'credit'
     ? account.creditsPosted - account.debitsPosted
     : account.debitsPosted - account.creditsPosted;
+
+/**
+ * What may still be spent: the balance less what holds have reserved against it
+ * (credit-normal: creditsPosted − debitsPosted − debitsPending; debit-normal, the mirror).
+ */
+export const availableOf = (
+  account: Pick<Account, 'normalSide' | 'debitsPosted' | 'creditsPosted' | 'debitsPending' | 'creditsPending'>,
+): bigint =>
+  account.normalSide === 'credit'
+    ? account.creditsPosted - account.debitsPosted - account.debitsPending
+    : account.debitsPosted - account.creditsPosted - account.creditsPending;
 
 export interface OpenAccount {
   readonly type: 'OpenAccount';
@@ -60,6 +75,8 @@ export function openedAccount(event: AccountOpened): Account {
     status: 'open',
     debitsPosted: 0n,
     creditsPosted: 0n,
+    debitsPending: 0n,
+    creditsPending: 0n,
     version: 1,
     openedAt: data.openedAt,
     ...(data.code !== undefined ? { code: data.code } : {}),
@@ -78,25 +95,57 @@ export function evolveAccount(account: Account, event: LedgerEvent): Account {
       return { ...account, status: 'open', version: account.version + 1 };
     case 'AccountClosed':
       return { ...account, status: 'closed', version: account.version + 1 };
-    case 'TransferPosted': {
-      const amount = BigInt(event.data.amount);
-      const isDebit = event.data.debitAccountId === account.id;
-      const isCredit = event.data.creditAccountId === account.id;
-      assertMoney(isDebit !== isCredit, `transfer ${event.data.transferId} does not post to ${account.id} once`);
-      assertMoney(event.data.currency === account.currency, `currency of ${event.data.transferId}`);
-      return isDebit
-        ? { ...account, debitsPosted: account.debitsPosted + amount, version: account.version + 1 }
-        : { ...account, creditsPosted: account.creditsPosted + amount, version: account.version + 1 };
-    }
+    case 'TransferPosted':
+    case 'TransferReversed':
+    case 'TransferPending':
+    case 'PendingTransferPosted':
+    case 'PendingTransferVoided':
+    case 'PendingTransferExpired':
+      return evolveTotals(account, event);
     default:
       return assertNever(event);
   }
 }
 
+/** How one money event moves the four totals of the side it names: posted and pending. */
+function sideDelta(event: MoneyEvent): { posted: bigint; pending: bigint } {
+  switch (event.type) {
+    case 'TransferPosted':
+    case 'TransferReversed':
+      return { posted: BigInt(event.data.amount), pending: 0n };
+    case 'TransferPending':
+      return { posted: 0n, pending: BigInt(event.data.amount) };
+    case 'PendingTransferPosted': {
+      const amount = BigInt(event.data.amount);
+      return { posted: amount, pending: -(amount + BigInt(event.data.released)) };
+    }
+    case 'PendingTransferVoided':
+    case 'PendingTransferExpired':
+      return { posted: 0n, pending: -BigInt(event.data.released) };
+    default:
+      return assertNever(event);
+  }
+}
+
+function evolveTotals(account: Account, event: MoneyEvent): Account {
+  const { data } = event;
+  const isDebit = data.debitAccountId === account.id;
+  const isCredit = data.creditAccountId === account.id;
+  assertMoney(isDebit !== isCredit, `${event.type} of ${data.transferId} does not post to ${account.id} once`);
+  assertMoney(data.currency === account.currency, `currency of ${data.transferId}`);
+  const { posted, pending } = sideDelta(event);
+  const next = isDebit
+    ? { ...account, debitsPosted: account.debitsPosted + posted, debitsPending: account.debitsPending + pending }
+    : { ...account, creditsPosted: account.creditsPosted + posted, creditsPending: account.creditsPending + pending };
+  // A release of more than is held would be a bug in a decision, and would make money out of nothing.
+  assertMoney(next.debitsPending >= 0n && next.creditsPending >= 0n, `pending of ${account.id} below zero`);
+  return { ...next, version: account.version + 1 };
+}
+
 /** Folds an account's whole stream; undefined for a stream that does not start with AccountOpened. */
 export function replayAccount(events: readonly LedgerEvent[]): Account | undefined {
   const [first, ...rest] = events;
-  if (!first || first.type !== 'AccountOpened') return undefined;
+  if (first?.type !== 'AccountOpened') return undefined;
   return rest.reduce(evolveAccount, openedAccount(first));
 }
 

@@ -11,7 +11,13 @@ export type LedgerErrorSlug =
   | 'account-not-open'
   | 'same-account'
   | 'batch-aborted'
-  | 'effective-time-out-of-range';
+  | 'effective-time-out-of-range'
+  | 'exceeds-pending'
+  | 'transfer-not-pending'
+  | 'exceeds-reversible'
+  | 'review-not-found'
+  | 'review-resolved'
+  | 'under-review';
 
 export interface LedgerError {
   readonly kind: 'ledger-error';

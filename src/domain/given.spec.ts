@@ -3,7 +3,7 @@
  * spec built on it pass too.
  */
 import { describe, expect, it } from 'vitest';
-import { closed, credited, freeze, frozen, given, opened, posted, postTransfer } from './given.test-helper';
+import { closed, credited, freeze, frozen, given, opened, posted, postTransfer } from '../../test/domain-support/given';
 
 const a = 'acc-a';
 const b = 'acc-b';

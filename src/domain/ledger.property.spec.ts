@@ -1,5 +1,5 @@
 /**
- * The invariants the ledger lives by (DESIGN.md, guarantees 1, 3, 8, 9; STYLE.md, TigerBeetle's
+ * The invariants the ledger lives by (docs/contract.md, guarantees 1, 3, 8, 9; after TigerBeetle's
  * invariants), checked over random command sequences folded through decide/evolve the way the
  * command side does it: load both states, decide at the server's clock, and when an event comes
  * back, evolve every account it names and append it to their streams.
@@ -28,7 +28,7 @@ import {
 } from './account';
 import { type LedgerErrorSlug, isLedgerError } from './errors';
 import type { LedgerEvent } from './events';
-import { accountsNamedBy, deepFreeze, show } from './given.test-helper';
+import { accountsNamedBy, deepFreeze, show } from '../../test/domain-support/given';
 import { AMOUNT_MAX } from './money';
 import { type PostTransfer, decideTransfer } from './transfer';
 

@@ -1,4 +1,4 @@
-/** Largest amount of one posting, in minor units: 2^127 − 1 (DESIGN.md, guarantee 8). */
+/** Largest amount of one posting, in minor units: 2^127 − 1 (docs/contract.md, guarantee 8). */
 export const AMOUNT_MAX = (1n << 127n) - 1n;
 
 /** A positive amount in minor units: decimal digits, no sign, no leading zero, at most 2^127 − 1. */

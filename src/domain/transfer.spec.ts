@@ -13,7 +13,7 @@ import {
   posted,
   postTransfer,
   unfrozen,
-} from './given.test-helper';
+} from '../../test/domain-support/given';
 import { AMOUNT_MAX } from './money';
 import { decideTransfer } from './transfer';
 

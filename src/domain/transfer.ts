@@ -1,6 +1,6 @@
-import { type Account, balanceOf } from './account';
+import { type Account, availableOf } from './account';
 import { type LedgerError, ledgerError } from './errors';
-import type { TransferPosted } from './events';
+import type { TransferPending, TransferPosted } from './events';
 import { AMOUNT_MAX, assertMoney } from './money';
 
 export interface PostTransfer {
@@ -15,19 +15,39 @@ export interface PostTransfer {
   readonly metadata: Readonly<Record<string, string>>;
   /** When it counts for the books; the command side fills in recordedAt when the client did not. */
   readonly effectiveAt?: string;
+  /** A hold (two-phase transfer): reserve the amount now, post or release it later. */
+  readonly pending?: boolean;
+  /** A hold's release time; the API has checked it is after now. Only with `pending`. */
+  readonly expiresAt?: string;
 }
 
 /**
- * Decides a transfer against the current state of both accounts. `recordedAt` is the server's
- * clock at decision time. Returns the event to append, or why not.
+ * Decides a transfer (posted at once, or held with `pending`) against the current state of both
+ * accounts. `recordedAt` is the server's clock at decision time. Returns the event to append, or why not.
  */
+export function decideTransfer(
+  command: PostTransfer & { readonly pending?: false },
+  debit: Account,
+  credit: Account,
+  recordedAt: string,
+): TransferPosted | LedgerError;
 export function decideTransfer(
   command: PostTransfer,
   debit: Account,
   credit: Account,
   recordedAt: string,
-): TransferPosted | LedgerError {
+): TransferPosted | TransferPending | LedgerError;
+export function decideTransfer(
+  command: PostTransfer,
+  debit: Account,
+  credit: Account,
+  recordedAt: string,
+): TransferPosted | TransferPending | LedgerError {
   assertMoney(command.amount > 0n && command.amount <= AMOUNT_MAX, `amount ${command.amount} out of range`);
+  assertMoney(
+    command.expiresAt === undefined || command.pending === true,
+    'expiresAt on a transfer that is not a hold',
+  );
   if (command.debitAccountId === command.creditAccountId) {
     return ledgerError('same-account', `a transfer must debit one account and credit another; both are ${debit.id}`);
   }
@@ -57,30 +77,57 @@ export function decideTransfer(
       );
     }
   }
-  if (debit.flags.debitsMustNotExceedCredits && debit.debitsPosted + command.amount > debit.creditsPosted) {
-    return ledgerError(
-      'insufficient-funds',
-      `account ${debit.id} may not have more debits than credits; available ${balanceOf({ ...debit, normalSide: 'credit' })}, asked ${command.amount}`,
-    );
+  const refused = boundRefusal(debit, credit, command.amount);
+  if (refused) return refused;
+  if (command.pending) {
+    return {
+      type: 'TransferPending',
+      data: {
+        ...transferData(command, effectiveAt),
+        ...(command.expiresAt !== undefined ? { expiresAt: command.expiresAt } : {}),
+      },
+    };
   }
-  if (credit.flags.creditsMustNotExceedDebits && credit.creditsPosted + command.amount > credit.debitsPosted) {
-    return ledgerError(
-      'insufficient-funds',
-      `account ${credit.id} may not have more credits than debits; room ${balanceOf({ ...credit, normalSide: 'debit' })}, asked ${command.amount}`,
-    );
-  }
+  return { type: 'TransferPosted', data: transferData(command, effectiveAt) };
+}
+
+function transferData(command: PostTransfer, effectiveAt: string): TransferPosted['data'] {
   return {
-    type: 'TransferPosted',
-    data: {
-      transferId: command.transferId,
-      debitAccountId: command.debitAccountId,
-      creditAccountId: command.creditAccountId,
-      amount: command.amount.toString(),
-      currency: command.currency,
-      ...(command.code !== undefined ? { code: command.code } : {}),
-      ...(command.reference !== undefined ? { reference: command.reference } : {}),
-      metadata: command.metadata,
-      effectiveAt,
-    },
+    transferId: command.transferId,
+    debitAccountId: command.debitAccountId,
+    creditAccountId: command.creditAccountId,
+    amount: command.amount.toString(),
+    currency: command.currency,
+    ...(command.code !== undefined ? { code: command.code } : {}),
+    ...(command.reference !== undefined ? { reference: command.reference } : {}),
+    metadata: command.metadata,
+    effectiveAt,
   };
+}
+
+/**
+ * The balance constraints, counting holds: `debitsMustNotExceedCredits` means
+ * debitsPosted + debitsPending + amount <= creditsPosted (the mirror for credits). Pending credits
+ * never count as funds: money held for an account is not yet its own.
+ */
+export function boundRefusal(debit: Account, credit: Account, amount: bigint): LedgerError | undefined {
+  if (
+    debit.flags.debitsMustNotExceedCredits &&
+    debit.debitsPosted + debit.debitsPending + amount > debit.creditsPosted
+  ) {
+    return ledgerError(
+      'insufficient-funds',
+      `account ${debit.id} may not have more debits than credits, holds included; available ${availableOf({ ...debit, normalSide: 'credit' })}, asked ${amount}`,
+    );
+  }
+  if (
+    credit.flags.creditsMustNotExceedDebits &&
+    credit.creditsPosted + credit.creditsPending + amount > credit.debitsPosted
+  ) {
+    return ledgerError(
+      'insufficient-funds',
+      `account ${credit.id} may not have more credits than debits, holds included; room ${availableOf({ ...credit, normalSide: 'debit' })}, asked ${amount}`,
+    );
+  }
+  return undefined;
 }

@@ -16,3 +16,7 @@ export interface EventStoreTables {
   stream_heads: { stream_id: string; revision: string };
   log_head: { id: number; position: string; hash: Uint8Array; recorded_at: Date | null };
 }
+
+declare module '../platform/tables' {
+  interface Tables extends EventStoreTables {}
+}

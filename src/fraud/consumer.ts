@@ -7,6 +7,7 @@ import { BatchScorer } from './batch-scorer';
 import { processRetries } from './dead-letter-retries';
 import type { FraudMetrics } from './fraud-metrics';
 import { FRAUD_CHECKPOINT, type FraudStore } from './fraud-store';
+import { FEATURE_COUNT } from './features';
 import { type Scorer, isBrokenCircuit } from './guarded-scorer';
 import { type DeadLetterInput, PoisonTracker } from './poison-tracker';
 import { ScoreRecorder } from './score-recorder';
@@ -60,13 +61,13 @@ export class FraudConsumer {
     private readonly store: EventStore,
     private readonly fraudStore: FraudStore,
     private readonly scorer: Scorer,
-    writer: Writer | undefined,
+    writer: Writer,
     private readonly metrics: FraudMetrics | undefined,
     private readonly options: FraudConsumerOptions,
   ) {
     this.poisons = new PoisonTracker(options.poisonAttempts, options.log);
     this.batchScorer = new BatchScorer(scorer, this.poisons, metrics, options.isolateMax ?? 32);
-    this.recorder = new ScoreRecorder(store, writer, metrics, options);
+    this.recorder = new ScoreRecorder(writer, metrics, options);
   }
 
   get checkpoint(): bigint {
@@ -204,16 +205,26 @@ export class FraudConsumer {
     if (end === 0) return 'blocked';
 
     const modelVersion = this.scorer.modelVersion;
-    const scored = items.map((item, k) => this.recorder.scored(item, scores[k]!, modelVersion));
-    const appended = await this.recorder.appendOnce(scored.map((s) => s.event));
-    await this.recorder.freezeIfNeeded(scored, modelVersion);
+    const scored = items.map((item, k) =>
+      this.recorder.scored(
+        item,
+        scores[k]!,
+        modelVersion,
+        prepared.rows.subarray(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT),
+      ),
+    );
+    const recorded = await this.recorder.record(scored);
+    await this.recorder.freezeIfNeeded(
+      scored,
+      recorded.map((r) => r.eventId),
+      modelVersion,
+    );
 
     const last = events[end - 1]!;
     if (!(await this.commitCheckpoint(last.position, prepared, dead))) return 'progress';
 
     this.position = last.position;
     this.poisons.passed(last.position);
-    for (const s of appended) this.metrics?.scored.inc({ decision: (s.data as { decision: string }).decision });
     if (dead) {
       this.metrics?.deadLettered.inc();
       this.options.log?.(`dead-lettered the event at ${dead.position} after ${dead.attempts} attempts: ${dead.error}`);
@@ -249,7 +260,7 @@ export class FraudConsumer {
       await this.fraudStore.saveState(trx, changed, prepared.newPairs, position);
       if (dead) await this.fraudStore.addDeadLetter(trx, dead);
       await this.options.beforeCheckpoint?.();
-      await sql`update checkpoints set position = ${position.toString()}::bigint, updated_at = now()
+      await sql`update checkpoints set position = ${position.toString()}::numeric, updated_at = now()
                 where name = ${FRAUD_CHECKPOINT}`.execute(trx);
       return true;
     });

@@ -1,24 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** The ONNX Runtime execution providers this service knows how to ask for. */
-export const KNOWN_PROVIDERS = ['cuda', 'cpu'] as const;
-export type ExecutionProvider = (typeof KNOWN_PROVIDERS)[number];
-
-/** `ONNX_EXECUTION_PROVIDERS`: a comma-separated preference list, e.g. `cuda,cpu`. */
-export function parseExecutionProviders(value: string): ExecutionProvider[] {
-  const names = value
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
-  if (names.length === 0) throw new Error('name at least one execution provider (cuda, cpu)');
-  for (const name of names) {
-    if (!(KNOWN_PROVIDERS as readonly string[]).includes(name)) {
-      throw new Error(`unknown execution provider "${name}" (known: ${KNOWN_PROVIDERS.join(', ')})`);
-    }
-  }
-  return [...new Set(names)] as ExecutionProvider[];
-}
+// The names are configuration (validated at start); this file decides what runs where.
+export { type ExecutionProvider, KNOWN_PROVIDERS, parseExecutionProviders } from '../config';
+import type { ExecutionProvider } from '../config';
 
 /** Where onnxruntime-node keeps its native libraries for this platform. */
 function runtimeBinFolder(): string {

@@ -1,35 +1,48 @@
 import { createHash } from 'node:crypto';
-import type { EventToAppend, RecordedEvent } from '../eventstore/port';
+import type { CommandContext } from '../commands/write-commands';
 import type { TransferPosted } from '../domain/events';
+import type { FraudDecision, RecordScore } from '../domain/fraud';
+import type { RecordedEvent } from '../eventstore/port';
 
-/** The scorer's event (DESIGN.md, "Events"): one per transfer, in its own stream. */
-export interface FraudScored {
-  readonly type: 'FraudScored';
-  readonly data: {
-    readonly transferId: string;
-    /** 0–1, the model's probability that the transfer is fraudulent. */
-    readonly score: number;
-    readonly modelVersion: string;
-    readonly decision: 'allow' | 'review';
-  };
+/**
+ * SHA-256 (hex) of a feature vector as float32 little-endian bytes: the model's exact input, so an
+ * auditor who recomputes the features (or takes them from the event) can check they re-score the
+ * same input with the same model version.
+ */
+export function featuresSha256(features: Float32Array): string {
+  const bytes = new DataView(new ArrayBuffer(features.length * 4));
+  features.forEach((value, i) => {
+    bytes.setFloat32(i * 4, value, true);
+  });
+  return createHash('sha256').update(new Uint8Array(bytes.buffer)).digest('hex');
 }
 
-export const fraudStream = (transferId: string): string => `fraud-${transferId}`;
+export const decisionFor = (score: number, reviewThreshold: number): FraudDecision =>
+  score >= reviewThreshold ? 'review' : 'allow';
 
-/** The same transfer always gets the same event id, so a second append of its score is refused. */
-export function fraudEventId(transferId: string): string {
-  const hex = createHash('sha256').update(`FraudScored\u0000${transferId}`).digest('hex');
-  // A UUID (version 8, "custom") made from the hash.
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-export function fraudScoredEvent(transfer: RecordedEvent, data: FraudScored['data']): EventToAppend {
+/** The command that records a transfer's score, with the transfer's event as its cause. */
+export function recordScoreCommand(
+  transfer: RecordedEvent,
+  score: { transferId: string; score: number; modelVersion: string; decision: FraudDecision; features: Float32Array },
+): { command: RecordScore; context: CommandContext } {
   return {
-    eventId: fraudEventId(data.transferId),
-    streamId: fraudStream(data.transferId),
-    type: 'FraudScored',
-    data,
-    metadata: { correlationId: transfer.metadata.correlationId, causationId: transfer.eventId, actor: 'fraud-scorer' },
+    command: {
+      type: 'RecordScore',
+      score: {
+        transferId: score.transferId,
+        score: score.score,
+        modelVersion: score.modelVersion,
+        decision: score.decision,
+        features: Array.from(score.features),
+        featuresSha256: featuresSha256(score.features),
+      },
+    },
+    context: {
+      correlationId: transfer.metadata.correlationId,
+      causationId: transfer.eventId,
+      actor: 'fraud-scorer',
+      ...(transfer.metadata.traceparent ? { traceparent: transfer.metadata.traceparent } : {}),
+    },
   };
 }
 

@@ -47,14 +47,14 @@ export class FraudStore {
       const ids = [...profiles.keys()];
       await sql`
         insert into fraud_profiles (account_id, profile, position)
-        select id, p::json, ${position.toString()}::bigint
+        select id, p::json, ${position.toString()}::numeric
         from unnest(${ids}::text[], ${ids.map((id) => JSON.stringify(profiles.get(id)))}::text[]) as x(id, p)
         on conflict (account_id) do update set profile = excluded.profile, position = excluded.position`.execute(trx);
     }
     if (newPairs.length > 0) {
       await sql`
         insert into fraud_counterparties (account_id, counterparty_id, position)
-        select a, b, ${position.toString()}::bigint
+        select a, b, ${position.toString()}::numeric
         from unnest(${newPairs.map((p) => p[0])}::text[], ${newPairs.map((p) => p[1])}::text[]) as x(a, b)
         on conflict do nothing`.execute(trx);
     }
@@ -66,7 +66,7 @@ export class FraudStore {
   ): Promise<void> {
     await sql`
       insert into fraud_dead_letters (position, event_id, transfer_id, error, attempts)
-      values (${letter.position.toString()}::bigint, ${letter.eventId}::uuid, ${letter.transferId ?? null},
+      values (${letter.position.toString()}::numeric, ${letter.eventId}::uuid, ${letter.transferId ?? null},
               ${letter.error.slice(0, 2000)}, ${letter.attempts})
       on conflict (position) do nothing`.execute(trx);
   }

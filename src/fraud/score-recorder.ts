@@ -1,21 +1,15 @@
 import type { Writer } from '../commands/writer';
+import type { CommandContext } from '../commands/write-commands';
 import { isLedgerError } from '../domain/errors';
-import {
-  DuplicateEventError,
-  type EventStore,
-  type EventToAppend,
-  type ExpectedRevision,
-  WrongExpectedRevisionError,
-  expect as expectRevision,
-} from '../eventstore/port';
+import type { RecordScore } from '../domain/fraud';
 import type { FraudMetrics } from './fraud-metrics';
-import { fraudScoredEvent } from './fraud-scored';
+import { decisionFor, recordScoreCommand } from './fraud-scored';
 import type { ScoringItem } from './scoring-items';
 
 export interface ScoredItem {
   readonly item: ScoringItem;
   readonly score: number;
-  readonly event: EventToAppend;
+  readonly record: { readonly command: RecordScore; readonly context: CommandContext };
 }
 
 export interface ScoreRecorderOptions {
@@ -26,65 +20,65 @@ export interface ScoreRecorderOptions {
 }
 
 /**
- * Writes what the scorer decided: one FraudScored per transfer, appended at most once, and the
- * auto-freeze policy through the command side's writer.
+ * Writes what the scorer decided, through the command side's writer like any client (ADR 0023):
+ * one FraudScored per transfer, recorded at most once, and the auto-freeze policy.
  */
 export class ScoreRecorder {
   constructor(
-    private readonly store: EventStore,
-    private readonly writer: Writer | undefined,
+    private readonly writer: Writer,
     private readonly metrics: FraudMetrics | undefined,
     private readonly options: ScoreRecorderOptions,
   ) {}
 
-  scored(item: ScoringItem, score: number, modelVersion: string): ScoredItem {
+  scored(item: ScoringItem, score: number, modelVersion: string, features: Float32Array): ScoredItem {
     return {
       item,
       score,
-      event: fraudScoredEvent(item.event, {
+      record: recordScoreCommand(item.event, {
         transferId: item.transfer.transferId,
         score,
         modelVersion,
-        decision: score >= this.options.reviewThreshold ? 'review' : 'allow',
+        decision: decisionFor(score, this.options.reviewThreshold),
+        features,
       }),
     };
   }
 
   /**
-   * Appends each score with expected revision no-stream on its own stream; a score that is there
-   * already (a re-run after a crash, or another scorer) is left out, never written twice. Returns
-   * the events this call appended.
+   * Records the scores. A transfer scored already (a re-run after a crash, or another scorer) keeps
+   * its first score: the writer answers `duplicate` and nothing is written twice. Returns, per item,
+   * the FraudScored event's id and whether this call wrote it.
    */
-  async appendOnce(events: EventToAppend[]): Promise<EventToAppend[]> {
-    let pending = events;
-    while (pending.length > 0) {
-      const expected = new Map<string, ExpectedRevision>(pending.map((e) => [e.streamId, expectRevision.noStream]));
-      try {
-        await this.store.append({ events: pending, expected, recordedAt: new Date().toISOString() });
-        return pending;
-      } catch (error) {
-        let there: Set<string>;
-        if (error instanceof WrongExpectedRevisionError) there = new Set(error.conflicts.map((c) => c.streamId));
-        else if (error instanceof DuplicateEventError)
-          there = new Set(pending.filter((e) => e.eventId === error.eventId).map((e) => e.streamId));
-        else throw error;
-        if (there.size === 0) throw error;
-        this.metrics?.alreadyScored.inc(there.size);
-        pending = pending.filter((e) => !there.has(e.streamId));
-      }
-    }
-    return [];
+  async record(scored: readonly ScoredItem[]): Promise<Array<{ eventId: string; created: boolean }>> {
+    if (scored.length === 0) return [];
+    const outcome = await this.writer.submit({
+      kind: 'fraud',
+      commands: scored.map((s) => s.record),
+      context: scored[0]!.record.context,
+    });
+    return outcome.items.map((item, i) => {
+      // RecordScore is never refused: a refusal here is a bug in the decision, not a user error.
+      if (item.outcome === 'failed')
+        throw new Error(`RecordScore of ${scored[i]!.item.transfer.transferId} refused: ${item.error.detail}`);
+      if (item.outcome === 'duplicate') this.metrics?.alreadyScored.inc();
+      else this.metrics?.scored.inc({ decision: scored[i]!.record.command.score.decision });
+      return { eventId: item.eventId, created: item.outcome === 'created' };
+    });
   }
 
   /**
    * The auto-freeze policy: a score at or above FRAUD_AUTO_FREEZE_THRESHOLD freezes the debited
-   * account through the write path. Sent before the checkpoint moves, so a crash re-sends it
-   * (freezing a frozen account changes nothing).
+   * account through the write path, caused by the FraudScored event. Sent before the checkpoint
+   * moves, so a crash re-sends it (freezing a frozen account changes nothing).
    */
-  async freezeIfNeeded(scored: readonly ScoredItem[], modelVersion: string): Promise<void> {
+  async freezeIfNeeded(
+    scored: readonly ScoredItem[],
+    eventIds: readonly string[],
+    modelVersion: string,
+  ): Promise<void> {
     const threshold = this.options.autoFreezeThreshold;
-    if (threshold === undefined || !this.writer) return;
-    for (const { item, score, event } of scored) {
+    if (threshold === undefined) return;
+    for (const [i, { item, score }] of scored.entries()) {
       if (score < threshold) continue;
       const { transferId, debitAccountId } = item.transfer;
       const outcome = await this.writer.submit({
@@ -96,7 +90,7 @@ export class ScoreRecorder {
         },
         context: {
           correlationId: item.event.metadata.correlationId,
-          causationId: event.eventId,
+          causationId: eventIds[i]!,
           actor: 'fraud-scorer',
         },
       });

@@ -1,7 +1,7 @@
 import { aggregateOf } from './envelope';
 import { EVENT_CATALOGUE, PUBLISHED_EVENT_TYPES, eventJsonSchemas, messageHeadersJsonSchema } from './event-schemas';
 
-/** The subject prefix and stream of DESIGN.md: the document describes the contract, not a test's. */
+/** The subject prefix and stream of docs/contract.md: the document describes the contract, not a test's. */
 const PREFIX = 'ledger';
 const STREAM = 'LEDGER';
 

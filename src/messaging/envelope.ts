@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../eventstore/port';
 import { EVENT_CATALOGUE } from './event-schemas';
 
-/** The message body on NATS (DESIGN.md, "Events"); positions and revisions are decimal strings. */
+/** The message body on NATS (docs/contract.md, "Events"); positions and revisions are decimal strings. */
 export interface EventEnvelope {
   readonly id: string;
   readonly type: string;

@@ -1,9 +1,19 @@
 import { z } from 'zod';
-import type { AccountOpened, AccountStatusChanged, LedgerEventType, TransferPosted } from '../domain/events';
+import type {
+  AccountOpened,
+  AccountStatusChanged,
+  LedgerEventType,
+  PendingTransferExpired,
+  PendingTransferPosted,
+  PendingTransferVoided,
+  TransferPending,
+  TransferPosted,
+  TransferReversed,
+} from '../domain/events';
 import { AMOUNT_PATTERN, CURRENCY_PATTERN, ID_PATTERN } from '../domain/money';
 
 /**
- * The published schema of every event on NATS (DESIGN.md, "Events"): zod schemas of each event's
+ * The published schema of every event on NATS (docs/contract.md, "Events"): zod schemas of each event's
  * `data` and of the envelope around it. The JSON Schemas and the AsyncAPI document are generated
  * from these, and the tests validate every message the relay publishes against them.
  *
@@ -61,15 +71,73 @@ export const TransferPostedData = z
     description: 'A transfer was posted: the debit account is debited and the credit account credited by `amount`.',
   });
 
-/** DESIGN.md fixes its fields; the fraud scorer appends it (issue 6). */
+export const TransferPendingData = TransferPostedData.extend({
+  expiresAt: Timestamp.optional().meta({ description: 'When whatever is still held is released on its own.' }),
+}).meta({
+  description:
+    "A hold: `amount` is added to the debit account's debitsPending and the credit account's creditsPending; no posted money moves.",
+});
+
+const holdRelease = {
+  transferId: Id.meta({ description: 'The hold.' }),
+  debitAccountId: Id,
+  creditAccountId: Id,
+  currency: Currency,
+  released: DecimalString.meta({ description: 'Held money given back unposted (minor units; may be 0).' }),
+};
+
+export const PendingTransferPostedData = z
+  .object({
+    ...holdRelease,
+    postId: Id.meta({ description: 'The id of the post command.' }),
+    amount: Amount.meta({ description: 'Moved from pending to posted on both accounts.' }),
+    effectiveAt: Timestamp,
+  })
+  .meta({ description: 'Part or all of a hold was posted; `released` is what a final post gave back.' });
+
+export const PendingTransferVoidedData = z
+  .object({ ...holdRelease, voidId: Id, reason: z.string().optional() })
+  .meta({ description: 'A hold was voided: all it still held was released.' });
+
+export const PendingTransferExpiredData = z
+  .object({ ...holdRelease, expiresAt: Timestamp })
+  .meta({ description: 'A hold reached its expiresAt: all it still held was released.' });
+
+export const TransferReversedData = TransferPostedData.extend({
+  reverses: Id.meta({ description: 'The transfer this one reverses.' }),
+  reason: z.string(),
+}).meta({
+  description:
+    "A reversal was posted: a new transfer (`transferId`) with the original's accounts swapped; the original's reversedAmount grows by `amount`.",
+});
+
+/** docs/contract.md fixes its fields; the fraud scorer appends it (issue 6). */
 export const FraudScoredData = z
   .object({
     transferId: Id,
     score: z.number().min(0).max(1),
     modelVersion: z.string(),
     decision: z.enum(['allow', 'review']),
+    features: z.array(z.number()).meta({
+      description: 'The feature vector the model was given (float32 values, in the order of models/README.md)',
+    }),
+    featuresSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .meta({ description: 'SHA-256 (hex) of the feature vector as float32 little-endian bytes' }),
   })
   .meta({ description: 'The fraud model scored a transfer (asynchronously: it never blocks a posting).' });
+
+/** An analyst resolved a transfer's fraud review (ADR 0023); the actor in the metadata is the analyst's key id. */
+export const FraudReviewResolvedData = z
+  .object({
+    transferId: Id,
+    reviewId: z.string().meta({ description: "The client's id of the resolution (idempotency key)" }),
+    outcome: z.enum(['fraud', 'legitimate']),
+    note: z.string(),
+    resolvedAt: Timestamp,
+  })
+  .meta({ description: "An analyst resolved a transfer's fraud review: `fraud` starts its compensation." });
 
 /** Every event type the relay has a schema for, with the aggregate that names its subject. */
 export const EVENT_CATALOGUE = {
@@ -78,13 +146,19 @@ export const EVENT_CATALOGUE = {
   AccountUnfrozen: { aggregate: 'account', data: AccountUnfrozenData },
   AccountClosed: { aggregate: 'account', data: AccountClosedData },
   TransferPosted: { aggregate: 'transfer', data: TransferPostedData },
+  TransferPending: { aggregate: 'transfer', data: TransferPendingData },
+  PendingTransferPosted: { aggregate: 'transfer', data: PendingTransferPostedData },
+  PendingTransferVoided: { aggregate: 'transfer', data: PendingTransferVoidedData },
+  PendingTransferExpired: { aggregate: 'transfer', data: PendingTransferExpiredData },
+  TransferReversed: { aggregate: 'transfer', data: TransferReversedData },
   FraudScored: { aggregate: 'fraud', data: FraudScoredData },
+  FraudReviewResolved: { aggregate: 'fraud', data: FraudReviewResolvedData },
 } as const satisfies Record<string, { aggregate: string; data: z.ZodObject }>;
 
 export type PublishedEventType = keyof typeof EVENT_CATALOGUE;
 export const PUBLISHED_EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as PublishedEventType[];
 
-/** The body of every message: the event envelope (DESIGN.md, "Events"). */
+/** The body of every message: the event envelope (docs/contract.md, "Events"). */
 export const envelopeSchema = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   z
     .object({
@@ -139,6 +213,11 @@ const same = <_ extends true>() => undefined;
 same<Same<Plain<AccountOpened['data']>, z.infer<typeof AccountOpenedData>>>();
 same<Same<Plain<AccountStatusChanged<'AccountFrozen'>['data']>, z.infer<typeof AccountFrozenData>>>();
 same<Same<Plain<TransferPosted['data']>, z.infer<typeof TransferPostedData>>>();
+same<Same<Plain<TransferPending['data']>, z.infer<typeof TransferPendingData>>>();
+same<Same<Plain<PendingTransferPosted['data']>, z.infer<typeof PendingTransferPostedData>>>();
+same<Same<Plain<PendingTransferVoided['data']>, z.infer<typeof PendingTransferVoidedData>>>();
+same<Same<Plain<PendingTransferExpired['data']>, z.infer<typeof PendingTransferExpiredData>>>();
+same<Same<Plain<TransferReversed['data']>, z.infer<typeof TransferReversedData>>>();
 // Every domain event type has a published schema.
 same<Same<Exclude<LedgerEventType, PublishedEventType>, never>>();
 

@@ -1,7 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import type { PublishAck } from './pipelined-publisher';
+import { Checkpoint } from '../platform/checkpoints';
 import type { Tables } from '../platform/tables';
 
 /**
@@ -47,9 +48,7 @@ export class RelayMetrics {
     const measure = () =>
       (lag ??= (async () => {
         try {
-          const rows = await sql<{ position: string }>`
-            select position::text as position from checkpoints where name = ${checkpointName}`.execute(db);
-          const checkpoint = BigInt(rows.rows[0]?.position ?? '0');
+          const checkpoint = (await new Checkpoint(checkpointName).peek(db)) ?? 0n;
           const head = await store.headPosition();
           const [oldest] = head > checkpoint ? await store.readAll({ after: checkpoint, limit: 1 }) : [];
           const oldestAgeSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0;

@@ -5,7 +5,7 @@ import type { Database } from '../platform/database';
 import type { Metrics } from '../platform/metrics';
 import type { ReadinessCheck } from '../platform/readiness';
 import { NatsRelay, relayCheckpointName } from './relay';
-import { advisoryLock, processLocalLock } from './relay-lock';
+import { advisoryLock, processLocalLock } from '../platform/leader-lock';
 import { RelayMetrics } from './relay-metrics';
 import type { StreamSettings } from './stream';
 
@@ -43,10 +43,12 @@ export function createRelay(
   const stream = streamSettings(config);
   const { db } = parts.database;
   const metrics = new RelayMetrics(parts.metrics.registry, db, parts.store, relayCheckpointName(stream.name));
+  const name = relayCheckpointName(stream.name);
   return new NatsRelay(
+    db,
     parts.store,
     // PGlite is one process with one connection: there is no other relay to exclude.
-    parts.database.kind === 'pglite' ? processLocalLock(db) : advisoryLock(db, relayCheckpointName(stream.name)),
+    parts.database.kind === 'pglite' ? processLocalLock(db, name) : advisoryLock(db, name),
     {
       natsUrl: config.NATS_URL!,
       stream,

@@ -1,14 +1,14 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
+import type { LeaderLock } from '../platform/leader-lock';
+import { LogFollower, type LogHandler, type Prepared } from '../platform/log-follower';
 import type { Tables } from '../platform/tables';
 import { cloudEventHeaders, subjectFor, toEnvelope, traceparentFor } from './envelope';
 import { type OutgoingMessage, PipelinedPublisher, type PublishAck } from './pipelined-publisher';
-import type { RelayLock } from './relay-lock';
 import { type StreamSettings, ensureStream } from './stream';
-import { WakeSignal } from '../platform/wake-signal';
 
 export interface RelayOptions {
   readonly natsUrl: string;
@@ -29,107 +29,90 @@ export interface RelayOptions {
   readonly onFailure?: (error: unknown) => void;
 }
 
-interface InFlight {
-  readonly events: readonly RecordedEvent[];
-  readonly acks: Promise<PublishAck[]>;
-}
-
 export type RelayState = 'connecting' | 'active' | 'standby' | 'stopped';
 
 /** Checkpoint row name: one per stream, so pointing the relay at a new stream publishes it all. */
 export const relayCheckpointName = (streamName: string): string => `nats-relay:${streamName}`;
 
 /**
- * The NATS relay (DESIGN.md, "Events"; ADR 0008). Reads the global log after its checkpoint,
+ * The NATS relay (docs/contract.md, "Events"; ADR 0008). Reads the global log after its checkpoint,
  * publishes each event to JetStream with `Nats-Msg-Id` = event id, awaits the acks of the whole
  * batch (pipelined) and only then moves its checkpoint in PostgreSQL. A crash between publish and
- * checkpoint re-publishes, and JetStream's de-duplication drops the repeats.
+ * checkpoint re-publishes, and JetStream's de-duplication drops the repeats. One relay publishes at
+ * a time (the leader lock); the loop, backoff and checkpoint are the common log follower's.
  *
  * Order: each message but the first of a run expects the previous event's id to be the stream's
  * last (`Nats-Expected-Last-Msg-Id`), so a message lost in a pipeline can never be overtaken by the
  * ones after it; re-published duplicates are dropped before that check.
  */
-export class NatsRelay {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private readonly wakeSignal = new WakeSignal();
+export class NatsRelay implements LogHandler<RecordedEvent, PublishAck[]> {
+  private readonly follower: LogFollower<RecordedEvent, PublishAck[]>;
   private nc: NatsConnection | undefined;
   private publisher: PipelinedPublisher | undefined;
-  private position = 0n;
-  /** The id of the last event acked in this run: the next message expects it to be the stream's last. */
+  /** The id of the last event sent in this session: the next message expects it to be the stream's last. */
   private chainFrom: string | undefined;
-  private backoffMs: number;
   private lastLoggedError = '';
-  state: RelayState = 'stopped';
-  lastError: unknown;
+  private failing = false;
 
   constructor(
-    private readonly store: EventStore,
-    private readonly lock: RelayLock,
+    db: Kysely<Tables>,
+    store: EventStore,
+    lock: LeaderLock,
     private readonly options: RelayOptions,
   ) {
-    this.backoffMs = this.backoffMin;
-  }
-
-  private get backoffMin(): number {
-    return this.options.backoffMinMs ?? 100;
+    this.follower = new LogFollower(db, store, this, {
+      name: relayCheckpointName(options.stream.name),
+      batchSizeMax: options.batchSizeMax,
+      pollMs: options.pollMs,
+      backoffMinMs: options.backoffMinMs ?? 100,
+      backoffMaxMs: options.backoffMaxMs,
+      leaderLock: lock,
+      standbyRetryMs: options.standbyRetryMs ?? 1000,
+      pipeline: true,
+      beforeCheckpoint: options.beforeCheckpoint,
+    });
   }
 
   /** The position of the last event this relay saw acknowledged. */
   get checkpoint(): bigint {
-    return this.position;
+    return this.follower.checkpoint;
   }
 
   get isRunning(): boolean {
-    return this.running;
+    return this.follower.isRunning;
   }
 
   get checkpointName(): string {
-    return relayCheckpointName(this.options.stream.name);
+    return this.follower.name;
+  }
+
+  get state(): RelayState {
+    const state = this.follower.state;
+    return state === 'starting' ? 'connecting' : state;
+  }
+
+  get lastError(): unknown {
+    return this.follower.lastError;
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.state = 'connecting';
-    this.loop = this.run();
+    this.follower.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wakeSignal.interrupt();
-    await this.loop;
+    await this.follower.stop();
     await this.disconnect();
-    this.state = 'stopped';
   }
 
   /** New events were appended in this process: look now rather than at the next poll. */
   wake(): void {
-    this.wakeSignal.wake();
+    this.follower.wake();
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.connectOnce();
-        const held = await this.lock.hold((db) => this.publishWhileActive(db));
-        if (!held) {
-          this.state = 'standby';
-          this.lastError = undefined;
-          await this.sleep(this.options.standbyRetryMs ?? 1000);
-        }
-      } catch (error) {
-        this.fail(error);
-        await this.disconnect();
-        await this.sleep(this.backoffMs);
-        this.backoffMs = Math.min(this.backoffMs * 2, this.options.backoffMaxMs);
-      }
-    }
-  }
-
-  private async connectOnce(): Promise<void> {
+  async connect(): Promise<void> {
+    // A new session chains from nothing: its first message expects no particular last id.
+    this.chainFrom = undefined;
     if (this.nc && !this.nc.isClosed()) return;
-    this.state = 'connecting';
     const nc = await connect({
       servers: this.options.natsUrl,
       name: 'ledger-relay',
@@ -152,6 +135,31 @@ export class NatsRelay {
     );
   }
 
+  /** Sends the page at once (the follower pipelines pages); settles with every ack. */
+  async prepare(events: readonly RecordedEvent[]): Promise<Prepared<PublishAck[]>> {
+    return { value: await this.send(events) };
+  }
+
+  committed(events: readonly RecordedEvent[], acks: PublishAck[] | undefined): void {
+    this.options.onPublished?.(events, acks ?? []);
+    this.recovered();
+  }
+
+  async idle(): Promise<void> {
+    this.recovered();
+  }
+
+  async failed(error: unknown): Promise<void> {
+    this.failing = true;
+    this.options.onFailure?.(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (message !== this.lastLoggedError) {
+      this.lastLoggedError = message;
+      this.options.log?.('warn', `relay: ${message}; retrying with backoff (the ledger keeps taking commands)`);
+    }
+    await this.disconnect();
+  }
+
   private async disconnect(): Promise<void> {
     const nc = this.nc;
     this.nc = undefined;
@@ -161,47 +169,6 @@ export class NatsRelay {
     if (!nc || nc.isClosed()) return;
     // close() flushes when it can; a server that is gone must not hold the relay up.
     await Promise.race([nc.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-  }
-
-  /**
-   * While holding the lock: publish batch after batch, each one's checkpoint after its acks. The
-   * next batch is read and sent while the acks of the one before are on their way, so the reads
-   * from the database and the round trips to JetStream overlap.
-   */
-  private async publishWhileActive(db: Kysely<Tables>): Promise<void> {
-    this.position = await readCheckpoint(db, this.checkpointName);
-    this.chainFrom = undefined;
-    this.state = 'active';
-    let readUpTo = this.position;
-    let inFlight: InFlight | undefined;
-    while (this.running) {
-      const events = await this.store.readAll({ after: readUpTo, limit: this.options.batchSizeMax });
-      let sent: InFlight | undefined;
-      if (events.length > 0) {
-        sent = { events, acks: this.send(events) };
-        // Awaited below; if the batch before it fails first, nobody awaits this one.
-        sent.acks.catch(() => {});
-        readUpTo = events.at(-1)!.position;
-      }
-      if (inFlight) await this.complete(db, inFlight);
-      inFlight = sent;
-      if (!inFlight) {
-        this.recovered();
-        await this.sleep(this.options.pollMs, true);
-      }
-    }
-    if (inFlight) await this.complete(db, inFlight);
-  }
-
-  /** Awaits a batch's acks, then moves the checkpoint past it. */
-  private async complete(db: Kysely<Tables>, batch: InFlight): Promise<void> {
-    const acks = await batch.acks;
-    await this.options.beforeCheckpoint?.(batch.events);
-    const last = batch.events.at(-1)!;
-    await moveCheckpoint(db, this.checkpointName, this.position, last.position);
-    this.position = last.position;
-    this.options.onPublished?.(batch.events, acks);
-    this.recovered();
   }
 
   /** Sends every event of the batch without waiting in between; resolves with all the acks. */
@@ -229,43 +196,9 @@ export class NatsRelay {
     });
   }
 
-  private fail(error: unknown): void {
-    this.lastError = error;
-    if (this.state !== 'stopped') this.state = 'connecting';
-    this.options.onFailure?.(error);
-    const message = error instanceof Error ? error.message : String(error);
-    if (message !== this.lastLoggedError) {
-      this.lastLoggedError = message;
-      this.options.log?.('warn', `relay: ${message}; retrying with backoff (the ledger keeps taking commands)`);
-    }
-  }
-
   private recovered(): void {
-    if (this.lastError !== undefined) this.options.log?.('log', 'relay: publishing again');
-    this.lastError = undefined;
+    if (this.failing) this.options.log?.('log', 'relay: publishing again');
+    this.failing = false;
     this.lastLoggedError = '';
-    this.backoffMs = this.backoffMin;
-  }
-
-  /** Waits; only a poll (`wakeable`) is cut short by new events, never a backoff or a standby retry. */
-  private sleep(ms: number, wakeable = false): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return this.wakeSignal.wait(ms, { wakeable });
-  }
-}
-
-async function readCheckpoint(db: Kysely<Tables>, name: string): Promise<bigint> {
-  await sql`insert into checkpoints (name, position) values (${name}, 0) on conflict (name) do nothing`.execute(db);
-  const rows = await sql<{ position: string }>`
-    select position::text as position from checkpoints where name = ${name}`.execute(db);
-  return BigInt(rows.rows[0]!.position);
-}
-
-/** Moves the checkpoint from `from` to `to`; if it is not at `from`, another relay moved it: stop. */
-async function moveCheckpoint(db: Kysely<Tables>, name: string, from: bigint, to: bigint): Promise<void> {
-  const result = await sql`update checkpoints set position = ${to.toString()}::numeric, updated_at = now()
-            where name = ${name} and position = ${from.toString()}::numeric`.execute(db);
-  if (result.numAffectedRows !== 1n) {
-    throw new Error(`relay checkpoint ${name} is no longer at ${from}: another relay moved it`);
   }
 }

@@ -11,7 +11,7 @@ import {
 
 const nanos = (ms: number): number => ms * 1_000_000;
 
-/** The JetStream stream the relay publishes to (DESIGN.md: `LEDGER`, subjects `ledger.>`). */
+/** The JetStream stream the relay publishes to (docs/contract.md: `LEDGER`, subjects `ledger.>`). */
 export interface StreamSettings {
   readonly name: string;
   readonly subjectPrefix: string;

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { Config } from '../config';
 import type { Tables } from './tables';
 import { PGliteDialect } from './pglite-dialect';
 
@@ -23,9 +22,16 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(
-  config: Pick<Config, 'DATABASE_URL' | 'LEDGER_DATA_DIR' | 'LEDGER_DB_SCHEMA' | 'LEDGER_DB_POOL_MAX'>,
-): Promise<Database> {
+/** Where the database is: the configuration's names for it (src/config.ts validates them). */
+export interface DatabaseSettings {
+  /** PostgreSQL; unset: the embedded PGlite in LEDGER_DATA_DIR. */
+  readonly DATABASE_URL?: string | undefined;
+  readonly LEDGER_DATA_DIR: string;
+  readonly LEDGER_DB_SCHEMA: string;
+  readonly LEDGER_DB_POOL_MAX: number;
+}
+
+export async function openDatabase(config: DatabaseSettings): Promise<Database> {
   const schema = config.LEDGER_DB_SCHEMA;
   if (config.DATABASE_URL) return openPostgres(config.DATABASE_URL, schema, config.LEDGER_DB_POOL_MAX);
   return openPGlite(config.LEDGER_DATA_DIR, schema);

@@ -22,7 +22,6 @@ import {
   ParentBasedSampler,
   type ReadableSpan,
   type Sampler,
-  SamplingDecision,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-node';
 

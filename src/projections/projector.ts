@@ -1,10 +1,9 @@
-import { EventEmitter } from 'node:events';
 import { type Kysely, sql } from 'kysely';
 import { ROOT_CONTEXT, type Link } from '@opentelemetry/api';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
-import { WakeSignal } from '../platform/wake-signal';
+import { type LogHandler, LogFollower } from '../platform/log-follower';
 import { type AccountRow, type ReadModelChanges, readModelChanges } from './read-model-changes';
 import { writeTimeIndex } from './time-index';
 import { isoTimestamp } from '../platform/sql';
@@ -19,109 +18,63 @@ export interface ProjectorOptions {
 }
 
 /**
- * Builds the read models from the global log. Each batch of events and the checkpoint that
- * follows it commit in one transaction, so a crash neither loses nor repeats an event. The
- * checkpoint row is locked for the batch, so two projectors on one database take turns instead of
- * applying the same events twice.
+ * Builds the read models from the global log. It is a handler of the common log follower: each
+ * page of events and the checkpoint that follows it commit in one transaction, so a crash neither
+ * loses nor repeats an event; the checkpoint row is locked for the page, so two projectors on one
+ * database take turns instead of applying the same events twice.
  */
-export class Projector {
-  private position = 0n;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private readonly wakeSignal = new WakeSignal();
-  /** Whether this projector's checkpoint row is known to exist (created on first use). */
-  private checkpointRowExists = false;
-  private readonly progress = new EventEmitter();
-  lastError: unknown;
-  /** Seconds between an event's recordedAt and its projection, of the last batch (for metrics). */
+export class Projector implements LogHandler<RecordedEvent> {
+  private readonly follower: LogFollower<RecordedEvent>;
+  /** Milliseconds between an event's recordedAt and its projection, of the last page (for metrics). */
   lastLagMs = 0;
 
-  constructor(
-    private readonly db: Kysely<Tables>,
-    private readonly store: EventStore,
-    private readonly options: ProjectorOptions,
-  ) {
-    this.progress.setMaxListeners(0);
+  constructor(db: Kysely<Tables>, store: EventStore, options: ProjectorOptions) {
+    this.follower = new LogFollower(db, store, this, {
+      name: READ_MODELS_CHECKPOINT,
+      batchSizeMax: options.batchSizeMax,
+      pollMs: options.pollMs,
+      beforeCheckpoint: options.beforeCheckpoint,
+    });
   }
 
   get checkpoint(): bigint {
-    return this.position;
+    return this.follower.checkpoint;
   }
 
   get isRunning(): boolean {
-    return this.running;
+    return this.follower.isRunning;
+  }
+
+  get lastError(): unknown {
+    return this.follower.lastError;
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.follower.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wakeSignal.interrupt();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 
   /** New events were appended in this process: look now rather than at the next poll. */
   wake(): void {
-    this.wakeSignal.wake();
+    this.follower.wake();
   }
 
   /** Resolves true once the read models include `position`, false after `timeoutMs`. */
   waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
-    if (this.position >= position) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const onProgress = (at: bigint) => {
-        if (at < position) return;
-        clearTimeout(timer);
-        this.progress.off('progress', onProgress);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.progress.off('progress', onProgress);
-        resolve(this.position >= position);
-      }, timeoutMs);
-      this.progress.on('progress', onProgress);
-    });
+    return this.follower.waitFor(position, timeoutMs);
   }
 
   /** Applies everything up to the log's head now; returns the number of events applied. */
-  async catchUp(onBatch?: (position: bigint, applied: number) => void): Promise<number> {
-    let applied = 0;
-    for (;;) {
-      const count = await this.step();
-      if (count === 0) return applied;
-      applied += count;
-      onBatch?.(this.position, applied);
-    }
+  catchUp(onBatch?: (position: bigint, applied: number) => void): Promise<number> {
+    return this.follower.catchUp(onBatch);
   }
 
-  private async run(): Promise<void> {
-    let backoffMs = this.options.pollMs;
-    while (this.running) {
-      try {
-        const applied = await this.step();
-        this.lastError = undefined;
-        backoffMs = this.options.pollMs;
-        if (applied > 0) continue;
-      } catch (error) {
-        // The database is away or a bug surfaced: keep the checkpoint, say so, try again later.
-        this.lastError = error;
-        backoffMs = Math.min(backoffMs * 2, 5000);
-      }
-      await this.wakeSignal.wait(backoffMs);
-    }
-  }
-
-  /** One batch: read after the checkpoint, apply, move the checkpoint, all or nothing. */
-  private async step(): Promise<number> {
-    const events = await this.store.readAll({ after: this.position, limit: this.options.batchSizeMax });
-    // Nothing new: no transaction. A checkpoint another projector moved shows up at the next read
-    // that finds events (ours or its), where the locked checkpoint is compared before applying.
-    if (events.length === 0) return 0;
-    // A span only for batches that carry events (an idle poll is not worth one), linked to the
+  /** One page, in the transaction that moves the checkpoint past it. */
+  handle(events: readonly RecordedEvent[], tx: Kysely<Tables>): Promise<void> {
+    // A span only for pages that carry events (an idle poll is not worth one), linked to the
     // traces that caused the first of them.
     const links: Link[] = [];
     for (const event of events) {
@@ -129,64 +82,30 @@ export class Projector {
       const link = linkFromTraceparent(event.metadata.traceparent);
       if (link) links.push(link);
     }
-    return withSpan('ledger.project', () => this.apply(events), {
+    return withSpan('ledger.project', () => applyEvents(tx, events), {
       parent: ROOT_CONTEXT,
       links,
       attributes: { 'ledger.events': events.length, 'ledger.position.first': events[0]!.position.toString() },
     });
   }
 
-  private async lockCheckpoint(trx: Kysely<Tables>): Promise<bigint> {
-    if (this.checkpointRowExists) {
-      const stored = await lockedCheckpoint(trx);
-      if (stored !== undefined) return stored;
-    }
-    await sql`insert into checkpoints (name, position) values (${READ_MODELS_CHECKPOINT}, 0)
-              on conflict (name) do nothing`.execute(trx);
-    this.checkpointRowExists = true;
-    return (await lockedCheckpoint(trx))!;
-  }
-
-  private async apply(events: readonly RecordedEvent[]): Promise<number> {
-    const applied = await this.db.transaction().execute(async (trx) => {
-      const stored = await this.lockCheckpoint(trx);
-      if (stored !== this.position) {
-        // Another projector moved it (or we just started, or a rebuild reset it): continue from there.
-        this.position = stored;
-        return -1;
-      }
-      const touched = new Set<string>();
-      for (const event of events) {
-        const data = event.data as { accountId?: string; debitAccountId?: string; creditAccountId?: string };
-        if (event.type === 'AccountOpened') continue;
-        for (const id of [data.accountId, data.debitAccountId, data.creditAccountId]) if (id) touched.add(id);
-      }
-      const current = await loadAccounts(trx, [...touched]);
-      const changes = readModelChanges(events, current);
-      await writeChanges(trx, changes);
-      await writeTimeIndex(trx, changes.entries);
-      await this.options.beforeCheckpoint?.();
-      const last = events.at(-1)!;
-      await sql`update checkpoints set position = ${last.position.toString()}::numeric, updated_at = now()
-                where name = ${READ_MODELS_CHECKPOINT}`.execute(trx);
-      return events.length;
-    });
-    if (applied === -1) return this.step();
-    if (applied > 0) {
-      const last = events.at(-1)!;
-      this.position = last.position;
-      this.lastLagMs = Math.max(0, Date.now() - Date.parse(last.recordedAt));
-      this.progress.emit('progress', this.position);
-    }
-    return applied;
+  committed(events: readonly RecordedEvent[]): void {
+    this.lastLagMs = Math.max(0, Date.now() - Date.parse(events.at(-1)!.recordedAt));
   }
 }
 
-/** The checkpoint row, locked for this transaction; created at 0 the first time (or after a rebuild dropped it). */
-async function lockedCheckpoint(trx: Kysely<Tables>): Promise<bigint | undefined> {
-  const locked = await sql<{ position: string }>`
-    select position::text as position from checkpoints where name = ${READ_MODELS_CHECKPOINT} for update`.execute(trx);
-  return locked.rows[0] ? BigInt(locked.rows[0].position) : undefined;
+/** The read models' changes for a page of events, written in `tx`. */
+async function applyEvents(tx: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void> {
+  const touched = new Set<string>();
+  for (const event of events) {
+    const data = event.data as { accountId?: string; debitAccountId?: string; creditAccountId?: string };
+    if (event.type === 'AccountOpened') continue;
+    for (const id of [data.accountId, data.debitAccountId, data.creditAccountId]) if (id) touched.add(id);
+  }
+  const current = await loadAccounts(tx, [...touched]);
+  const changes = readModelChanges(events, current);
+  await writeChanges(tx, changes);
+  await writeTimeIndex(tx, changes.entries);
 }
 
 async function loadAccounts(db: Kysely<Tables>, ids: string[]): Promise<Map<string, AccountRow>> {

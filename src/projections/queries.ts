@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { Checkpoint } from '../platform/checkpoints';
 import type { Tables } from '../platform/tables';
 import { READ_MODELS_CHECKPOINT } from './projector';
 import { balanceFromIndex } from './time-index';
@@ -57,9 +58,7 @@ export class ReadModels {
 
   /** Position of the global log the read models include. */
   async checkpoint(): Promise<bigint> {
-    const rows = await sql<{ position: string }>`
-      select position::text as position from checkpoints where name = ${READ_MODELS_CHECKPOINT}`.execute(this.db);
-    return rows.rows[0] ? BigInt(rows.rows[0].position) : 0n;
+    return (await new Checkpoint(READ_MODELS_CHECKPOINT).peek(this.db)) ?? 0n;
   }
 
   async account(id: string): Promise<AccountView | undefined> {

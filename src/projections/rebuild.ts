@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { EventStore } from '../eventstore/port';
+import { Checkpoint } from '../platform/checkpoints';
 import type { Tables } from '../platform/tables';
 import { Projector, READ_MODELS_CHECKPOINT } from './projector';
 
@@ -22,7 +23,7 @@ export async function rebuildReadModels(
 ): Promise<RebuildProgress> {
   await db.transaction().execute(async (trx) => {
     await sql`truncate rm_entries, rm_transfers, rm_accounts, rm_balance_known, rm_backdated_entries`.execute(trx);
-    await sql`delete from checkpoints where name = ${READ_MODELS_CHECKPOINT}`.execute(trx);
+    await new Checkpoint(READ_MODELS_CHECKPOINT).remove(trx);
   });
   const head = await store.headPosition();
   const projector = new Projector(db, store, { batchSizeMax: options.batchSizeMax, pollMs: 1000 });

@@ -1,5 +1,3 @@
-import type { Generated } from 'kysely';
-
 /** Read-model tables (migrations/0002_read_models.sql). numeric and int8 travel as strings. */
 export interface ReadModelTables {
   rm_accounts: {
@@ -42,11 +40,6 @@ export interface ReadModelTables {
     recorded_at: Date;
     position: string;
   };
-  checkpoints: {
-    name: string;
-    position: string;
-    updated_at: Generated<Date>;
-  };
   rm_balance_known: {
     account_id: string;
     recorded_at: Date;
@@ -61,4 +54,8 @@ export interface ReadModelTables {
     side: string;
     amount: string;
   };
+}
+
+declare module '../platform/tables' {
+  interface Tables extends ReadModelTables {}
 }

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { TestApp, TestResponse } from '../support/app';
 
-/** 2^127 − 1, the largest amount of one posting (DESIGN.md, guarantee 8). */
+/** 2^127 − 1, the largest amount of one posting (docs/contract.md, guarantee 8). */
 export const AMOUNT_MAX = '170141183460469231731687303715884105727';
 
 let counter = 0;

@@ -6,7 +6,7 @@ import { TEST_KEYS, type TestRole, bearer } from '../support/keys';
 import { expectProblem, logHead } from './api-helpers';
 
 /**
- * DESIGN.md, "Auth", written out independently of src/api/auth/role-policy.ts: operator reads and
+ * docs/contract.md, "Auth", written out independently of src/api/auth/role-policy.ts: operator reads and
  * writes accounts and transfers; auditor calls every GET and /v1/audit/*; admin calls everything.
  */
 function designAllows(role: TestRole, method: string, path: string): boolean {
@@ -73,7 +73,7 @@ describe('API keys and roles', () => {
       expect(await logHead(t)).toBe(head);
     });
 
-    it.each(Object.keys(TEST_KEYS) as TestRole[])('as %s: allowed exactly as DESIGN.md says', async (role) => {
+    it.each(Object.keys(TEST_KEYS) as TestRole[])('as %s: allowed exactly as docs/contract.md says', async (role) => {
       const head = await logHead(t);
       const response = await t.request(method, path, body, bearer(TEST_KEYS[role]));
       if (designAllows(role, method, path)) {

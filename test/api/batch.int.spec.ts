@@ -88,7 +88,7 @@ describe('POST /v1/transfers/batch', () => {
       const body = await batch(items);
       const statuses = body.results.map((r) => r.status);
       expect(statuses).toEqual(['created', 'created', 'failed', 'failed', 'failed', 'failed', 'created']);
-      body.results.forEach((r, i) => expect(r.id).toBe(items[i]!.id));
+      expect(body.results.map((r) => r.id)).toEqual(items.map((item) => item.id));
       expectItemProblem(body.results[2]!, 422, 'insufficient-funds');
       expectItemProblem(body.results[3]!, 422, 'same-account');
       expectItemProblem(body.results[4]!, 404, 'account-not-found');

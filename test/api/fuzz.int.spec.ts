@@ -149,9 +149,15 @@ const rawBody = (path: string) =>
     { weight: 1, arbitrary: fc.constant(undefined) },
   );
 const query = fc.dictionary(
-  fc.oneof(fc.constantFrom('minPosition', 'asOf', 'knownAt', 'limit', 'cursor'), fc.string({ maxLength: 6 })),
+  fc.oneof(
+    fc.constantFrom('minPosition', 'asOf', 'knownAt', 'limit', 'cursor'),
+    // The list and history routes' keys, metadata.<key> filters among them.
+    fc.constantFrom('from', 'to', 'points', 'accountId', 'status', 'currency', 'code', 'metadata.k', 'metadata.'),
+    fc.string({ maxLength: 6 }),
+  ),
   fc.oneof(
     fc.constantFrom('0', '1', '-1', '999999999', '1e3', '', '2020-01-01T00:00:00.000Z', '1001', 'abc', 'MTA'),
+    fc.constantFrom('2', '1000', 'fz-a', 'USD', 'open', 'posted', 'pending', 'WyJhY2NvdW50cyJd', 'x'.repeat(600)),
     fc.string({ maxLength: 12 }),
   ),
   { maxKeys: 3 },

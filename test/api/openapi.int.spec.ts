@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 
-/** Every path of the v1 contract (DESIGN.md, "HTTP contract") that this build serves. */
+/** Every path of the v1 contract (docs/contract.md, "HTTP v1") that this build serves. */
 const CONTRACT_PATHS: Record<string, string[]> = {
-  '/v1/accounts': ['post'],
+  '/v1/accounts': ['get', 'post'],
+  '/v1/accounts/{id}/balance-history': ['get'],
   '/v1/accounts/{id}': ['get'],
   '/v1/accounts/{id}/balance': ['get'],
   '/v1/accounts/{id}/entries': ['get'],
   '/v1/accounts/{id}/freeze': ['post'],
   '/v1/accounts/{id}/unfreeze': ['post'],
   '/v1/accounts/{id}/close': ['post'],
-  '/v1/transfers': ['post'],
+  '/v1/transfers': ['get', 'post'],
   '/v1/transfers/batch': ['post'],
   '/v1/transfers/{id}': ['get'],
   '/health/live': ['get'],
@@ -61,7 +62,10 @@ describe('OpenAPI, docs and health', () => {
     const document = (await t.request('GET', '/openapi.json')).body;
     const refs: string[] = [];
     const walk = (value: unknown): void => {
-      if (Array.isArray(value)) return value.forEach(walk);
+      if (Array.isArray(value)) {
+        for (const item of value) walk(item);
+        return;
+      }
       if (value === null || typeof value !== 'object') return;
       for (const [key, inner] of Object.entries(value)) {
         if (key === '$ref' && typeof inner === 'string') refs.push(inner);

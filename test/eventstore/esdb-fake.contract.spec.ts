@@ -1,5 +1,5 @@
 import { EsdbEventStore } from '../../src/eventstore/esdb/esdb-event-store';
-import { ESDB_TRAITS } from '../../src/eventstore/esdb/traits';
+import { ESDB_TRAITS } from './esdb-traits';
 import { eventStoreContract } from './contract';
 import { FakeKurrentDB } from './fake-kurrentdb';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EsdbEventStore } from '../../src/eventstore/esdb/esdb-event-store';
-import { ESDB_TRAITS } from '../../src/eventstore/esdb/traits';
+import { ESDB_TRAITS } from './esdb-traits';
 import type { RecordedEvent } from '../../src/eventstore/port';
 import { expect as rev } from '../../src/eventstore/port';
 import { firstBrokenLink } from './contract';

@@ -1,7 +1,7 @@
 import { KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { describe, it } from 'vitest';
 import { EsdbEventStore } from '../../src/eventstore/esdb/esdb-event-store';
-import { ESDB_TRAITS } from '../../src/eventstore/esdb/traits';
+import { ESDB_TRAITS } from './esdb-traits';
 import { eventStoreContract } from './contract';
 
 /**

@@ -81,7 +81,7 @@ describe('the shipped model (models/fraud-v1.onnx)', () => {
     const rows = [...FIXED, ...random];
     const scores = await pool.score(Float32Array.from(rows.flat()), rows.length);
     expect(scores).toHaveLength(rows.length);
-    rows.forEach((r, i) => expect(scores[i]).toBeCloseTo(reference.score(r), 5));
+    for (const [i, r] of rows.entries()) expect(scores[i]).toBeCloseTo(reference.score(r), 5);
   });
 
   it('tells an ordinary purchase from a night-time drain to a new account', async () => {

@@ -31,14 +31,14 @@ export function readReferenceModel(file: string): ReferenceModel {
   const no = ints('nodes_falsenodeids');
   const base = floats('base_values')[0] ?? 0;
   const node = new Map<string, number>();
-  treeIds.forEach((t, i) => node.set(`${t}:${nodeIds[i]}`, i));
+  for (const [i, t] of treeIds.entries()) node.set(`${t}:${nodeIds[i]}`, i);
   const leaf = new Map<string, number>();
   const targetTrees = ints('target_treeids');
   const targetNodes = ints('target_nodeids');
   const weights = floats('target_weights');
-  targetTrees.forEach((t, i) =>
-    leaf.set(`${t}:${targetNodes[i]}`, (leaf.get(`${t}:${targetNodes[i]}`) ?? 0) + weights[i]!),
-  );
+  for (const [i, t] of targetTrees.entries()) {
+    leaf.set(`${t}:${targetNodes[i]}`, (leaf.get(`${t}:${targetNodes[i]}`) ?? 0) + weights[i]!);
+  }
   const trees = [...new Set(treeIds)];
   const featureDim = graph.input![0]!.type!.tensorType!.shape!.dim![1]!.dimValue;
   return {

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedgerApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { FEATURE_COUNT, type FeatureState, featuresInOrder } from '../../src/fraud/features';
-import { fraudEventId } from '../../src/fraud/fraud-scored';
 import { createFraudRole, defaultModelPath } from '../../src/fraud/fraud-role';
 import { startTestApp, type TestApp } from '../support/app';
 import { createTestDatabase } from '../support/database';
@@ -204,7 +203,8 @@ describe('the fraud scorer, in the ledger process', () => {
       expect((frozen.data as { reason: string }).reason).toMatch(
         /fraud score \d\.\d{4} on transfer f-1 \(model fraud-v1@/,
       );
-      expect(frozen.metadata.causationId).toBe(fraudEventId('f-1'));
+      const [score] = (await app.ledger.store.readStream('fraud-f-1')).events;
+      expect(frozen.metadata.causationId).toBe(score!.eventId);
       const refused = await app.request('POST', '/v1/transfers', {
         id: 'f-2',
         debitAccountId: 'bank',

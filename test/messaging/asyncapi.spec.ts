@@ -33,14 +33,22 @@ describe('published event schemas and the AsyncAPI document', () => {
     const document = asyncApiDocument('1.2.3');
     expect(document.asyncapi).toBe('3.0.0');
     expect(document.info.version).toBe('1.2.3');
-    expect(new Set(PUBLISHED_EVENT_TYPES)).toEqual(new Set([...LEDGER_EVENT_TYPES, 'FraudScored']));
+    expect(new Set(PUBLISHED_EVENT_TYPES)).toEqual(
+      new Set([...LEDGER_EVENT_TYPES, 'FraudScored', 'FraudReviewResolved']),
+    );
     const addresses: Record<string, string> = {
       AccountOpened: 'ledger.account.AccountOpened',
       AccountFrozen: 'ledger.account.AccountFrozen',
       AccountUnfrozen: 'ledger.account.AccountUnfrozen',
       AccountClosed: 'ledger.account.AccountClosed',
       TransferPosted: 'ledger.transfer.TransferPosted',
+      TransferPending: 'ledger.transfer.TransferPending',
+      PendingTransferPosted: 'ledger.transfer.PendingTransferPosted',
+      PendingTransferVoided: 'ledger.transfer.PendingTransferVoided',
+      PendingTransferExpired: 'ledger.transfer.PendingTransferExpired',
+      TransferReversed: 'ledger.transfer.TransferReversed',
       FraudScored: 'ledger.fraud.FraudScored',
+      FraudReviewResolved: 'ledger.fraud.FraudReviewResolved',
     };
     expect(Object.keys(document.channels).sort()).toEqual(Object.keys(addresses).sort());
     for (const [type, address] of Object.entries(addresses)) {

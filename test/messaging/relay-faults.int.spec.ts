@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishAck } from '../../src/messaging/pipelined-publisher';
 import { NatsRelay, type RelayOptions } from '../../src/messaging/relay';
-import { advisoryLock, processLocalLock } from '../../src/messaging/relay-lock';
+import { advisoryLock, processLocalLock } from '../../src/platform/leader-lock';
 import { startTestApp, type TestApp } from '../support/app';
 import {
   deleteStream,
@@ -33,11 +33,9 @@ function streamSettings(stream: ReturnType<typeof uniqueStream>) {
 /** A relay built by hand on a test app's database, as createRelay builds it, with test hooks. */
 function relayOn(t: TestApp, stream: ReturnType<typeof uniqueStream>, options: Partial<RelayOptions> = {}) {
   const { db } = t.ledger.database;
-  const lock =
-    t.ledger.database.kind === 'pglite'
-      ? processLocalLock(db)
-      : advisoryLock(db, `nats-relay:${stream.LEDGER_NATS_STREAM}`);
-  return new NatsRelay(t.ledger.store, lock, {
+  const name = `nats-relay:${stream.LEDGER_NATS_STREAM}`;
+  const lock = t.ledger.database.kind === 'pglite' ? processLocalLock(db, name) : advisoryLock(db, name);
+  return new NatsRelay(db, t.ledger.store, lock, {
     natsUrl: TEST_NATS_URL,
     stream: streamSettings(stream),
     batchSizeMax: 50,

@@ -83,9 +83,15 @@ export async function natsAvailable(url = process.env.NATS_URL ?? 'nats://127.0.
   const up = await new Promise<boolean>((resolve) => {
     const socket = net.connect({ host: hostname, port: Number(port || 4222) });
     socket.setTimeout(1500);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
   if (!up && process.env.CI === 'true') throw new Error(`CI=true and no NATS answers at ${url}`);
   return up;

@@ -65,7 +65,7 @@ function repositoryRoot(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'migrations'))) return dir;
   }
-  throw new Error('repository root not found above ' + __dirname);
+  throw new Error(`repository root not found above ${__dirname}`);
 }
 
 function main(): void {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../../config';
 
-/** DESIGN.md, "Auth": what a key may do is decided by its role (see role-policy.ts). */
+/** docs/contract.md, "Auth": what a key may do is decided by its role (see role-policy.ts). */
 export const API_ROLES = ['operator', 'auditor', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 

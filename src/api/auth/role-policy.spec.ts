@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { isOpenRoute, mayCall } from './role-policy';
 
-describe('role policy (DESIGN.md, "Auth")', () => {
+describe('role policy (docs/contract.md, "Auth")', () => {
   it.each([
     ['operator', 'POST', '/v1/accounts', true],
     ['operator', 'GET', '/v1/accounts/:id/balance', true],
+    ['operator', 'GET', '/v1/accounts', true],
+    ['operator', 'GET', '/v1/transfers', true],
+    ['operator', 'GET', '/v1/accounts/:id/balance-history', true],
+    ['auditor', 'GET', '/v1/accounts', true],
+    ['auditor', 'GET', '/v1/transfers', true],
+    ['auditor', 'GET', '/v1/accounts/:id/balance-history', true],
     ['operator', 'POST', '/v1/transfers/batch', true],
     ['operator', 'GET', '/v1/audit/anything', false],
     ['operator', 'POST', '/v1/audit/replay', false],

@@ -1,6 +1,6 @@
 import type { ApiRole } from './api-keys';
 
-/** Routes anyone may call, with no key (DESIGN.md, "Auth"). */
+/** Routes anyone may call, with no key (docs/contract.md, "Auth"). */
 export const OPEN_PREFIXES: readonly string[] = ['/health', '/metrics', '/openapi.json', '/asyncapi.json', '/docs'];
 
 const READS = ['GET', 'HEAD'] as const;
@@ -14,7 +14,7 @@ export interface RoleRule {
 }
 
 /**
- * Who may call what, as DESIGN.md says it. Rules add up: a role may call a route when any rule
+ * Who may call what, as docs/contract.md says it. Rules add up: a role may call a route when any rule
  * that covers the route's method and path names it. Anything no rule grants is refused, so a new
  * /v1 route is admin-only until a rule here says otherwise.
  */

@@ -2,7 +2,7 @@ import { type Config, ConfigError } from '../../config';
 import { generateApiKey, parseApiKeys } from './api-keys';
 
 /**
- * The keys a starting service uses (DESIGN.md, "Auth"). With none configured, an API process makes
+ * The keys a starting service uses (docs/contract.md, "Auth"). With none configured, an API process makes
  * one admin key for this run, which the caller prints once; with NODE_ENV=production it refuses to
  * start instead, so a deployment never runs on a key that only its first log line knows.
  */

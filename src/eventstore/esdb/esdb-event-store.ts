@@ -211,7 +211,7 @@ export class EsdbEventStore implements EventStore {
         contentType: 'application/json',
         type: CHAIN_EVENT_TYPE,
         data: { hash: prevHash, events: request.events.length },
-        metadata: { [`ledger.recordedAt`]: request.recordedAt },
+        metadata: { 'ledger.recordedAt': request.recordedAt },
       },
     });
     return {

@@ -1,5 +1,5 @@
-import { eventHashWithoutPosition } from '../hash-chain';
-import type { RecordedEvent } from '../port';
+import { eventHashWithoutPosition } from '../../src/eventstore/hash-chain';
+import type { RecordedEvent } from '../../src/eventstore/port';
 
 /**
  * Where the EventStoreDB adapter's guarantees differ from PostgreSQL's (ADR 0007), as the contract

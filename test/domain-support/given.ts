@@ -1,5 +1,5 @@
 /**
- * given / when / then over the pure domain (STYLE.md, "Tests read as specifications"):
+ * given / when / then over the pure domain (Emmett's given/when/then):
  *
  *   given([opened(w, { flags: { debitsMustNotExceedCredits: true } }), credited(w, 100n)])
  *     .when(postTransfer({ debit: w, credit: shop, amount: 101n }))
@@ -26,8 +26,8 @@ import {
   decideStatusChange,
   evolveAccount,
   openedAccount,
-} from './account';
-import { type LedgerError, type LedgerErrorSlug, isLedgerError } from './errors';
+} from '../../src/domain/account';
+import { type LedgerError, type LedgerErrorSlug, isLedgerError } from '../../src/domain/errors';
 import type {
   AccountClosed,
   AccountFrozen,
@@ -35,8 +35,9 @@ import type {
   AccountUnfrozen,
   LedgerEvent,
   TransferPosted,
-} from './events';
-import { type PostTransfer, decideTransfer } from './transfer';
+} from '../../src/domain/events';
+import { isMoneyEvent } from '../../src/domain/events';
+import { type PostTransfer, decideTransfer } from '../../src/domain/transfer';
 
 /** Default openedAt of accounts in a history. */
 export const OPENED_AT = '2025-01-01T00:00:00.000Z';
@@ -179,9 +180,7 @@ type Accounts = ReadonlyMap<string, Account>;
 
 /** The accounts an event belongs to (the streams it is appended to). */
 export function accountsNamedBy(event: LedgerEvent): readonly string[] {
-  return event.type === 'TransferPosted'
-    ? [event.data.debitAccountId, event.data.creditAccountId]
-    : [event.data.accountId];
+  return isMoneyEvent(event) ? [event.data.debitAccountId, event.data.creditAccountId] : [event.data.accountId];
 }
 
 /**
@@ -288,6 +287,7 @@ export function given(history: readonly LedgerEvent[]): Given {
         assert.fail(`${command.type}: expected ${wanted}, got ${describe(outcome)}`);
       };
       return {
+        // biome-ignore lint/suspicious/noThenProperty: given/when/then reads as a specification; never awaited
         then(...expected) {
           if (outcome.kind !== 'events') return unexpected(`${expected.map((e) => e.type).join(', ') || 'no'} events`);
           assert.deepStrictEqual(outcome.events, expected);

@@ -3,7 +3,7 @@ import { WriterOverloadedError, type WriteJob } from '../commands/write-commands
 import type { Writer } from '../commands/writer';
 import type { EventStore } from '../eventstore/port';
 import type { Projector } from '../projections/projector';
-import type { Metrics } from './metrics';
+import type { Metrics } from '../platform/metrics';
 
 const STORE_PROBE_TIMEOUT_MS = 2000;
 

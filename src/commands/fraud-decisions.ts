@@ -1,0 +1,120 @@
+import type { LedgerError } from '../domain/errors';
+import { isLedgerError } from '../domain/errors';
+import {
+  type FraudEvent,
+  type FraudReviewResolved,
+  type FraudScored,
+  decideRecordScore,
+  decideResolveReview,
+  fraudReviewStream,
+  fraudStream,
+} from '../domain/fraud';
+import { type ExpectedRevision, type RecordedEvent, expect } from '../eventstore/port';
+import type { CommandContext, FraudCommandOutcome, WriteJob } from './write-commands';
+
+type FraudJob = Extract<WriteJob, { kind: 'fraud' }>;
+type Pending<T> = (recorded: readonly RecordedEvent[], batchPosition: bigint) => T;
+
+/** The streams whose first event the fraud commands of these jobs are decided against. */
+export function fraudStreamsOf(job: FraudJob): string[] {
+  return job.commands.flatMap(({ command }) =>
+    command.type === 'RecordScore'
+      ? [fraudStream(command.score.transferId)]
+      : [fraudStream(command.transferId), fraudReviewStream(command.transferId)],
+  );
+}
+
+/**
+ * The fraud part of a batch decision (ADR 0023): scores and review resolutions, each the one event
+ * of its stream, decided against that stream's first event (as found before the batch, or added
+ * earlier in it), appended with expected revision no-stream.
+ */
+export class FraudDecisions {
+  /** Fraud streams this batch appends to, with the index of their event. */
+  private readonly added = new Map<string, number>();
+
+  constructor(
+    private readonly existing: ReadonlyMap<string, RecordedEvent>,
+    private readonly recordedAt: string,
+    private readonly expected: Map<string, ExpectedRevision>,
+    private readonly append: (event: FraudEvent, streamId: string, context: CommandContext) => number,
+    private readonly eventAt: (index: number) => FraudEvent,
+  ) {}
+
+  decide(job: FraudJob): Pending<{ items: FraudCommandOutcome[]; position: bigint }> {
+    const outcomes = job.commands.map(({ command, context }) =>
+      command.type === 'RecordScore'
+        ? this.once(fraudStream(command.score.transferId), context, (first) =>
+            decideRecordScore(command, first as FraudScored | undefined),
+          )
+        : this.once(fraudReviewStream(command.transferId), context, (first) => {
+            const score = this.first(fraudStream(command.transferId)) as FraudScored | undefined;
+            const decided = decideResolveReview(
+              command,
+              score,
+              first as FraudReviewResolved | undefined,
+              this.recordedAt,
+            );
+            return isLedgerError(decided) ? decided : decided.duplicate ? null : decided.event;
+          }),
+    );
+    return (recorded, batchPosition) => {
+      const items = outcomes.map((pending) => pending(recorded));
+      const written = items.flatMap((item) => (item.outcome === 'failed' ? [] : [item.position]));
+      const position = written.length > 0 ? written.reduce((max, p) => (p > max ? p : max)) : batchPosition;
+      return { items, position };
+    };
+  }
+
+  /** The first event of a fraud stream: added in this batch, or stored before it. */
+  private first(streamId: string): { event: FraudEvent; index?: number; stored?: RecordedEvent } | undefined {
+    const index = this.added.get(streamId);
+    if (index !== undefined) return { event: this.eventAt(index), index };
+    const stored = this.existing.get(streamId);
+    return stored ? { event: { type: stored.type, data: stored.data } as FraudEvent, stored } : undefined;
+  }
+
+  /**
+   * Decides the one event of `streamId`: `decide` returns it, null for "the stream's first event
+   * stands" (a repeat), or a refusal.
+   */
+  private once(
+    streamId: string,
+    context: CommandContext,
+    decide: (first: FraudEvent | undefined) => FraudEvent | null | LedgerError,
+  ): (recorded: readonly RecordedEvent[]) => FraudCommandOutcome {
+    const found = this.first(streamId);
+    const decided = decide(found?.event);
+    if (isLedgerError(decided)) return () => ({ outcome: 'failed', error: decided });
+    if (decided === null) {
+      if (!found) throw new Error(`fraud decision: nothing to append to ${streamId} and nothing there`);
+      const { event, index, stored } = found;
+      return (recorded) =>
+        stored
+          ? {
+              outcome: 'duplicate',
+              event,
+              eventId: stored.eventId,
+              recordedAt: stored.recordedAt,
+              position: stored.position,
+            }
+          : {
+              outcome: 'duplicate',
+              event,
+              eventId: recorded[index!]!.eventId,
+              recordedAt: this.recordedAt,
+              position: recorded[index!]!.position,
+            };
+    }
+    this.expected.set(streamId, expect.noStream);
+    const index = this.append(decided, streamId, context);
+    this.added.set(streamId, index);
+    return (recorded) => ({
+      outcome: 'created',
+      event: decided,
+      eventId: recorded[index]!.eventId,
+      recordedAt: this.recordedAt,
+      position: recorded[index]!.position,
+    });
+  }
+}

@@ -1,0 +1,136 @@
+import type { Logger } from '@nestjs/common';
+import type { Auditor } from '../audit/auditor';
+import { composeAudit } from '../audit/compose-audit';
+import type { MerkleTreeFollower } from '../audit/merkle/tree-follower';
+import type { KeyRing } from '../audit/signing-keys';
+import { AccountStates } from '../commands/account-states';
+import { Writer } from '../commands/writer';
+import type { Config } from '../config';
+import { ConnectionWatch, connectEsdb, probe } from '../eventstore/esdb/connection';
+import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store';
+import { PostgresEventStore } from '../eventstore/postgres-event-store';
+import type { EventStore } from '../eventstore/port';
+import { type FraudRole, createFraudRole } from '../fraud/fraud-role';
+import type { NatsRelay } from '../messaging/relay';
+import { createRelay } from '../messaging/relay-role';
+import { type Database, openDatabase } from '../platform/database';
+import { Metrics } from '../platform/metrics';
+import { migrate } from '../platform/migrations';
+import { CatchUp } from '../projections/catch-up';
+import { Projector } from '../projections/projector';
+import { ReadModels } from '../projections/queries';
+import { collectLedgerGauges, countCommands } from './ledger-metrics';
+
+/** The floors of one ledger process, wired for its roles; nothing started, no HTTP yet. */
+export interface LedgerParts {
+  readonly database: Database;
+  readonly store: EventStore;
+  /** Set with EVENTSTORE=esdb: the client, and the watch that probes it. */
+  readonly esdb:
+    | { readonly client: Awaited<ReturnType<typeof connectEsdb>>; readonly watch: ConnectionWatch }
+    | undefined;
+  readonly metrics: Metrics;
+  readonly writer: Writer;
+  readonly readModels: ReadModels;
+  readonly catchUp: CatchUp;
+  readonly projector: Projector | null;
+  readonly relay: NatsRelay | null;
+  readonly fraud: FraudRole | null;
+  readonly auditor: Auditor;
+  readonly signingKeys: KeyRing;
+  readonly merkleTree: MerkleTreeFollower | null;
+}
+
+/**
+ * Opens storage (EventStoreDB first: an unreachable one stops the start before anything else is
+ * opened), migrates, and builds the write path and the readers of the log for the process's roles.
+ */
+export async function composeLedger(config: Config, logger: Logger, sharedDatabase?: Database): Promise<LedgerParts> {
+  const esdbClient =
+    config.EVENTSTORE === 'esdb'
+      ? await connectEsdb(config.ESDB_URL!, { timeoutMs: config.LEDGER_ESDB_CONNECT_TIMEOUT_MS })
+      : undefined;
+  const database = sharedDatabase ?? (await openDatabase(config));
+  const applied = await migrate(database);
+  if (applied.length > 0) logger.log(`applied migrations ${applied.join(', ')}`);
+
+  // With EVENTSTORE=esdb the events live in EventStoreDB; PostgreSQL (or PGlite) still holds the
+  // read models and every reader's checkpoint, next to its effects (ADR 0007).
+  const store: EventStore = esdbClient ? new EsdbEventStore(esdbClient) : new PostgresEventStore(database.db);
+  const esdb = esdbClient
+    ? {
+        client: esdbClient,
+        watch: new ConnectionWatch(() => probe(esdbClient), {
+          intervalMs: 5_000,
+          backoff: { initialMs: 250, maxMs: 10_000 },
+        }),
+      }
+    : undefined;
+  const readModels = new ReadModels(database.db);
+  const projector = config.LEDGER_ROLES.includes('projector')
+    ? new Projector(database.db, store, {
+        batchSizeMax: config.LEDGER_PROJECTOR_BATCH_MAX,
+        pollMs: config.LEDGER_PROJECTOR_POLL_MS,
+      })
+    : null;
+  const metrics = new Metrics();
+  const relay = createRelay(config, { database, store, metrics, logger });
+  let fraud: FraudRole | null = null;
+  let audit: Awaited<ReturnType<typeof composeAudit>> | undefined;
+  const writer = new Writer(store, new AccountStates(store), {
+    batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
+    queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
+    onCommitted: ({ commands, events, ms, appendMs }) => {
+      // Readers in this process look now rather than at their next poll.
+      projector?.wake();
+      relay?.wake();
+      audit?.merkleTree?.wake();
+      fraud?.consumer.wake();
+      metrics.writeBatches.observe(commands);
+      metrics.writeBatchSeconds.observe(ms / 1000);
+      metrics.eventsAppended.inc(events);
+      metrics.appendSeconds.observe(appendMs / 1000);
+    },
+    onSettled: countCommands(metrics),
+  });
+  if (config.LEDGER_ROLES.includes('fraud')) {
+    try {
+      fraud = await createFraudRole({
+        config,
+        db: database.db,
+        store,
+        writer,
+        metrics,
+        log: (message) => logger.log(message),
+        warn: (message) => logger.warn(message),
+      });
+    } catch (error) {
+      if (!sharedDatabase) await database.close();
+      throw error;
+    }
+  }
+  collectLedgerGauges(metrics, { writer, store, projector, adapter: config.EVENTSTORE });
+  const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
+
+  try {
+    audit = await composeAudit(config, { database, store, readModels, catchUp }, logger);
+  } catch (error) {
+    if (!sharedDatabase) await database.close();
+    throw error;
+  }
+  return {
+    database,
+    store,
+    esdb,
+    metrics,
+    writer,
+    readModels,
+    catchUp,
+    projector,
+    relay,
+    fraud,
+    auditor: audit.auditor,
+    signingKeys: audit.keys,
+    merkleTree: audit.merkleTree,
+  };
+}
