@@ -11,6 +11,8 @@ COPY .npmrc package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The web console (console/, built by vite into dist/console) ships in dist/ with the service.
+COPY console ./console
 RUN npm run build
 
 # --- deps: production dependencies only ---------------------------------------------------------

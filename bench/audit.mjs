@@ -12,14 +12,16 @@ import os from 'node:os';
 import { benchMerkle } from './audit-merkle.mjs';
 
 const require = createRequire(import.meta.url);
-const { openDatabase } = require('../dist/src/platform/database.js');
-const { migrate } = require('../dist/src/platform/migrations.js');
-const { PostgresEventStore } = require('../dist/src/eventstore/postgres-event-store.js');
-const { ReadModels } = require('../dist/src/projections/queries.js');
-const { ReplayFold, foldLog } = require('../dist/src/audit/replay.js');
-const { chainHash, canonicalJson } = require('../dist/src/eventstore/hash-chain.js');
-const { Writer } = require('../dist/src/commands/writer.js');
-const { AccountStates } = require('../dist/src/commands/account-states.js');
+// The compiled service (npm run build); required by a computed path, so tsc checks this file and not dist/.
+const dist = (file) => require(`../dist/src/${file}`);
+const { openDatabase } = dist('platform/database.js');
+const { migrate } = dist('platform/migrations.js');
+const { PostgresEventStore } = dist('eventstore/postgres-event-store.js');
+const { ReadModels } = dist('projections/queries.js');
+const { ReplayFold, foldLog } = dist('audit/replay.js');
+const { chainHash, canonicalJson } = dist('eventstore/hash-chain.js');
+const { Writer } = dist('commands/writer.js');
+const { AccountStates } = dist('commands/account-states.js');
 const { sql } = require('kysely');
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -131,16 +133,17 @@ async function seedHotAccount(db, baseMs) {
     db,
   );
   await sql`analyze`.execute(db);
-  const [counts] = (
-    await sql`select (select count(*) from bench_entries)::int as entries,
-      (select count(*) from rm_backdated_entries)::int as backdated`.execute(db)
-  ).rows;
+  /** @type {{ rows: any[] }} */
+  const counted = await sql`select (select count(*) from bench_entries)::int as entries,
+      (select count(*) from rm_backdated_entries)::int as backdated`.execute(db);
+  const [counts] = counted.rows;
   return { eventsMs, indexMs: performance.now() - indexStarted, entries: counts.entries, backdated: counts.backdated };
 }
 
 const randomTime = (baseMs) => new Date(baseMs + Math.floor(Math.random() * (SPAN_MS + 2 * 86_400_000))).toISOString();
 
 async function oracle(db, asOf, knownAt) {
+  /** @type {{ rows: any[] }} */
   const { rows } = await sql`select coalesce(sum(amount) filter (where side = 'debit'), 0)::text as d,
                                     coalesce(sum(amount) filter (where side = 'credit'), 0)::text as c
                              from bench_entries where effective_at <= ${asOf}::timestamptz and recorded_at <= ${knownAt}::timestamptz`.execute(

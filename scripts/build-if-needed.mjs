@@ -1,5 +1,6 @@
 // Compiles the service (tsc -p tsconfig.build.json) when dist/src/main.js is missing or older than
-// any file under src/ or any tsconfig*.json; otherwise does nothing. Used by `npm start` and the
+// any file under src/ or any tsconfig*.json, and the web console (vite build) when
+// dist/console/index.html is missing or older than any file under console/; otherwise does nothing. Used by `npm start` and the
 // npm scripts that run compiled code, so a fresh clone needs no separate build step.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -32,6 +33,28 @@ function reason() {
   return newestInput > built ? 'src/ or tsconfig changed since the last build' : undefined;
 }
 
+/** Runs an npm package's bin with this Node, as `npx` would find it, without npx's start-up cost. */
+function runBin(resolveId, args, fallback) {
+  let command = process.execPath;
+  let argv;
+  try {
+    argv = [createRequire(import.meta.url).resolve(resolveId), ...args];
+  } catch {
+    command = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+    argv = [...fallback, ...args];
+  }
+  return spawnSync(command, argv, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+}
+
+const consoleIndex = path.join(root, 'dist', 'console', 'index.html');
+function consoleReason() {
+  if (!existsSync(path.join(root, 'console'))) return undefined; // an image with the console prebuilt
+  if (!existsSync(consoleIndex)) return 'dist/console is missing';
+  return newestUnder(path.join(root, 'console')) > statSync(consoleIndex).mtimeMs
+    ? 'console/ changed since the last build'
+    : undefined;
+}
+
 const why = reason();
 if (why) {
   console.log(`[build] ${why}: building with tsc -p tsconfig.build.json`);
@@ -48,6 +71,16 @@ if (why) {
   if (result.status !== 0) {
     // tsc emits even when it reports errors; remove the entry point so the next run builds again.
     rmSync(output, { force: true });
+    process.exit(result.status ?? 1);
+  }
+}
+
+const consoleWhy = consoleReason();
+if (consoleWhy) {
+  console.log(`[build] ${consoleWhy}: building the console with vite build`);
+  const result = runBin('vite/bin/vite.js', ['build', '-c', 'console/vite.config.mts', '--logLevel', 'warn'], ['vite']);
+  if (result.status !== 0) {
+    rmSync(consoleIndex, { force: true });
     process.exit(result.status ?? 1);
   }
 }

@@ -9,6 +9,8 @@ import { RATE_LIMIT_GUARD } from './api/auth/rate-limit';
 import { CATCH_UP } from './api/read-gate';
 import { TransfersController } from './api/transfers.controller';
 import { ListsController, READ_LISTS } from './api/lists.controller';
+import { EVENT_STORE, TransferEventsController } from './api/transfer-events.controller';
+import type { EventStore } from './eventstore/port';
 import type { ReadLists } from './projections/lists';
 import { COMMAND_HANDLERS, WRITER } from './commands/handlers';
 import type { Writer } from './commands/writer';
@@ -29,6 +31,8 @@ export interface LedgerParts {
   readonly fraudStore: FraudStore;
   /** The list and history reads (src/projections/lists.ts). */
   readonly readLists: ReadLists;
+  /** The event store, for the routes that show recorded events (a transfer's stream). */
+  readonly eventStore: EventStore;
   /** The per-key rate limit (src/api/auth/rate-limit.ts); its guard covers every controller. */
   readonly rateLimit?: DynamicModule;
 }
@@ -46,7 +50,16 @@ export class LedgerModule {
       imports: [CqrsModule.forRoot(), ...(parts.rateLimit ? [parts.rateLimit] : [])],
       controllers: [
         HealthController,
-        ...(api ? [AccountsController, TransfersController, ListsController, FraudController, AuditController] : []),
+        ...(api
+          ? [
+              AccountsController,
+              TransfersController,
+              ListsController,
+              TransferEventsController,
+              FraudController,
+              AuditController,
+            ]
+          : []),
       ],
       providers: [
         { provide: CONFIG, useValue: parts.config },
@@ -57,6 +70,7 @@ export class LedgerModule {
         { provide: AUDITOR, useValue: parts.auditor },
         { provide: FRAUD_STORE, useValue: parts.fraudStore },
         { provide: READ_LISTS, useValue: parts.readLists },
+        { provide: EVENT_STORE, useValue: parts.eventStore },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
         ...(parts.rateLimit ? [RATE_LIMIT_GUARD] : []),

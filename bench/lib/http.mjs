@@ -3,6 +3,7 @@
 import http from 'node:http';
 
 export class JsonClient {
+  /** @param {string} baseUrl @param {{ apiKey?: string; maxSockets?: number; timeoutMs?: number }} [options] */
   constructor(baseUrl, { apiKey, maxSockets = 64, timeoutMs = 60_000 } = {}) {
     const url = new URL(baseUrl);
     this.host = url.hostname;

@@ -7,6 +7,7 @@ import {
   ListTransfersQuery,
   TransfersPageResponse,
 } from './list-schemas';
+import { TransferEventsQuery, TransferEventsResponse } from './transfer-events.controller';
 
 /** What openapi.ts lends to build an operation from zod schemas. */
 export interface OperationKit {
@@ -39,6 +40,14 @@ export function listOperations(kit: OperationKit) {
       responses: {
         ...ok('200', TransfersPageResponse, 'A page of transfers'),
         ...problemResponses(400, 401, 403, 429, 503),
+      },
+    },
+    transferEvents: {
+      summary: "A transfer's own events from the event store, with each one's hash-chain link, in cursor pages",
+      parameters: [idParameter, ...queryParameters(TransferEventsQuery)],
+      responses: {
+        ...ok('200', TransferEventsResponse, 'A page of events, in stream order'),
+        ...problemResponses(400, 401, 403, 404, 429),
       },
     },
     balanceHistory: {

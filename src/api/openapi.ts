@@ -159,6 +159,7 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      '/v1/transfers/{id}/events': { get: lists.transferEvents },
       '/v1/transfers/{id}': {
         get: {
           summary: 'Read a transfer',

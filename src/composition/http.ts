@@ -5,6 +5,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { ApiKeys } from '../api/auth/api-keys';
 import { rateLimitModule } from '../api/auth/rate-limit';
 import { corsOrigins, docsContentSecurityPolicy, installHttpOperations, refuse } from '../api/http-operations';
+import { consoleDir, installConsole } from '../api/console-static';
 import { openApiDocument } from '../api/openapi';
 import { problem } from '../api/problem';
 import { ProblemFilter } from '../api/problem.filter';
@@ -45,6 +46,7 @@ export async function createHttpApp(
       catchUp: parts.catchUp,
       fraudStore: new FraudStore(database.db),
       readLists: new ReadLists(database.db),
+      eventStore: parts.store,
       rateLimit: rateLimitModule(config.LEDGER_RATE_LIMIT),
       auditor: parts.auditor,
     }),
@@ -98,6 +100,9 @@ export async function createHttpApp(
     staticCSP: true,
     transformStaticCSP: docsContentSecurityPolicy,
   });
+
+  // The web console (ADR 0026): static files, no key; the key the user types goes in each call.
+  if (config.LEDGER_ROLES.includes('api')) installConsole(fastify, consoleDir());
 
   await app.init();
   return app;

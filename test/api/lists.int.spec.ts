@@ -107,6 +107,34 @@ describe('lists and balance history', () => {
     });
   });
 
+  describe('GET /v1/transfers/{id}/events', () => {
+    it("answers the transfer's recorded events with their hash-chain links; unknown: 404", async () => {
+      const a = uid('ea');
+      const b = uid('eb');
+      await openAccount(t, { id: a });
+      await openAccount(t, { id: b });
+      const posted = await postTransfer(t, { id: uid('et'), debitAccountId: a, creditAccountId: b, amount: '9' });
+      const response = await t.request('GET', `/v1/transfers/${posted.id}/events`);
+      expect(response.status, response.text).toBe(200);
+      expect(response.body.nextCursor).toBeNull();
+      expect(response.body.items).toHaveLength(1);
+      const [event] = response.body.items;
+      expect(event).toMatchObject({ type: 'TransferPosted', position: posted.position, recordedAt: posted.recordedAt });
+      expect(event.data).toMatchObject({ transferId: posted.id, amount: '9' });
+      expect(event.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(event.prevHash).toMatch(/^[0-9a-f]{64}$/);
+      const [row] = await t.tdb.query<{ hash: string }>(
+        `select encode(hash, 'hex') as hash from events where position = ${posted.position}`,
+      );
+      expect(event.hash).toBe(row!.hash);
+      const missing = await t.request('GET', `/v1/transfers/${uid('none')}/events`);
+      expect(missing.status).toBe(404);
+      expect(missing.body.type).toMatch(/transfer-not-found$/);
+      expectValidation(await t.request('GET', `/v1/transfers/${posted.id}/events?limit=1001`), 'query.limit');
+      expectValidation(await t.request('GET', `/v1/transfers/${posted.id}/events?cursor=zz`), 'query.cursor');
+    });
+  });
+
   describe('bad list queries: 400 validation, nothing changed', () => {
     const cases: Array<[string, string]> = [
       ['/v1/accounts?limit=0', 'query.limit'],

@@ -39,6 +39,8 @@ describe('role policy (docs/contract.md, "Auth")', () => {
       '/asyncapi.json',
       '/docs',
       '/docs/static/index.html',
+      '/console',
+      '/console/*',
     ])
       expect(isOpenRoute(path)).toBe(true);
     for (const path of ['/v1/accounts', '/healthz', '/metrics2', '/openapi.jsonx', '/docsx', '/'])

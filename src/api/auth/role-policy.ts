@@ -1,7 +1,14 @@
 import type { ApiRole } from './api-keys';
 
 /** Routes anyone may call, with no key (docs/contract.md, "Auth"). */
-export const OPEN_PREFIXES: readonly string[] = ['/health', '/metrics', '/openapi.json', '/asyncapi.json', '/docs'];
+export const OPEN_PREFIXES: readonly string[] = [
+  '/health',
+  '/metrics',
+  '/openapi.json',
+  '/asyncapi.json',
+  '/docs',
+  '/console',
+];
 
 const READS = ['GET', 'HEAD'] as const;
 

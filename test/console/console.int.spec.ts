@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { TEST_KEYS } from '../support/keys';
+import { http, type ServiceProcess, startServiceProcess } from '../support/service-process';
+import { type Browser, chromiumMissing, openBrowser, screenshot } from './browser';
+
+/**
+ * The console in a real browser (headless Chromium) against the real service on PostgreSQL:
+ * sign in, find an account, read its chart's figures against the API's, page its entries, run a
+ * replay, verify the chain; at 1280 px and 390 px, by keyboard, with no CSP violation.
+ */
+// These run inside the page (page.evaluate); the service's tsconfig has no DOM library.
+declare const sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+declare const localStorage: { length: number };
+declare const document: {
+  activeElement: { textContent: string | null } | null;
+  documentElement: { scrollWidth: number };
+};
+
+const missing = chromiumMissing();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let tdb: TestDatabase;
+  let service: ServiceProcess;
+  let browser: Browser;
+  const suite = `s${Date.now().toString(36)}`;
+  const bank = `bank-${suite}`;
+  const user = `alice-${suite}`;
+  let openedAt = '';
+  let reportedAt = '';
+  let lastPosition = '';
+  const api = (method: string, path: string, body?: unknown) => http(method, `${service.url}${path}`, body);
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    service = await startServiceProcess({ ...tdb.env, LEDGER_ROLES: 'api,projector' });
+    expect((await api('POST', '/v1/accounts', { id: bank, currency: 'USD', normalSide: 'debit' })).status).toBe(201);
+    const opened = await api('POST', '/v1/accounts', {
+      id: user,
+      currency: 'USD',
+      code: 'customer',
+      metadata: { customer: suite, region: 'eu' },
+    });
+    expect(opened.status).toBe(201);
+    openedAt = opened.body.openedAt;
+    for (let i = 0; i < 8; i++) {
+      const other = await api('POST', '/v1/accounts', { id: `other-${suite}-${i}`, currency: 'EUR' });
+      expect(other.status).toBe(201);
+    }
+    await sleep(20);
+    for (let i = 0; i < 27; i++) {
+      const transfer = await api('POST', '/v1/transfers', {
+        id: `t-${suite}-${i}`,
+        debitAccountId: i % 5 === 4 ? user : bank,
+        creditAccountId: i % 5 === 4 ? bank : user,
+        amount: String(1000 + i * 37),
+        currency: 'USD',
+        metadata: { order: `o-${i}` },
+      });
+      expect(transfer.status, JSON.stringify(transfer.body)).toBe(201);
+      lastPosition = transfer.body.position;
+      if (i % 6 === 0) await sleep(15);
+    }
+    await sleep(20);
+    reportedAt = new Date().toISOString();
+    await sleep(20);
+    // A correction recorded now, effective back at the opening: the history as known before it
+    // (reportedAt) and as known now differ from the first instant on.
+    const late = await api('POST', '/v1/transfers', {
+      id: `t-${suite}-late`,
+      debitAccountId: bank,
+      creditAccountId: user,
+      amount: '5000',
+      currency: 'USD',
+      effectiveAt: openedAt,
+    });
+    expect(late.status).toBe(201);
+    lastPosition = late.body.position;
+    // The read models include everything before the browser looks.
+    expect((await api('GET', `/v1/accounts/${user}?minPosition=${lastPosition}`)).status).toBe(200);
+    browser = await openBrowser();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.stop();
+    await tdb?.drop();
+  });
+
+  it('refuses a wrong key with the problem, then signs in with a good one kept in session storage only', async () => {
+    const { page } = browser;
+    await page.goto(`${service.url}/console`);
+    await page.getByLabel('API key').fill('not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('.problem-title').textContent()).toBe('An API key is needed');
+    expect(await page.locator('.problem-detail').textContent()).toContain('not one the ledger knows');
+    await screenshot(page, 'sign-in');
+
+    await page.getByLabel('API key').fill(TEST_KEYS.admin);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Accounts', level: 1 }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('ledger.apiKey'))).toBe(TEST_KEYS.admin);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await browser.context.cookies()).toEqual([]);
+    expect(page.url()).not.toContain(TEST_KEYS.admin);
+  });
+
+  it('finds an account by metadata and opens it', async () => {
+    const { page } = browser;
+    await page.getByLabel('Metadata').fill(`customer=${suite}`);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const rows = page.locator('table tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().locator('td').first().textContent()).toBe(user);
+    await page.getByLabel('Metadata').fill('');
+    await page.getByLabel('Currency').fill('EUR');
+    await page.getByLabel('Per page').selectOption('10');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => rows.count()).toBe(8);
+    await screenshot(page, 'accounts');
+    await page.getByLabel('Currency').fill('');
+    await page.getByLabel('Metadata').fill(`customer=${suite}`);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.getByRole('link', { name: user }).click();
+    await page.getByRole('heading', { name: user, level: 1 }).waitFor();
+    const account = (await api('GET', `/v1/accounts/${user}`)).body;
+    const balance = page.locator('[data-figure="Balance"] dd');
+    await expect.poll(() => balance.textContent()).toContain(account.balance.replace(/\B(?=(\d{3})+(?!\d))/g, ' '));
+  });
+
+  it("draws the balance history and its figures are the API's, with the restated line as known earlier", async () => {
+    const { page } = browser;
+    const to = new Date(Date.parse(reportedAt) + 1).toISOString();
+    await page.getByLabel('From (UTC)').fill(openedAt);
+    await page.getByLabel('To (UTC)').fill(to);
+    await page.getByLabel('Points').fill('12');
+    await page.getByLabel('Also as known at (UTC)').fill(reportedAt);
+    await page.getByRole('button', { name: 'Draw' }).click();
+    const rows = page.locator('#history-points tbody tr');
+    await expect.poll(() => rows.count()).toBe(12);
+    expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
+    const shown = await rows.evaluateAll((trs) =>
+      trs.map((tr) => ({
+        at: tr.getAttribute('data-at'),
+        balance: tr.getAttribute('data-balance'),
+        restated: tr.querySelector('[data-restated]')?.getAttribute('data-restated') ?? null,
+      })),
+    );
+    const query = `from=${openedAt}&to=${to}&points=12`;
+    const now = (await api('GET', `/v1/accounts/${user}/balance-history?${query}`)).body;
+    const then = (await api('GET', `/v1/accounts/${user}/balance-history?${query}&knownAt=${reportedAt}`)).body;
+    expect(shown).toEqual(
+      now.points.map((p: any, i: number) => ({ at: p.at, balance: p.balance, restated: then.points[i].balance })),
+    );
+    // The correction shows: as known now the first point already holds it, as reported it did not.
+    expect(shown[0]).toMatchObject({ balance: '5000', restated: '0' });
+    await page.locator('.points summary').click();
+    await screenshot(page, 'account');
+  });
+
+  it('pages the entries', async () => {
+    const { page } = browser;
+    const entries = page.locator('#entries tbody tr');
+    await expect.poll(() => entries.count()).toBe(20);
+    const first = (await api('GET', `/v1/accounts/${user}/entries?limit=20`)).body;
+    const second = (await api('GET', `/v1/accounts/${user}/entries?limit=20&cursor=${first.nextCursor}`)).body;
+    expect(await entries.first().locator('td').first().textContent()).toBe(first.items[0].transferId);
+    await page.getByRole('navigation', { name: 'Entries pages' }).getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => entries.count()).toBe(second.items.length);
+    expect(await entries.first().locator('td').first().textContent()).toBe(second.items[0].transferId);
+    expect(
+      await page.getByRole('navigation', { name: 'Entries pages' }).getByRole('button', { name: 'Next' }).isDisabled(),
+    ).toBe(true);
+  });
+
+  it('shows a transfer with its recorded events and hashes', async () => {
+    const { page } = browser;
+    await page.getByRole('link', { name: `t-${suite}-late` }).click();
+    await page.getByRole('heading', { name: `t-${suite}-late`, level: 1 }).waitFor();
+    const events = (await api('GET', `/v1/transfers/t-${suite}-late/events`)).body;
+    const row = page.locator('#events tbody tr').first();
+    await expect.poll(() => row.locator('td').nth(1).textContent()).toBe('TransferPosted');
+    expect(await row.locator('td').nth(3).locator('code').getAttribute('title')).toBe(events.items[0].hash);
+    await screenshot(page, 'transfer');
+  });
+
+  it('runs a replay with progress and finds every balance matching; verifies the chain', async () => {
+    const { page } = browser;
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
+    const asOf = new Date().toISOString();
+    await page.getByLabel('As of (UTC)').fill(asOf);
+    await page.getByRole('button', { name: 'Replay' }).click();
+    const verdict = page.locator('#replay-report [data-mismatches]');
+    await verdict.waitFor({ timeout: 30_000 });
+    expect(await verdict.getAttribute('data-mismatches')).toBe('0');
+    const replay = await api('POST', '/v1/audit/replay', { asOf });
+    expect(await page.locator('#replay-report tbody tr').count()).toBe(Math.min(200, replay.body.accounts.length));
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await expect.poll(() => page.locator('#chain-result strong').textContent(), { timeout: 30_000 }).toBe('Intact');
+    await screenshot(page, 'audit');
+  });
+
+  it('is usable by keyboard: Tab reaches the sections and the sign-out button', async () => {
+    const { page } = browser;
+    await page.goto(`${service.url}/console/#/accounts`);
+    await page.reload(); // focus starts at the top of a freshly loaded document
+    await page.getByRole('heading', { name: 'Accounts', level: 1 }).waitFor();
+    const reached: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate(() => document.activeElement?.textContent?.trim() ?? ''));
+    }
+    expect(reached).toEqual(expect.arrayContaining(['Skip to content', 'Accounts', 'Audit', 'Reviews', 'Sign out']));
+    // Enter on a focused link navigates.
+    await page.getByRole('link', { name: 'Transfers', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Transfers', level: 1 }).waitFor();
+  });
+
+  it('fits a 390 px wide screen: nothing but the tables scrolls sideways', async () => {
+    const narrow = await openBrowser({ width: 390, height: 844 });
+    try {
+      const { page } = narrow;
+      await page.goto(`${service.url}/console/`);
+      await page.evaluate((key) => sessionStorage.setItem('ledger.apiKey', key), TEST_KEYS.auditor);
+      for (const hash of ['#/accounts', `#/accounts/${encodeURIComponent(user)}`, '#/audit']) {
+        await page.goto(`${service.url}/console/${hash}`);
+        await page.locator('main h1').waitFor();
+        await page.locator('.loading').first().waitFor({ state: 'detached' });
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(width, hash).toBeLessThanOrEqual(390);
+        if (hash.startsWith('#/accounts/')) await screenshot(page, 'account-390');
+      }
+      expect(narrow.problems).toEqual([]);
+    } finally {
+      await narrow.close();
+    }
+  });
+
+  it('reported no console error and no content-policy violation', () => {
+    expect(browser.problems.filter((p) => !p.includes('401'))).toEqual([]);
+  });
+});
