@@ -11,13 +11,15 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { openDatabase } = require('../dist/src/platform/database.js');
-const { migrate } = require('../dist/src/platform/migrations.js');
-const { PostgresSubtreeStore } = require('../dist/src/audit/merkle/postgres-subtree-store.js');
-const { inclusionProof, consistencyProof, rootHash } = require('../dist/src/audit/merkle/proofs.js');
-const { verifyInclusion, verifyConsistency } = require('../dist/src/audit/merkle/verify.js');
-const { appendToTree } = require('../dist/src/audit/merkle/tree-appender.js');
-const { chainHash, canonicalJson, GENESIS_HASH } = require('../dist/src/eventstore/hash-chain.js');
+// The compiled service (npm run build); required by a computed path, so tsc checks this file and not dist/.
+const dist = (file) => require(`../dist/src/${file}`);
+const { openDatabase } = dist('platform/database.js');
+const { migrate } = dist('platform/migrations.js');
+const { PostgresSubtreeStore } = dist('audit/merkle/postgres-subtree-store.js');
+const { inclusionProof, consistencyProof, rootHash } = dist('audit/merkle/proofs.js');
+const { verifyInclusion, verifyConsistency } = dist('audit/merkle/verify.js');
+const { appendToTree } = dist('audit/merkle/tree-appender.js');
+const { chainHash, canonicalJson, GENESIS_HASH } = dist('eventstore/hash-chain.js');
 const { sql } = require('kysely');
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -78,7 +80,8 @@ async function buildTree(db, n) {
     await sql`select count(*)::text as c, pg_size_pretty(pg_total_relation_size('audit_merkle_subtrees')) as size from audit_merkle_subtrees`.execute(
       db,
     );
-  return { seconds: (performance.now() - started) / 1000, rows: Number(rows.rows[0].c), size: rows.rows[0].size };
+  const counted = /** @type {{ c: string, size: string }} */ (rows.rows[0]);
+  return { seconds: (performance.now() - started) / 1000, rows: Number(counted.c), size: counted.size };
 }
 
 async function benchProofs(db, n) {

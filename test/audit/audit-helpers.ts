@@ -34,7 +34,6 @@ export async function eventOf(t: TestApp, transferId: string): Promise<{ positio
 }
 
 /** Waits until the tree holds the whole log, then answers the tree head of it. */
-// biome-ignore lint/suspicious/noExplicitAny: a response body
 export async function caughtUpTreeHead(t: TestApp): Promise<any> {
   const head = Number(await logHead(t));
   for (let tries = 0; tries < 200; tries++) {
