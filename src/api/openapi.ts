@@ -30,20 +30,20 @@ import {
   TreeHeadQuery,
   TreeHeadResponse,
 } from './audit-schemas';
-import { DeadLetterIdParams, DeadLetterResponse, DeadLettersQuery, DeadLettersResponse } from './fraud-schemas';
+import { completeOperations } from './openapi-conventions';
+import { fraudPaths } from './fraud.openapi';
 
 type Schema = z.ZodType;
 
 const json = (schema: Schema) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 const out = (schema: Schema) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
 
+const problemResponse = () => ({
+  description: 'Problem (RFC 9457)',
+  content: { 'application/problem+json': { schema: out(Problem) } },
+});
 const problemResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      String(status),
-      { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: out(Problem) } } },
-    ]),
-  );
+  Object.fromEntries(statuses.map((status) => [String(status), problemResponse()]));
 
 function queryParameters(schema: z.ZodObject) {
   const jsonSchema = json(schema) as { properties?: Record<string, object>; required?: string[] };
@@ -84,17 +84,20 @@ export function openApiDocument(version: string) {
     },
   });
   const lists = listOperations({ ok, problemResponses, queryParameters, idParameter });
-  return hoistDefinitions({
+  const document = {
     openapi: '3.1.0',
     info: {
       title: 'Ledger',
       version,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       description:
         'Event-sourced double-entry ledger. Amounts are decimal strings of minor units. Every command answers with a `position`; pass it as `minPosition` to a query to read your own write.',
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'LEDGER_API_KEYS' } },
     },
+    // Relative: the document describes the service that serves it, wherever it runs.
+    servers: [{ url: '/', description: 'this service' }],
     security: [{ apiKey: [] }],
     paths: {
       '/v1/accounts': {
@@ -235,26 +238,13 @@ export function openApiDocument(version: string) {
           responses: { ...ok('200', VerifyResponse, 'The walk of the chain'), ...problemResponses(400, 401, 403) },
         },
       },
-      '/v1/fraud/dead-letters': {
-        get: {
-          summary: 'Transfers the fraud scorer could not score (admin)',
-          parameters: queryParameters(DeadLettersQuery),
-          responses: {
-            ...ok('200', DeadLettersResponse, 'A page of dead letters, oldest first'),
-            ...problemResponses(400, 401, 403),
-          },
-        },
-      },
-      '/v1/fraud/dead-letters/{id}/retry': {
-        post: {
-          summary: 'Ask the fraud scorer to score a dead letter again (admin)',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: json(DeadLetterIdParams.shape.id) }],
-          responses: {
-            ...ok('202', DeadLetterResponse, 'Retry requested; the scorer takes it up'),
-            ...problemResponses(400, 401, 403, 404, 409),
-          },
-        },
-      },
+      ...fraudPaths({
+        ok,
+        problemResponses,
+        queryParameters,
+        body,
+        pathParameter: (name, schema) => ({ name, in: 'path', required: true, schema: json(schema) }),
+      }),
       '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
       '/health/ready': {
         get: {
@@ -267,7 +257,8 @@ export function openApiDocument(version: string) {
         get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'Prometheus text' } } },
       },
     },
-  });
+  };
+  return hoistDefinitions(completeOperations(document, problemResponse));
 }
 
 /**

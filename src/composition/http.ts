@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { Logger as PinoLogger } from 'pino';
 import { ApiKeys } from '../api/auth/api-keys';
 import { rateLimitModule } from '../api/auth/rate-limit';
+import { clientErrorHandler, frameworkErrors } from '../api/framework-errors';
 import { corsOrigins, docsContentSecurityPolicy, installHttpOperations, refuse } from '../api/http-operations';
 import { consoleDir, installConsole } from '../api/console-static';
 import { openApiDocument } from '../api/openapi';
@@ -11,6 +12,7 @@ import { problem } from '../api/problem';
 import { ProblemFilter } from '../api/problem.filter';
 import type { Config } from '../config';
 import { FraudStore } from '../fraud/fraud-store';
+import { FraudReviews } from '../fraud/fraud-reviews';
 import { LedgerModule } from '../ledger.module';
 import { asyncApiDocument } from '../messaging/asyncapi';
 import type { PinoNestLogger } from '../platform/logging';
@@ -36,6 +38,9 @@ export async function createHttpApp(
     // Ids may be 128 characters (Fastify's default stops path parameters at 100); longer ones
     // reach the schema and get a 400 rather than the router's bare 414.
     routerOptions: { maxParamLength: 1024 },
+    // The framework's own refusals answer problem+json too (bad percent-encoding, oversized headers).
+    frameworkErrors,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     LedgerModule.register({
@@ -45,6 +50,7 @@ export async function createHttpApp(
       readModels: parts.readModels,
       catchUp: parts.catchUp,
       fraudStore: new FraudStore(database.db),
+      fraudReviews: new FraudReviews(database.db, parts.writer),
       readLists: new ReadLists(database.db),
       eventStore: parts.store,
       rateLimit: rateLimitModule(config.LEDGER_RATE_LIMIT),

@@ -11,6 +11,7 @@ import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store';
 import { PostgresEventStore } from '../eventstore/postgres-event-store';
 import type { EventStore } from '../eventstore/port';
 import { type FraudRole, createFraudRole } from '../fraud/fraud-role';
+import { ReviewProjection } from '../fraud/review-projection';
 import type { NatsRelay } from '../messaging/relay';
 import { createRelay } from '../messaging/relay-role';
 import { type Database, openDatabase } from '../platform/database';
@@ -36,6 +37,8 @@ export interface LedgerParts {
   readonly projector: Projector | null;
   readonly relay: NatsRelay | null;
   readonly fraud: FraudRole | null;
+  /** The risk and review read models' follower (with the projector role). */
+  readonly fraudReviews: ReviewProjection | null;
   readonly auditor: Auditor;
   readonly signingKeys: KeyRing;
   readonly merkleTree: MerkleTreeFollower | null;
@@ -73,6 +76,12 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
         pollMs: config.LEDGER_PROJECTOR_POLL_MS,
       })
     : null;
+  const fraudReviews = projector
+    ? new ReviewProjection(database.db, store, {
+        batchSizeMax: config.LEDGER_PROJECTOR_BATCH_MAX,
+        pollMs: config.LEDGER_PROJECTOR_POLL_MS,
+      })
+    : null;
   const metrics = new Metrics();
   const relay = createRelay(config, { database, store, metrics, logger });
   let fraud: FraudRole | null = null;
@@ -83,6 +92,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
     onCommitted: ({ commands, events, ms, appendMs }) => {
       // Readers in this process look now rather than at their next poll.
       projector?.wake();
+      fraudReviews?.wake();
       relay?.wake();
       audit?.merkleTree?.wake();
       fraud?.consumer.wake();
@@ -129,6 +139,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
     projector,
     relay,
     fraud,
+    fraudReviews,
     auditor: audit.auditor,
     signingKeys: audit.keys,
     merkleTree: audit.merkleTree,

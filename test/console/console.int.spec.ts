@@ -226,10 +226,16 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
       const { page } = narrow;
       await page.goto(`${service.url}/console/`);
       await page.evaluate((key) => sessionStorage.setItem('ledger.apiKey', key), TEST_KEYS.auditor);
-      for (const hash of ['#/accounts', `#/accounts/${encodeURIComponent(user)}`, '#/audit']) {
+      for (const [hash, heading] of [
+        ['#/accounts', 'Accounts'],
+        [`#/accounts/${encodeURIComponent(user)}`, user],
+        [`#/transfers/t-${suite}-late`, `t-${suite}-late`],
+        ['#/audit', 'Audit'],
+      ] as const) {
         await page.goto(`${service.url}/console/${hash}`);
-        await page.locator('main h1').waitFor();
-        await page.locator('.loading').first().waitFor({ state: 'detached' });
+        await page.reload();
+        await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+        await expect.poll(() => page.locator('.loading').count()).toBe(0);
         const width = await page.evaluate(() => document.documentElement.scrollWidth);
         expect(width, hash).toBeLessThanOrEqual(390);
         if (hash.startsWith('#/accounts/')) await screenshot(page, 'account-390');

@@ -31,7 +31,14 @@ export function HistoryChart({ series, currency }: { series: readonly Series[]; 
         axes: [{}, { label: currency, size: 70 }],
         series: [
           { label: 'UTC' },
-          ...series.map((s) => ({ label: s.label, stroke: COLOURS[s.className], width: 2, points: { show: false } })),
+          // A balance holds from one instant to the next: steps, not slopes between samples.
+          ...series.map((s) => ({
+            label: s.label,
+            stroke: COLOURS[s.className],
+            width: 2,
+            points: { show: false },
+            paths: uPlot.paths.stepped!({ align: 1 }),
+          })),
         ],
         legend: { live: true },
       },

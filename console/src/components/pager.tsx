@@ -22,6 +22,7 @@ export function Pager({
   nextCursor: string | null;
   label: string;
 }) {
+  if (pages.page === 1 && nextCursor === null) return null; // one page: nothing to move between
   return (
     <nav class="pager" aria-label={`${label} pages`}>
       <button type="button" disabled={pages.page === 1} onClick={pages.previous}>
