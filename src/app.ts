@@ -11,6 +11,7 @@ import { ledgerReadiness } from './composition/readiness';
 import type { Config } from './config';
 import type { EventStore } from './eventstore/port';
 import type { FraudRole } from './fraud/fraud-role';
+import type { ReviewProjection } from './fraud/review-projection';
 import type { NatsRelay } from './messaging/relay';
 import type { Database } from './platform/database';
 import { PinoNestLogger, createLogger } from './platform/logging';
@@ -32,6 +33,8 @@ export interface LedgerApp {
   readonly metrics: Metrics;
   readonly auditor: Auditor;
   readonly fraud: FraudRole | null;
+  /** The risk and review read models' follower (with the projector role). */
+  readonly fraudReviews: ReviewProjection | null;
   close(): Promise<void>;
 }
 
@@ -63,8 +66,9 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   const readiness = ledgerReadiness(config, parts);
   const app = await createHttpApp(config, parts, readiness, { log, nestLogger, version });
 
-  const { database, writer, projector, relay, fraud, auditor, esdb } = parts;
+  const { database, writer, projector, relay, fraud, fraudReviews, auditor, esdb } = parts;
   projector?.start();
+  fraudReviews?.start();
   relay?.start();
   if (config.LEDGER_ROLES.includes('api')) auditor.startSigning(config.LEDGER_DIGEST_INTERVAL_MS);
   fraud?.consumer.start();
@@ -81,12 +85,14 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     readiness,
     metrics: parts.metrics,
     fraud,
+    fraudReviews,
     auditor,
     async close() {
       auditor.stopSigning();
       await fraud?.close();
       await writer.stop();
       await projector?.stop();
+      await fraudReviews?.stop();
       await relay?.stop();
       await esdb?.watch.stop();
       await app.close();

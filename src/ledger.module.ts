@@ -3,7 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
 import { AuditController } from './api/audit.controller';
 import { AUDITOR, type Auditor } from './audit/auditor';
-import { FRAUD_STORE, FraudController } from './api/fraud.controller';
+import { FRAUD_REVIEWS, FRAUD_STORE, FraudController } from './api/fraud.controller';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
 import { RATE_LIMIT_GUARD } from './api/auth/rate-limit';
 import { CATCH_UP } from './api/read-gate';
@@ -16,6 +16,7 @@ import { COMMAND_HANDLERS, WRITER } from './commands/handlers';
 import type { Writer } from './commands/writer';
 import type { Config } from './config';
 import type { FraudStore } from './fraud/fraud-store';
+import type { FraudReviews } from './fraud/fraud-reviews';
 import type { Readiness } from './platform/readiness';
 import type { CatchUp } from './projections/catch-up';
 import { QUERY_HANDLERS, READ_MODELS } from './projections/query-handlers';
@@ -29,6 +30,8 @@ export interface LedgerParts {
   readonly catchUp: CatchUp;
   readonly auditor: Auditor;
   readonly fraudStore: FraudStore;
+  /** Risk, the review queue and resolutions (src/fraud/fraud-reviews.ts). */
+  readonly fraudReviews: FraudReviews;
   /** The list and history reads (src/projections/lists.ts). */
   readonly readLists: ReadLists;
   /** The event store, for the routes that show recorded events (a transfer's stream). */
@@ -69,6 +72,7 @@ export class LedgerModule {
         { provide: CATCH_UP, useValue: parts.catchUp },
         { provide: AUDITOR, useValue: parts.auditor },
         { provide: FRAUD_STORE, useValue: parts.fraudStore },
+        { provide: FRAUD_REVIEWS, useValue: parts.fraudReviews },
         { provide: READ_LISTS, useValue: parts.readLists },
         { provide: EVENT_STORE, useValue: parts.eventStore },
         ...COMMAND_HANDLERS,

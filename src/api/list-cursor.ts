@@ -5,7 +5,7 @@ import { Id, Timestamp } from './schemas';
  * List cursors are opaque to clients: the sort key of a page's last row, tagged with the list it
  * belongs to (an accounts cursor given to the transfers list is refused), as base64url JSON.
  */
-export type ListName = 'accounts' | 'transfers';
+export type ListName = 'accounts' | 'transfers' | 'fraud-reviews';
 
 export const encodeListCursor = (list: ListName, keyset: Keyset): string =>
   Buffer.from(JSON.stringify([list, keyset.at, keyset.id])).toString('base64url');

@@ -17,6 +17,8 @@ import { ProblemException, problem } from './problem';
 import { CATCH_UP, awaitPosition } from './read-gate';
 import { AccountIdParams } from './schemas';
 import { parseOrThrow } from './validation';
+import { FRAUD_REVIEWS } from './fraud.controller';
+import type { FraudReviews } from '../fraud/fraud-reviews';
 
 export const READ_LISTS = Symbol('ReadLists');
 
@@ -56,6 +58,7 @@ export class ListsController {
   constructor(
     @Inject(READ_LISTS) private readonly lists: ReadLists,
     @Inject(CATCH_UP) private readonly catchUp: CatchUp,
+    @Inject(FRAUD_REVIEWS) private readonly fraudReviews: FraudReviews,
   ) {}
 
   @Get('accounts')
@@ -95,8 +98,12 @@ export class ListsController {
       ...(after ? { after } : {}),
       limit: parsed.limit,
     });
+    const risks = await this.fraudReviews.risks(page.items.map((t) => t.id));
     return {
-      items: page.items.map(transferViewJson),
+      items: page.items.map((t) => {
+        const risk = risks.get(t.id);
+        return { ...transferViewJson(t), ...(risk ? { risk } : {}) };
+      }),
       nextCursor: page.next ? encodeListCursor('transfers', page.next) : null,
     };
   }

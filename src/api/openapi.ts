@@ -21,7 +21,7 @@ import {
   TransferResponse,
 } from './schemas';
 import { listOperations } from './lists.openapi';
-import { DeadLetterIdParams, DeadLetterResponse, DeadLettersQuery, DeadLettersResponse } from './fraud-schemas';
+import { fraudPaths } from './fraud.openapi';
 
 type Schema = z.ZodType;
 
@@ -187,26 +187,13 @@ export function openApiDocument(version: string) {
           responses: { ...ok('200', VerifyResponse, 'The walk of the chain'), ...problemResponses(400, 401, 403) },
         },
       },
-      '/v1/fraud/dead-letters': {
-        get: {
-          summary: 'Transfers the fraud scorer could not score (admin)',
-          parameters: queryParameters(DeadLettersQuery),
-          responses: {
-            ...ok('200', DeadLettersResponse, 'A page of dead letters, oldest first'),
-            ...problemResponses(400, 401, 403),
-          },
-        },
-      },
-      '/v1/fraud/dead-letters/{id}/retry': {
-        post: {
-          summary: 'Ask the fraud scorer to score a dead letter again (admin)',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: json(DeadLetterIdParams.shape.id) }],
-          responses: {
-            ...ok('202', DeadLetterResponse, 'Retry requested; the scorer takes it up'),
-            ...problemResponses(400, 401, 403, 404, 409),
-          },
-        },
-      },
+      ...fraudPaths({
+        ok,
+        problemResponses,
+        queryParameters,
+        body,
+        pathParameter: (name, schema) => ({ name, in: 'path', required: true, schema: json(schema) }),
+      }),
       '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
       '/health/ready': {
         get: {

@@ -159,6 +159,16 @@ export const AccountResponse = z
   })
   .meta({ id: 'Account' });
 
+/** A scored transfer's risk (docs/contract.md, "Fraud reviews"); absent until the scorer scored it. */
+export const RiskResponse = z
+  .object({
+    score: z.number().min(0).max(1),
+    decision: z.enum(['allow', 'review']),
+    modelVersion: z.string(),
+    scoredAt: Timestamp,
+  })
+  .meta({ id: 'Risk' });
+
 export const TransferResponse = z
   .object({
     id: Id,
@@ -173,6 +183,7 @@ export const TransferResponse = z
     effectiveAt: Timestamp,
     recordedAt: Timestamp,
     position: Position,
+    risk: RiskResponse.optional(),
   })
   .meta({ id: 'Transfer' });
 

@@ -12,6 +12,8 @@ import { CATCH_UP, awaitPosition } from './read-gate';
 import { commandContext } from './request-context';
 import { AccountIdParams, ReadQuery, TransferBatchBody, TransferBody } from './schemas';
 import { parseOrThrow } from './validation';
+import { FRAUD_REVIEWS } from './fraud.controller';
+import type { FraudReviews } from '../fraud/fraud-reviews';
 
 @Controller('v1/transfers')
 export class TransfersController {
@@ -19,6 +21,7 @@ export class TransfersController {
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(QueryBus) private readonly queries: QueryBus,
     @Inject(CATCH_UP) private readonly catchUp: CatchUp,
+    @Inject(FRAUD_REVIEWS) private readonly fraudReviews: FraudReviews,
   ) {}
 
   @Post()
@@ -57,6 +60,7 @@ export class TransfersController {
     await awaitPosition(this.catchUp, minPosition);
     const transfer: TransferView | undefined = await this.queries.execute(new GetTransferQuery(id));
     if (!transfer) throw new ProblemException(problem('transfer-not-found', `no transfer ${id}`));
-    return transferViewJson(transfer);
+    const risk = (await this.fraudReviews.risks([id])).get(id);
+    return { ...transferViewJson(transfer), ...(risk ? { risk } : {}) };
   }
 }

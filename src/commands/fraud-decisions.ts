@@ -31,7 +31,7 @@ export function fraudStreamsOf(job: FraudJob): string[] {
  */
 export class FraudDecisions {
   /** Fraud streams this batch appends to, with the index of their event. */
-  private readonly added = new Map<string, number>();
+  private readonly added = new Map<string, { index: number; actor: string | undefined }>();
 
   constructor(
     private readonly existing: ReadonlyMap<string, RecordedEvent>,
@@ -48,7 +48,7 @@ export class FraudDecisions {
             decideRecordScore(command, first as FraudScored | undefined),
           )
         : this.once(fraudReviewStream(command.transferId), context, (first) => {
-            const score = this.first(fraudStream(command.transferId)) as FraudScored | undefined;
+            const score = this.first(fraudStream(command.transferId))?.event as FraudScored | undefined;
             const decided = decideResolveReview(
               command,
               score,
@@ -67,11 +67,14 @@ export class FraudDecisions {
   }
 
   /** The first event of a fraud stream: added in this batch, or stored before it. */
-  private first(streamId: string): { event: FraudEvent; index?: number; stored?: RecordedEvent } | undefined {
-    const index = this.added.get(streamId);
-    if (index !== undefined) return { event: this.eventAt(index), index };
+  private first(
+    streamId: string,
+  ): { event: FraudEvent; actor: string | undefined; index?: number; stored?: RecordedEvent } | undefined {
+    const added = this.added.get(streamId);
+    if (added !== undefined) return { event: this.eventAt(added.index), actor: added.actor, index: added.index };
     const stored = this.existing.get(streamId);
-    return stored ? { event: { type: stored.type, data: stored.data } as FraudEvent, stored } : undefined;
+    if (!stored) return undefined;
+    return { event: { type: stored.type, data: stored.data } as FraudEvent, actor: stored.metadata.actor, stored };
   }
 
   /**
@@ -88,13 +91,14 @@ export class FraudDecisions {
     if (isLedgerError(decided)) return () => ({ outcome: 'failed', error: decided });
     if (decided === null) {
       if (!found) throw new Error(`fraud decision: nothing to append to ${streamId} and nothing there`);
-      const { event, index, stored } = found;
+      const { event, actor, index, stored } = found;
       return (recorded) =>
         stored
           ? {
               outcome: 'duplicate',
               event,
               eventId: stored.eventId,
+              actor,
               recordedAt: stored.recordedAt,
               position: stored.position,
             }
@@ -102,17 +106,19 @@ export class FraudDecisions {
               outcome: 'duplicate',
               event,
               eventId: recorded[index!]!.eventId,
+              actor,
               recordedAt: this.recordedAt,
               position: recorded[index!]!.position,
             };
     }
     this.expected.set(streamId, expect.noStream);
     const index = this.append(decided, streamId, context);
-    this.added.set(streamId, index);
+    this.added.set(streamId, { index, actor: context.actor });
     return (recorded) => ({
       outcome: 'created',
       event: decided,
       eventId: recorded[index]!.eventId,
+      actor: context.actor,
       recordedAt: this.recordedAt,
       position: recorded[index]!.position,
     });

@@ -46,6 +46,8 @@ export type FraudCommandOutcome =
       readonly outcome: 'created' | 'duplicate';
       readonly event: FraudEvent;
       readonly eventId: string;
+      /** Who recorded the event (its metadata's actor): for a repeat, the first caller. */
+      readonly actor: string | undefined;
       readonly recordedAt: string;
       readonly position: bigint;
     }

@@ -11,6 +11,7 @@ import { problem } from '../api/problem';
 import { ProblemFilter } from '../api/problem.filter';
 import type { Config } from '../config';
 import { FraudStore } from '../fraud/fraud-store';
+import { FraudReviews } from '../fraud/fraud-reviews';
 import { LedgerModule } from '../ledger.module';
 import { asyncApiDocument } from '../messaging/asyncapi';
 import type { PinoNestLogger } from '../platform/logging';
@@ -45,6 +46,7 @@ export async function createHttpApp(
       readModels: parts.readModels,
       catchUp: parts.catchUp,
       fraudStore: new FraudStore(database.db),
+      fraudReviews: new FraudReviews(database.db, parts.writer),
       readLists: new ReadLists(database.db),
       eventStore: parts.store,
       rateLimit: rateLimitModule(config.LEDGER_RATE_LIMIT),

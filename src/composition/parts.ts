@@ -9,6 +9,7 @@ import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store';
 import { PostgresEventStore } from '../eventstore/postgres-event-store';
 import type { EventStore } from '../eventstore/port';
 import { type FraudRole, createFraudRole } from '../fraud/fraud-role';
+import { ReviewProjection } from '../fraud/review-projection';
 import type { NatsRelay } from '../messaging/relay';
 import { createRelay } from '../messaging/relay-role';
 import { type Database, openDatabase } from '../platform/database';
@@ -34,6 +35,8 @@ export interface LedgerParts {
   readonly projector: Projector | null;
   readonly relay: NatsRelay | null;
   readonly fraud: FraudRole | null;
+  /** The risk and review read models' follower (with the projector role). */
+  readonly fraudReviews: ReviewProjection | null;
   readonly auditor: Auditor;
   readonly signingKey: SigningKey;
 }
@@ -70,6 +73,12 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
         pollMs: config.LEDGER_PROJECTOR_POLL_MS,
       })
     : null;
+  const fraudReviews = projector
+    ? new ReviewProjection(database.db, store, {
+        batchSizeMax: config.LEDGER_PROJECTOR_BATCH_MAX,
+        pollMs: config.LEDGER_PROJECTOR_POLL_MS,
+      })
+    : null;
   const metrics = new Metrics();
   const relay = createRelay(config, { database, store, metrics, logger });
   let fraud: FraudRole | null = null;
@@ -79,6 +88,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
     onCommitted: ({ commands, events, ms, appendMs }) => {
       // Readers in this process look now rather than at their next poll.
       projector?.wake();
+      fraudReviews?.wake();
       relay?.wake();
       fraud?.consumer.wake();
       metrics.writeBatches.observe(commands);
@@ -126,6 +136,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
     projector,
     relay,
     fraud,
+    fraudReviews,
     auditor,
     signingKey,
   };

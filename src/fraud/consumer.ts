@@ -1,8 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Writer } from '../commands/writer';
-import type { EventStore } from '../eventstore/port';
+import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { type LogHandler, LogFollower, type Prepared } from '../platform/log-follower';
 import type { Tables } from '../platform/tables';
-import { WakeSignal } from '../platform/wake-signal';
 import { BatchScorer } from './batch-scorer';
 import { processRetries } from './dead-letter-retries';
 import type { FraudMetrics } from './fraud-metrics';
@@ -29,35 +29,37 @@ export interface FraudConsumerOptions {
   readonly log?: (message: string) => void;
 }
 
-type StepResult = 'progress' | 'idle' | 'paused' | 'blocked';
+/** What a page's scoring hands to the checkpoint's transaction. */
+interface Scored {
+  readonly prepared: PreparedFeatures;
+  readonly dead: DeadLetterInput | undefined;
+  readonly lastTransfer: ScoringItem | undefined;
+}
 
 /**
- * The fraud scorer's reader of the global log (ADR 0010). Each step reads a batch of events after
- * its checkpoint, computes the features of its transfers from the scorer's own tables, scores them
- * in a worker thread behind the circuit breaker, appends one FraudScored per transfer to
- * `fraud-<transferId>` with expected revision no-stream, and only then moves its checkpoint, with
- * the feature state, in one PostgreSQL transaction. A crash in between re-runs the batch: the same
- * features give the same scores and the appends are refused as already there, so nothing is lost
- * and nothing is scored twice. While the breaker is open nothing is read and the checkpoint stays.
+ * The fraud scorer, a reader of the global log on the common follower (ADR 0010, ADR 0016). For each
+ * page after its checkpoint it computes the features of the transfers from the scorer's own tables,
+ * scores them in a worker thread behind the circuit breaker and records one FraudScored per transfer
+ * through the command side's writer (`prepare`); then the feature state, any dead letter and the
+ * checkpoint commit in one PostgreSQL transaction (`handle`). A crash in between re-runs the page:
+ * the same features give the same scores and the writer answers `duplicate` for the transfers
+ * scored already, so nothing is lost and nothing is scored twice. While the breaker is open nothing
+ * is read and the checkpoint stays.
  *
- * This file is the loop and the order of a step; features (scoring-items.ts), inference and the
- * poison search (batch-scorer.ts), the appends and the freeze policy (score-recorder.ts) and
- * dead-letter retries (dead-letter-retries.ts) live beside it.
+ * Beside it: features (scoring-items.ts), inference and the poison search (batch-scorer.ts), the
+ * records and the freeze policy (score-recorder.ts) and dead-letter retries (dead-letter-retries.ts).
  */
-export class FraudConsumer {
-  private position = 0n;
-  private checkpointLoaded = false;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private readonly wakeSignal = new WakeSignal();
+export class FraudConsumer implements LogHandler<RecordedEvent, Scored> {
+  private readonly follower: LogFollower<RecordedEvent, Scored>;
   private readonly poisons: PoisonTracker;
   private readonly batchScorer: BatchScorer;
   private readonly recorder: ScoreRecorder;
-  lastError: unknown;
+  /** The last read found nothing: let the next batch gather for FRAUD_BATCH_WAIT_MS first. */
+  private wasIdle = false;
   lastLagMs = 0;
 
   constructor(
-    private readonly db: Kysely<Tables>,
+    db: Kysely<Tables>,
     private readonly store: EventStore,
     private readonly fraudStore: FraudStore,
     private readonly scorer: Scorer,
@@ -68,114 +70,79 @@ export class FraudConsumer {
     this.poisons = new PoisonTracker(options.poisonAttempts, options.log);
     this.batchScorer = new BatchScorer(scorer, this.poisons, metrics, options.isolateMax ?? 32);
     this.recorder = new ScoreRecorder(writer, metrics, options);
+    this.follower = new LogFollower(db, store, this, {
+      name: FRAUD_CHECKPOINT,
+      batchSizeMax: options.batchSizeMax,
+      pollMs: options.pollMs,
+      ...(options.beforeCheckpoint ? { beforeCheckpoint: options.beforeCheckpoint } : {}),
+    });
   }
 
   get checkpoint(): bigint {
-    return this.position;
+    return this.follower.checkpoint;
   }
 
   get isRunning(): boolean {
-    return this.running;
+    return this.follower.isRunning;
+  }
+
+  get lastError(): unknown {
+    return this.follower.lastError;
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.follower.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wakeSignal.interrupt();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 
   /** New events were appended in this process: look now rather than at the next poll. */
   wake(): void {
-    this.wakeSignal.wake();
+    this.follower.wake();
   }
 
   /**
    * Scores everything up to the log's head now (tests, tools). Returns the number of events passed;
    * stops early, without error, when the breaker is open or an event is held back for a retry.
    */
-  async catchUp(): Promise<number> {
-    let passed = 0;
-    for (;;) {
-      const before = this.position;
-      const result = await this.step();
-      passed += Number(this.position - before);
-      if (result !== 'progress') return passed;
-    }
+  catchUp(): Promise<number> {
+    this.wasIdle = false;
+    return this.follower.catchUp();
   }
 
-  private async run(): Promise<void> {
-    const baseMs = this.options.pollMs;
-    let backoffMs = baseMs;
-    let wasIdle = false;
-    while (this.running) {
-      let result: StepResult;
-      try {
-        if (wasIdle && this.options.batchWaitMs > 0) await sleep(this.options.batchWaitMs);
-        result = await this.step();
-        this.lastError = undefined;
-      } catch (error) {
-        this.lastError = error;
-        this.metrics?.failures.inc();
-        this.options.log?.(
-          `fraud scoring failed, will retry: ${error instanceof Error ? error.message : String(error)}`,
-        );
-        result = 'blocked';
-      }
-      wasIdle = result === 'idle';
-      if (result === 'progress') {
-        backoffMs = baseMs;
-        continue;
-      }
-      let waitMs: number;
-      if (result === 'idle') {
-        backoffMs = baseMs;
-        waitMs = baseMs;
-      } else if (result === 'paused') {
-        waitMs = Math.max(10, this.scorer.probeDueAt - Date.now());
-      } else {
-        backoffMs = Math.min(backoffMs * 2, 5000);
-        waitMs = backoffMs;
-      }
-      // Only an idle scorer is woken by new events: a paused breaker or a backoff runs its course.
-      await this.wakeSignal.wait(waitMs, { wakeable: result === 'idle' });
+  /** An open breaker pauses reading until its probe is due; after an idle read a batch may gather. */
+  pausedForMs(): number | undefined {
+    if (this.scorer.state === 'open' && Date.now() < this.scorer.probeDueAt) {
+      return Math.max(10, this.scorer.probeDueAt - Date.now());
     }
+    if (this.wasIdle && this.options.batchWaitMs > 0) {
+      this.wasIdle = false;
+      return this.options.batchWaitMs;
+    }
+    return undefined;
   }
 
-  private async loadCheckpoint(): Promise<void> {
-    await sql`insert into checkpoints (name, position) values (${FRAUD_CHECKPOINT}, 0) on conflict (name) do nothing`.execute(
-      this.db,
-    );
-    const rows = await sql<{ position: string }>`
-      select position::text as position from checkpoints where name = ${FRAUD_CHECKPOINT}`.execute(this.db);
-    this.position = BigInt(rows.rows[0]!.position);
-    this.checkpointLoaded = true;
+  async idle(): Promise<void> {
+    this.wasIdle = true;
+    if (this.scorer.state !== 'closed') return;
+    await processRetries({
+      store: this.store,
+      fraudStore: this.fraudStore,
+      batchScorer: this.batchScorer,
+      recorder: this.recorder,
+      modelVersion: () => this.scorer.modelVersion,
+    });
   }
 
-  /** One batch: read, score, append, move the checkpoint. */
-  private async step(): Promise<StepResult> {
-    if (!this.checkpointLoaded) await this.loadCheckpoint();
-    if (this.scorer.state === 'open' && Date.now() < this.scorer.probeDueAt) return 'paused';
-    const events = await this.store.readAll({ after: this.position, limit: this.options.batchSizeMax });
-    if (events.length === 0) {
-      if (this.scorer.state === 'closed') {
-        await processRetries({
-          store: this.store,
-          fraudStore: this.fraudStore,
-          batchScorer: this.batchScorer,
-          recorder: this.recorder,
-          modelVersion: () => this.scorer.modelVersion,
-        });
-      }
-      return 'idle';
-    }
-
-    // Events this step passes: events[0 .. end). A transfer that cannot be read stops the batch.
+  /**
+   * Scores the page's transfers and records the scores (before the checkpoint's transaction: the
+   * writer's appends are idempotent). Passes the page up to the first event held back: one the
+   * scorer cannot read or score yet (a poison candidate), or, once dead-lettered, through it.
+   */
+  async prepare(events: readonly RecordedEvent[]): Promise<Prepared<Scored>> {
+    this.wasIdle = false;
     const read = readItems(events);
     let items: ScoringItem[] = read.items;
     let end = events.length;
@@ -195,14 +162,15 @@ export class FraudConsumer {
         scores = result.scores.subarray(0, result.scoredCount);
         end = result.dead ? result.failedIndex + 1 : result.failedIndex;
         dead = result.dead;
-        // The feature state to save is that after the items passed, not after the whole batch.
+        // The feature state to save is that after the items passed, not after the whole page.
         prepared = await prepareFeatures(this.fraudStore, items);
       }
     } catch (error) {
-      if (isBrokenCircuit(error)) return 'paused';
+      // The breaker opened: hold the page (passed 0); reading pauses until the probe is due.
+      if (isBrokenCircuit(error)) return { passed: 0, value: { prepared, dead: undefined, lastTransfer: undefined } };
       throw error;
     }
-    if (end === 0) return 'blocked';
+    if (end === 0) return { passed: 0, value: { prepared, dead, lastTransfer: undefined } };
 
     const modelVersion = this.scorer.modelVersion;
     const scored = items.map((item, k) =>
@@ -219,52 +187,35 @@ export class FraudConsumer {
       recorded.map((r) => r.eventId),
       modelVersion,
     );
+    return { passed: end, value: { prepared, dead, lastTransfer: items.at(-1) } };
+  }
 
-    const last = events[end - 1]!;
-    if (!(await this.commitCheckpoint(last.position, prepared, dead))) return 'progress';
+  /** The feature state after the page and its dead letter, in the transaction that moves the checkpoint. */
+  async handle(events: readonly RecordedEvent[], tx: Kysely<Tables>, scored: Scored | undefined): Promise<void> {
+    if (!scored) return;
+    const { prepared, dead } = scored;
+    const changed = new Map([...prepared.changedAccounts].map((id) => [id, prepared.state.profiles.get(id)!]));
+    await this.fraudStore.saveState(tx, changed, prepared.newPairs, events.at(-1)!.position);
+    if (dead) await this.fraudStore.addDeadLetter(tx, dead);
+  }
 
-    this.position = last.position;
-    this.poisons.passed(last.position);
-    if (dead) {
+  committed(events: readonly RecordedEvent[], scored: Scored | undefined): void {
+    const position = events.at(-1)!.position;
+    this.poisons.passed(position);
+    if (scored?.dead) {
+      const { dead } = scored;
       this.metrics?.deadLettered.inc();
       this.options.log?.(`dead-lettered the event at ${dead.position} after ${dead.attempts} attempts: ${dead.error}`);
     }
-    this.metrics?.position.set(Number(this.position));
-    const lastTransfer = items.at(-1);
-    if (lastTransfer) {
-      this.lastLagMs = Math.max(0, Date.now() - lastTransfer.transfer.atMs);
+    this.metrics?.position.set(Number(position));
+    if (scored?.lastTransfer) {
+      this.lastLagMs = Math.max(0, Date.now() - scored.lastTransfer.transfer.atMs);
       this.metrics?.lagSeconds.set(this.lastLagMs / 1000);
     }
-    return 'progress';
   }
 
-  /**
-   * Moves the checkpoint to `position` with the feature state and the dead letter, in one
-   * transaction, if it is still where this step read from; false when another scorer moved it
-   * (its appends and ours agree: continue from there).
-   */
-  private async commitCheckpoint(
-    position: bigint,
-    prepared: PreparedFeatures,
-    dead: DeadLetterInput | undefined,
-  ): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const locked = await sql<{ position: string }>`
-        select position::text as position from checkpoints where name = ${FRAUD_CHECKPOINT} for update`.execute(trx);
-      const stored = BigInt(locked.rows[0]!.position);
-      if (stored !== this.position) {
-        this.position = stored;
-        return false;
-      }
-      const changed = new Map([...prepared.changedAccounts].map((id) => [id, prepared.state.profiles.get(id)!]));
-      await this.fraudStore.saveState(trx, changed, prepared.newPairs, position);
-      if (dead) await this.fraudStore.addDeadLetter(trx, dead);
-      await this.options.beforeCheckpoint?.();
-      await sql`update checkpoints set position = ${position.toString()}::numeric, updated_at = now()
-                where name = ${FRAUD_CHECKPOINT}`.execute(trx);
-      return true;
-    });
+  failed(error: unknown): void {
+    this.metrics?.failures.inc();
+    this.options.log?.(`fraud scoring failed, will retry: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

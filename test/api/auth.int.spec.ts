@@ -7,11 +7,13 @@ import { expectProblem, logHead } from './api-helpers';
 
 /**
  * docs/contract.md, "Auth", written out independently of src/api/auth/role-policy.ts: operator reads and
- * writes accounts and transfers; auditor calls every GET and /v1/audit/*; admin calls everything.
+ * writes accounts and transfers; auditor calls every GET and /v1/audit/*; analyst calls every GET and
+ * /v1/fraud/*; admin calls everything.
  */
 function designAllows(role: TestRole, method: string, path: string): boolean {
   if (role === 'admin') return true;
   if (role === 'auditor') return method === 'GET' || path.startsWith('/v1/audit/');
+  if (role === 'analyst') return method === 'GET' || path.startsWith('/v1/fraud/');
   return /^\/v1\/(accounts|transfers)(\/|$)/.test(path);
 }
 

@@ -108,6 +108,15 @@ const shaped = (path: string): fc.Arbitrary<unknown> => {
       { transfers: fc.array(transfer, { maxLength: 4 }), atomic: fc.oneof(fc.boolean(), anyJson) },
       { requiredKeys: ['transfers'] },
     );
+  if (path === '/v1/fraud/reviews/{transferId}')
+    return fc.record(
+      {
+        id,
+        outcome: fc.oneof(fc.constantFrom('fraud', 'legitimate', 'maybe'), anyJson),
+        note: fc.oneof(fc.string({ maxLength: 20 }), anyJson),
+      },
+      { requiredKeys: ['id', 'outcome', 'note'] },
+    );
   if (/(freeze|unfreeze|close)$/.test(path))
     return fc.record({ reason: fc.oneof(fc.string({ maxLength: 20 }), anyJson) }, { requiredKeys: [] });
   return anyJson;
@@ -157,7 +166,18 @@ const query = fc.dictionary(
   ),
   fc.oneof(
     fc.constantFrom('0', '1', '-1', '999999999', '1e3', '', '2020-01-01T00:00:00.000Z', '1001', 'abc', 'MTA'),
-    fc.constantFrom('2', '1000', 'fz-a', 'USD', 'open', 'posted', 'pending', 'WyJhY2NvdW50cyJd', 'x'.repeat(600)),
+    fc.constantFrom(
+      '2',
+      '1000',
+      'fz-a',
+      'USD',
+      'open',
+      'posted',
+      'pending',
+      'resolved',
+      'WyJhY2NvdW50cyJd',
+      'x'.repeat(600),
+    ),
     fc.string({ maxLength: 12 }),
   ),
   { maxKeys: 3 },
@@ -166,7 +186,14 @@ const headers = fc.record(
   {
     authorization: fc.oneof(
       { weight: 12, arbitrary: fc.constant(`Bearer ${TEST_KEYS.admin}`) },
-      { weight: 2, arbitrary: fc.constantFrom(`Bearer ${TEST_KEYS.operator}`, `Bearer ${TEST_KEYS.auditor}`) },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          `Bearer ${TEST_KEYS.operator}`,
+          `Bearer ${TEST_KEYS.auditor}`,
+          `Bearer ${TEST_KEYS.analyst}`,
+        ),
+      },
       { weight: 1, arbitrary: fc.constant(undefined) },
       { weight: 1, arbitrary: printable(60) },
     ),
@@ -229,6 +256,29 @@ describe('fuzzing every route', () => {
         })
       ).status,
     ).toBe(201);
+    // fz-t under review, as the scorer would record it (this app runs no model): its review route
+    // then answers 200 once, and 409 to every other resolution.
+    const scored = await t.ledger.writer.submit({
+      kind: 'fraud',
+      commands: [
+        {
+          command: {
+            type: 'RecordScore',
+            score: {
+              transferId: 'fz-t',
+              score: 0.9,
+              modelVersion: 'fuzz',
+              decision: 'review',
+              features: [],
+              featuresSha256: '0'.repeat(64),
+            },
+          },
+          context: { correlationId: 'fuzz', causationId: 'fuzz', actor: 'fraud-scorer' },
+        },
+      ],
+      context: { correlationId: 'fuzz', causationId: 'fuzz' },
+    });
+    expect(scored.items[0]!.outcome).toBe('created');
     await caughtUp();
   });
   afterAll(() => t.close());
@@ -243,12 +293,14 @@ describe('fuzzing every route', () => {
         (select string_agg(status, ',' order by id) from rm_accounts) as statuses,
         (select count(*)::int from rm_transfers) as transfers,
         (select count(*)::int from rm_entries) as entries,
+        (select count(*)::int from rm_fraud_reviews where status = 'resolved') as reviewsResolved,
         (select position::text from checkpoints where name = 'read-models') as checkpoint`)
     )[0]!;
 
   async function caughtUp(): Promise<void> {
     const head = BigInt((await t.tdb.query<{ p: string }>('select position::text as p from log_head'))[0]!.p);
     expect(await t.ledger.projector!.waitFor(head, 10_000)).toBe(true);
+    expect(await t.ledger.fraudReviews!.waitFor(head, 10_000)).toBe(true);
   }
 
   it(`answers ${RUNS} random requests without a 5xx, and a refusal changes nothing`, async () => {

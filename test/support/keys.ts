@@ -6,6 +6,7 @@ export const TEST_KEYS = {
   admin: 'test-admin-key-2f6c1e0a9d4b7c35',
   operator: 'test-operator-key-8a1d5e3c0b9f7d21',
   auditor: 'test-auditor-key-4e7b2a9c6d1f0e83',
+  analyst: 'test-analyst-key-7c3e9b1d5a0f2e64',
 } as const;
 
 export type TestRole = keyof typeof TEST_KEYS;

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../../config';
 
 /** docs/contract.md, "Auth": what a key may do is decided by its role (see role-policy.ts). */
-export const API_ROLES = ['operator', 'auditor', 'admin'] as const;
+export const API_ROLES = ['operator', 'auditor', 'analyst', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
 /** A configured key as the process keeps it: its digest, never the key itself. */

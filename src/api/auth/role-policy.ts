@@ -32,6 +32,9 @@ export const ROLE_POLICY: readonly RoleRule[] = [
   // auditor: every GET, and the audit routes.
   { prefix: '/v1', methods: READS, roles: ['auditor'] },
   { prefix: '/v1/audit', methods: '*', roles: ['auditor'] },
+  // analyst: every GET, and the fraud routes (reviews, dead letters); never posts money.
+  { prefix: '/v1', methods: READS, roles: ['analyst'] },
+  { prefix: '/v1/fraud', methods: '*', roles: ['analyst'] },
   // admin: everything.
   { prefix: '/', methods: '*', roles: ['admin'] },
 ];

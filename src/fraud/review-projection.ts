@@ -1,0 +1,148 @@
+import type { Kysely } from 'kysely';
+import type { FraudReviewResolved, FraudScored } from '../domain/fraud';
+import { transferStream } from '../domain/events';
+import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { type LogHandler, LogFollower } from '../platform/log-follower';
+import type { Tables } from '../platform/tables';
+
+export const FRAUD_REVIEWS_CHECKPOINT = 'fraud-reviews';
+
+/** What the queue shows of a transfer under review, from the transfer's own first event. */
+interface ReviewedTransfer {
+  readonly recordedAt: string;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly amount: string;
+  readonly currency: string;
+}
+
+/**
+ * Keeps the risk and review read models (migration 0051) from FraudScored and FraudReviewResolved:
+ * a reader of the global log (ADR 0023) whose effect commits with its checkpoint. A transfer scored
+ * `review` opens a review with the transfer's accounts, amount and recordedAt (read, before the
+ * transaction, from the transfer's first event); a resolution closes it with the analyst's key id
+ * (the event's actor). Rows are only inserted once and resolved once, so a page applied again by a
+ * rebuild changes nothing.
+ */
+export class ReviewProjection implements LogHandler<RecordedEvent, Map<string, ReviewedTransfer>> {
+  private readonly follower: LogFollower<RecordedEvent, Map<string, ReviewedTransfer>>;
+
+  constructor(
+    db: Kysely<Tables>,
+    private readonly store: EventStore,
+    options: { batchSizeMax: number; pollMs: number },
+  ) {
+    this.follower = new LogFollower(db, store, this, { name: FRAUD_REVIEWS_CHECKPOINT, ...options });
+  }
+
+  get checkpoint(): bigint {
+    return this.follower.checkpoint;
+  }
+
+  get isRunning(): boolean {
+    return this.follower.isRunning;
+  }
+
+  get lastError(): unknown {
+    return this.follower.lastError;
+  }
+
+  start(): void {
+    this.follower.start();
+  }
+
+  stop(): Promise<void> {
+    return this.follower.stop();
+  }
+
+  wake(): void {
+    this.follower.wake();
+  }
+
+  waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
+    return this.follower.waitFor(position, timeoutMs);
+  }
+
+  catchUp(): Promise<number> {
+    return this.follower.catchUp();
+  }
+
+  async prepare(events: readonly RecordedEvent[]): Promise<{ value: Map<string, ReviewedTransfer> }> {
+    const reviewed = events
+      .filter((e) => e.type === 'FraudScored' && (e.data as FraudScored['data']).decision === 'review')
+      .map((e) => (e.data as FraudScored['data']).transferId);
+    const transfers = new Map<string, ReviewedTransfer>();
+    if (reviewed.length === 0) return { value: transfers };
+    const first = await this.store.readFirstEvents(reviewed.map(transferStream));
+    for (const id of reviewed) {
+      const event = first.get(transferStream(id));
+      if (!event) throw new Error(`fraud reviews: transfer ${id} was scored but its stream has no event`);
+      const data = event.data as Record<string, unknown>;
+      transfers.set(id, {
+        recordedAt: event.recordedAt,
+        debitAccountId: String(data.debitAccountId),
+        creditAccountId: String(data.creditAccountId),
+        amount: String(data.amount),
+        currency: String(data.currency),
+      });
+    }
+    return { value: transfers };
+  }
+
+  async handle(
+    events: readonly RecordedEvent[],
+    tx: Kysely<Tables>,
+    transfers: Map<string, ReviewedTransfer> | undefined,
+  ): Promise<void> {
+    for (const event of events) {
+      if (event.type === 'FraudScored') {
+        const score = event.data as FraudScored['data'];
+        await tx
+          .insertInto('rm_fraud_risk')
+          .values({
+            transfer_id: score.transferId,
+            score: score.score,
+            decision: score.decision,
+            model_version: score.modelVersion,
+            scored_at: event.recordedAt,
+            position: event.position.toString(),
+          })
+          .onConflict((c) => c.column('transfer_id').doNothing())
+          .execute();
+        if (score.decision !== 'review') continue;
+        const transfer = transfers?.get(score.transferId);
+        if (!transfer) throw new Error(`fraud reviews: no transfer read for ${score.transferId}`);
+        await tx
+          .insertInto('rm_fraud_reviews')
+          .values({
+            transfer_id: score.transferId,
+            status: 'open',
+            transfer_recorded_at: transfer.recordedAt,
+            debit_account_id: transfer.debitAccountId,
+            credit_account_id: transfer.creditAccountId,
+            amount: transfer.amount,
+            currency: transfer.currency,
+            position: event.position.toString(),
+          })
+          .onConflict((c) => c.column('transfer_id').doNothing())
+          .execute();
+      } else if (event.type === 'FraudReviewResolved') {
+        const resolved = event.data as FraudReviewResolved['data'];
+        await tx
+          .updateTable('rm_fraud_reviews')
+          .set({
+            status: 'resolved',
+            review_id: resolved.reviewId,
+            outcome: resolved.outcome,
+            note: resolved.note,
+            resolved_at: resolved.resolvedAt,
+            actor: event.metadata.actor ?? null,
+            position: event.position.toString(),
+          })
+          .where('transfer_id', '=', resolved.transferId)
+          .where('status', '=', 'open')
+          .execute();
+      }
+    }
+  }
+}
