@@ -161,13 +161,15 @@ async function main() {
     );
     const roundTrip = await time(() => sql`select 1`.execute(db), ROUNDS * 5);
 
+    const p50 = pct(route, 50);
     const p99 = pct(route, 99);
     log(`  route GET balance-history (${POINTS} points, in process): ${fmt(route)}`);
     log(`  query, known now:                ${fmt(queryNow)}`);
     log(`  query, known half way (restated): ${fmt(queryEarly)}`);
     log(`  reference, one as-of balance:     ${fmt(balance)}`);
     log(`  reference, select 1 round trip:   ${fmt(roundTrip)}`);
-    log(`  target p99 <= ${TARGET_MS} ms: ${p99 <= TARGET_MS ? 'PASS' : 'MISS'} (${p99.toFixed(2)} ms)`);
+    const verdict = (x) => `${x <= TARGET_MS ? 'PASS' : 'MISS'} (${x.toFixed(2)} ms)`;
+    log(`  target <= ${TARGET_MS} ms for the route: p50 ${verdict(p50)}, p99 ${verdict(p99)}`);
     log(
       `  load average after ${os
         .loadavg()
