@@ -21,6 +21,7 @@ import {
   TransferResponse,
 } from './schemas';
 import { listOperations } from './lists.openapi';
+import { completeOperations } from './openapi-conventions';
 import { fraudPaths } from './fraud.openapi';
 
 type Schema = z.ZodType;
@@ -28,13 +29,12 @@ type Schema = z.ZodType;
 const json = (schema: Schema) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 const out = (schema: Schema) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
 
+const problemResponse = () => ({
+  description: 'Problem (RFC 9457)',
+  content: { 'application/problem+json': { schema: out(Problem) } },
+});
 const problemResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      String(status),
-      { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: out(Problem) } } },
-    ]),
-  );
+  Object.fromEntries(statuses.map((status) => [String(status), problemResponse()]));
 
 function queryParameters(schema: z.ZodObject) {
   const jsonSchema = json(schema) as { properties?: Record<string, object>; required?: string[] };
@@ -75,17 +75,20 @@ export function openApiDocument(version: string) {
     },
   });
   const lists = listOperations({ ok, problemResponses, queryParameters, idParameter });
-  return hoistDefinitions({
+  const document = {
     openapi: '3.1.0',
     info: {
       title: 'Ledger',
       version,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       description:
         'Event-sourced double-entry ledger. Amounts are decimal strings of minor units. Every command answers with a `position`; pass it as `minPosition` to a query to read your own write.',
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'LEDGER_API_KEYS' } },
     },
+    // Relative: the document describes the service that serves it, wherever it runs.
+    servers: [{ url: '/', description: 'this service' }],
     security: [{ apiKey: [] }],
     paths: {
       '/v1/accounts': {
@@ -206,7 +209,8 @@ export function openApiDocument(version: string) {
         get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'Prometheus text' } } },
       },
     },
-  });
+  };
+  return hoistDefinitions(completeOperations(document, problemResponse));
 }
 
 /**

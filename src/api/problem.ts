@@ -8,6 +8,9 @@ export type ProblemSlug =
   | 'not-found'
   | 'method-not-allowed'
   | 'payload-too-large'
+  | 'headers-too-large'
+  | 'malformed-request'
+  | 'request-timeout'
   | 'unsupported-media-type'
   | 'rate-limited'
   | 'not-caught-up'
@@ -22,6 +25,9 @@ const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
   validation: { status: 400, title: 'The request is not valid' },
   unauthenticated: { status: 401, title: 'An API key is needed' },
   forbidden: { status: 403, title: 'This key may not do that' },
+  'malformed-request': { status: 400, title: 'The request is not valid HTTP' },
+  'request-timeout': { status: 408, title: 'The request took too long to arrive' },
+  'headers-too-large': { status: 431, title: 'The request line or headers are too large' },
   'not-found': { status: 404, title: 'No such route' },
   'account-not-found': { status: 404, title: 'No such account' },
   'transfer-not-found': { status: 404, title: 'No such transfer' },

@@ -1,4 +1,5 @@
-import { type Account, evolveAccount, replayAccount } from '../domain/account';
+import { type Account, evolveAccount, openedAccount } from '../domain/account';
+import { decodeAccountSnapshot, encodeAccountSnapshot } from '../domain/account-snapshot';
 import type { LedgerEvent } from '../domain/events';
 import { accountStream } from '../domain/events';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
@@ -8,16 +9,55 @@ export interface AccountState {
   readonly account: Account;
   /** Revision of the account's stream that `account` reflects. */
   readonly revision: bigint;
-  /** Position of the last event of the stream that `account` reflects. */
-  readonly position: bigint;
+  /** Position of the last event of the stream that `account` reflects, where known. */
+  readonly position?: bigint;
 }
+
+/** Events read per page when folding a stream: bounds the memory of a fold, whatever the history. */
+export const FOLD_PAGE_SIZE = 1_000;
 
 const asLedgerEvent = (event: RecordedEvent): LedgerEvent => ({ type: event.type, data: event.data }) as LedgerEvent;
 
 /**
- * The write side's cache of account states, folded from their streams. It may be stale when
- * another process writes to the same database: the append's expected revisions catch that, and
- * `refresh` reads the streams forward from where the cache stands.
+ * Folds an account's stream from `from` (the state after revision `from.revision`, or nothing: from
+ * the start), page by page, to its end or through revision `through`. Undefined for a stream that
+ * does not start with AccountOpened.
+ */
+export async function foldAccountStream(
+  store: EventStore,
+  accountId: string,
+  from: AccountState | undefined,
+  through?: bigint,
+): Promise<AccountState | undefined> {
+  let state = from;
+  let next = from ? from.revision + 1n : 0n;
+  for (;;) {
+    const room = through === undefined ? FOLD_PAGE_SIZE : Math.min(FOLD_PAGE_SIZE, Number(through - next + 1n));
+    if (room <= 0) return state;
+    const slice = await store.readStream(accountStream(accountId), { fromRevision: next, limit: room });
+    let account = state?.account;
+    for (const event of slice.events) {
+      const ledgerEvent = asLedgerEvent(event);
+      if (!account) {
+        if (ledgerEvent.type !== 'AccountOpened') return undefined;
+        account = openedAccount(ledgerEvent);
+      } else {
+        account = evolveAccount(account, ledgerEvent);
+      }
+    }
+    if (account && slice.events.length > 0) {
+      state = { account, revision: next + BigInt(slice.events.length) - 1n, position: slice.events.at(-1)!.position };
+    }
+    if (slice.events.length < room) return state;
+    next += BigInt(slice.events.length);
+  }
+}
+
+/**
+ * The write side's cache of account states. A cold account loads from the snapshot its last
+ * append kept (ADR 0013) plus whatever events follow it: O(1) in its history. The cache may be
+ * stale when another process writes to the same database: the append's expected revisions catch
+ * that, and `refresh` reads the streams forward from where the cache stands.
  */
 export class AccountStates {
   private readonly entries = new Map<string, AccountState>();
@@ -47,31 +87,49 @@ export class AccountStates {
     }
   }
 
-  /** Loads the accounts not in the cache from their streams; absent accounts stay absent. */
+  /** Loads the accounts not in the cache; absent accounts stay absent. */
   async ensure(accountIds: Iterable<string>): Promise<void> {
     const missing = [...new Set(accountIds)].filter((id) => !this.entries.has(id));
-    await Promise.all(missing.map((id) => this.load(id)));
+    if (missing.length > 0) await this.load(missing);
   }
 
   /** Reads the streams of these accounts forward from the cached revision (after a conflict). */
   async refresh(accountIds: Iterable<string>): Promise<void> {
+    const cold: string[] = [];
     await Promise.all(
       [...new Set(accountIds)].map(async (id) => {
         const cached = this.entries.get(id);
-        if (!cached) return this.load(id);
-        const slice = await this.store.readStream(accountStream(id), { fromRevision: cached.revision + 1n });
-        if (slice.events.length === 0) return;
-        const account = slice.events.map(asLedgerEvent).reduce(evolveAccount, cached.account);
-        this.set(id, { account, revision: slice.revision, position: slice.events.at(-1)!.position });
+        if (!cached) return void cold.push(id);
+        const state = await foldAccountStream(this.store, id, cached);
+        if (state && state.revision !== cached.revision) this.set(id, state);
       }),
     );
+    if (cold.length > 0) await this.load(cold);
   }
 
-  private async load(accountId: string): Promise<void> {
-    const slice = await this.store.readStream(accountStream(accountId));
-    const account = replayAccount(slice.events.map(asLedgerEvent));
-    if (!account) return;
-    this.set(accountId, { account, revision: slice.revision, position: slice.events.at(-1)!.position });
+  private async load(accountIds: readonly string[]): Promise<void> {
+    const snapshots = await this.store.readSnapshots(accountIds.map(accountStream));
+    await Promise.all(
+      accountIds.map(async (id) => {
+        const snapshot = snapshots.get(accountStream(id));
+        const account = snapshot ? decodeAccountSnapshot(snapshot.data) : undefined;
+        const from: AccountState | undefined =
+          snapshot && account
+            ? {
+                account,
+                revision: snapshot.revision,
+                ...(snapshot.position !== undefined ? { position: snapshot.position } : {}),
+              }
+            : undefined;
+        const state = await foldAccountStream(this.store, id, from);
+        if (!state) return;
+        // No usable snapshot (a stream from before them, or of an older schema): keep one now, so
+        // this fold is the last one.
+        if (!from)
+          await this.store.saveSnapshot(accountStream(id), state.revision, encodeAccountSnapshot(state.account));
+        this.set(id, state);
+      }),
+    );
   }
 
   forget(accountId: string): void {

@@ -154,11 +154,13 @@ export class BatchDecision {
     if (isLedgerError(decision)) return () => decision;
     if (decision === null) {
       const lastIndex = current.lastEventIndex;
-      const cachedPosition = this.cached(id)?.position ?? 0n;
+      const cachedPosition = this.cached(id)?.position;
       const account = current.account;
-      return (recorded) => ({
+      // Where the account's last event is (or, where the store did not say, the batch's position:
+      // as good for read-your-writes).
+      return (recorded, batchPosition) => ({
         account,
-        position: lastIndex !== undefined ? recorded[lastIndex]!.position : cachedPosition,
+        position: lastIndex !== undefined ? recorded[lastIndex]!.position : (cachedPosition ?? batchPosition),
       });
     }
     this.expectAccount(id);

@@ -1,4 +1,5 @@
 import { type Context, ROOT_CONTEXT, type Link } from '@opentelemetry/api';
+import { encodeAccountSnapshot } from '../domain/account-snapshot';
 import { accountStream, transferStream } from '../domain/events';
 import { type EventStore, WrongExpectedRevisionError } from '../eventstore/port';
 import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/tracing';
@@ -171,7 +172,17 @@ export class Writer {
         try {
           recorded = await withSpan(
             'ledger.append',
-            () => this.store.append({ events: decision.events, expected: decision.expected, recordedAt }),
+            () =>
+              this.store.append({
+                events: decision.events,
+                expected: decision.expected,
+                recordedAt,
+                // Every account the batch changed, as it stands after the batch (ADR 0013).
+                snapshots: decision.changedAccounts().map(([id, working]) => ({
+                  streamId: accountStream(id),
+                  data: encodeAccountSnapshot(working.account),
+                })),
+              }),
             { parent, attributes: { 'ledger.events': decision.events.length } },
           );
         } catch (error) {

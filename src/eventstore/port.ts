@@ -53,6 +53,26 @@ export interface AppendRequest {
   readonly expected: ReadonlyMap<string, ExpectedRevision>;
   /** Transaction time of every event in the request (ISO 8601, milliseconds, UTC). */
   readonly recordedAt: string;
+  /**
+   * Snapshots kept with the append, atomically: each is the caller's state of its stream's
+   * aggregate *after* this append (the caller's expected revision for the stream makes that
+   * exact). A stream appended to without one keeps its older snapshot; loaders fold what follows.
+   */
+  readonly snapshots?: readonly SnapshotToWrite[];
+}
+
+export interface SnapshotToWrite {
+  readonly streamId: string;
+  /** JSON-safe state (bigints as decimal strings), with a schema version of the caller's own. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface StreamSnapshot {
+  readonly data: Readonly<Record<string, unknown>>;
+  /** The stream revision the snapshot reflects: fold events after it. */
+  readonly revision: bigint;
+  /** Position of the stream's event at `revision`, where the store knows it (not on EventStoreDB). */
+  readonly position?: bigint;
 }
 
 export interface RecordedEvent {
@@ -90,8 +110,20 @@ export interface StreamSlice {
 export interface EventStore {
   /** Atomic append to one or several streams, with expected revisions. */
   append(request: AppendRequest): Promise<AppendResult>;
-  /** Events of a stream from a revision (inclusive) on. */
+  /**
+   * Events of a stream from a revision (inclusive) on, at most `limit` of them. Without a limit
+   * the whole rest of the stream is read, and a stream with more than STREAM_READ_UNPAGED_MAX
+   * events from there throws StreamTooLongError: page with a limit, nothing is cut silently.
+   */
   readStream(streamId: string, options?: { fromRevision?: bigint; limit?: number }): Promise<StreamSlice>;
+  /** The latest snapshot of each of these streams that has one (one round trip on PostgreSQL). */
+  readSnapshots(streamIds: readonly string[]): Promise<Map<string, StreamSnapshot>>;
+  /**
+   * Keeps `data` as the snapshot of a stream at `revision` (a rebuild or a first fold of a stream
+   * without one, or in place of a damaged one), unless the stored snapshot is newer or the stream
+   * is not that far. The caller folded the events through `revision`. Answers whether it was kept.
+   */
+  saveSnapshot(streamId: string, revision: bigint, data: Readonly<Record<string, unknown>>): Promise<boolean>;
   /** The first event of each of these streams that exists (one round trip, for idempotency). */
   readFirstEvents(streamIds: readonly string[]): Promise<Map<string, RecordedEvent>>;
   /** Events of the global log with position > `after`, in commit order. */
@@ -109,6 +141,17 @@ export class WrongExpectedRevisionError extends Error {
         .join('; ')}`,
     );
     this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/** Most events a readStream without a limit reads: beyond it the caller must page. */
+export const STREAM_READ_UNPAGED_MAX = 10_000;
+
+/** A read without a limit met a stream longer than STREAM_READ_UNPAGED_MAX: nothing was cut, page it. */
+export class StreamTooLongError extends Error {
+  constructor(readonly streamId: string) {
+    super(`stream ${streamId} has more than ${STREAM_READ_UNPAGED_MAX} events to read: read it in pages with a limit`);
+    this.name = 'StreamTooLongError';
   }
 }
 

@@ -8,7 +8,10 @@ import {
   type EventStore,
   type RecordedEvent,
   type ReplayEvent,
+  STREAM_READ_UNPAGED_MAX,
   type StreamSlice,
+  type StreamSnapshot,
+  StreamTooLongError,
   WrongExpectedRevisionError,
   satisfies,
 } from './port';
@@ -130,8 +133,11 @@ export class PostgresEventStore implements EventStore {
       const dataJson: string[] = [];
       const metadataJson: string[] = [];
       const links: { streamId: string; revision: bigint; position: bigint }[] = [];
+      const lastPosition = new Map<string, bigint>();
       for (const event of request.events) {
         position += 1n;
+        lastPosition.set(event.streamId, position);
+        for (const other of event.alsoIn ?? []) lastPosition.set(other, position);
         const revision = (revisions.get(event.streamId) ?? -1n) + 1n;
         revisions.set(event.streamId, revision);
         for (const other of event.alsoIn ?? []) {
@@ -161,6 +167,20 @@ export class PostgresEventStore implements EventStore {
       const created = [...revisions.keys()].filter((id) => !before.has(id));
       const updated = [...revisions.keys()].filter((id) => before.has(id) && revisions.get(id) !== before.get(id));
       const text = (values: Array<bigint | string>) => values.map(String);
+      const snapshots = new Map<string, string>();
+      for (const snapshot of request.snapshots ?? []) {
+        if (!lastPosition.has(snapshot.streamId)) {
+          throw new Error(`a snapshot of ${snapshot.streamId}, which this append does not write to`);
+        }
+        snapshots.set(snapshot.streamId, JSON.stringify(snapshot.data));
+      }
+      // Per head: the snapshot (or null: keep the stored one), its revision and its event's position.
+      const snapshotOf = (ids: string[]) => ({
+        data: ids.map((id) => snapshots.get(id) ?? null),
+        position: ids.map((id) => (snapshots.has(id) ? lastPosition.get(id)!.toString() : null)),
+      });
+      const createdSnapshots = snapshotOf(created);
+      const updatedSnapshots = snapshotOf(updated);
       // One statement writes the events, their links, the stream heads and the log head.
       await sql`
         with new_events as (
@@ -181,12 +201,18 @@ export class PostgresEventStore implements EventStore {
                       ${text(links.map((l) => l.position))}::text[]) as x(s, r, p)
           returning 1
         ), new_heads as (
-          insert into stream_heads (stream_id, revision)
-          select s, r::bigint from unnest(${created}::text[], ${text(created.map((id) => revisions.get(id)!))}::text[]) as x(s, r)
+          insert into stream_heads (stream_id, revision, snapshot, snapshot_revision, snapshot_position)
+          select s, r::bigint, sn::json, case when sn is null then null else r::bigint end, sp::bigint
+          from unnest(${created}::text[], ${text(created.map((id) => revisions.get(id)!))}::text[],
+                      ${createdSnapshots.data}::text[], ${createdSnapshots.position}::text[]) as x(s, r, sn, sp)
           returning 1
         ), moved_heads as (
-          update stream_heads h set revision = x.r::bigint
-          from unnest(${updated}::text[], ${text(updated.map((id) => revisions.get(id)!))}::text[]) as x(s, r)
+          update stream_heads h set revision = x.r::bigint,
+            snapshot = coalesce(x.sn::json, h.snapshot),
+            snapshot_revision = case when x.sn is null then h.snapshot_revision else x.r::bigint end,
+            snapshot_position = coalesce(x.sp::bigint, h.snapshot_position)
+          from unnest(${updated}::text[], ${text(updated.map((id) => revisions.get(id)!))}::text[],
+                      ${updatedSnapshots.data}::text[], ${updatedSnapshots.position}::text[]) as x(s, r, sn, sp)
           where h.stream_id = x.s
           returning 1
         )
@@ -199,29 +225,55 @@ export class PostgresEventStore implements EventStore {
 
   async readStream(streamId: string, options: { fromRevision?: bigint; limit?: number } = {}): Promise<StreamSlice> {
     const from = (options.fromRevision ?? 0n).toString();
-    const limit = options.limit ?? 1_000_000;
-    // One snapshot for the events and the head: a revision newer than the events read would let
-    // a writer pass its expected-revision check on stale state.
-    return this.db
-      .transaction()
-      .setIsolationLevel('repeatable read')
-      .execute(async (trx) => {
-        const rows = await sql<EventRow>`
-          select * from (
-            select ${EVENT_COLUMNS}, e.revision as stream_revision
-            from events e where e.stream_id = ${streamId} and e.revision >= ${from}::bigint
-            union all
-            select ${EVENT_COLUMNS}, l.revision as stream_revision
-            from stream_links l join events e on e.position = l.position
-            where l.stream_id = ${streamId} and l.revision >= ${from}::bigint
-          ) s order by stream_revision limit ${limit}`.execute(trx);
-        const head = await sql<{ revision: string }>`
-          select revision::text as revision from stream_heads where stream_id = ${streamId}`.execute(trx);
-        return {
-          events: rows.rows.map(toRecorded),
-          revision: head.rows[0] ? BigInt(head.rows[0].revision) : -1n,
-        };
-      });
+    const paged = options.limit !== undefined;
+    const limit = options.limit ?? STREAM_READ_UNPAGED_MAX + 1;
+    // One statement, so one snapshot for the events and the head: a revision newer than the events
+    // read would let a writer pass its expected-revision check on stale state.
+    const rows = await sql<Partial<EventRow> & { head_revision: string | null }>`
+      select (select revision::text from stream_heads where stream_id = ${streamId}) as head_revision, s.*
+      from (select 1) as one left join lateral (
+        select ${EVENT_COLUMNS}, e.revision as stream_revision
+        from events e where e.stream_id = ${streamId} and e.revision >= ${from}::bigint
+        union all
+        select ${EVENT_COLUMNS}, l.revision as stream_revision
+        from stream_links l join events e on e.position = l.position
+        where l.stream_id = ${streamId} and l.revision >= ${from}::bigint
+        order by stream_revision limit ${limit}
+      ) s on true`.execute(this.db);
+    const events = rows.rows.filter((row) => row.position != null).map((row) => toRecorded(row as EventRow));
+    if (!paged && events.length > STREAM_READ_UNPAGED_MAX) throw new StreamTooLongError(streamId);
+    const head = rows.rows[0]?.head_revision;
+    return { events, revision: head != null ? BigInt(head) : -1n };
+  }
+
+  async readSnapshots(streamIds: readonly string[]): Promise<Map<string, StreamSnapshot>> {
+    if (streamIds.length === 0) return new Map();
+    const rows = await sql<{ stream_id: string; snapshot: string; revision: string; position: string | null }>`
+      select stream_id, snapshot::text as snapshot, snapshot_revision::text as revision,
+             snapshot_position::text as position
+      from stream_heads where stream_id = any(${[...streamIds]}::text[]) and snapshot is not null`.execute(this.db);
+    return new Map(
+      rows.rows.map((row) => [
+        row.stream_id,
+        {
+          data: JSON.parse(row.snapshot),
+          revision: BigInt(row.revision),
+          ...(row.position !== null ? { position: BigInt(row.position) } : {}),
+        },
+      ]),
+    );
+  }
+
+  async saveSnapshot(streamId: string, revision: bigint, data: Readonly<Record<string, unknown>>): Promise<boolean> {
+    const result = await sql`
+      update stream_heads h set snapshot = ${JSON.stringify(data)}::json, snapshot_revision = ${revision.toString()}::bigint,
+        snapshot_position = (
+          select e.position from events e where e.stream_id = h.stream_id and e.revision = ${revision.toString()}::bigint
+          union all
+          select l.position from stream_links l where l.stream_id = h.stream_id and l.revision = ${revision.toString()}::bigint)
+      where h.stream_id = ${streamId} and h.revision >= ${revision.toString()}::bigint
+        and (h.snapshot_revision is null or h.snapshot_revision <= ${revision.toString()}::bigint)`.execute(this.db);
+    return (result.numAffectedRows ?? 0n) > 0n;
   }
 
   async readFirstEvents(streamIds: readonly string[]): Promise<Map<string, RecordedEvent>> {

@@ -8,6 +8,8 @@ import {
   type EventToAppend,
   type ExpectedRevision,
   type RecordedEvent,
+  STREAM_READ_UNPAGED_MAX,
+  StreamTooLongError,
   WrongExpectedRevisionError,
   expect as rev,
 } from '../../src/eventstore/port';
@@ -499,6 +501,85 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
         const id = stream('p');
         await s.store.append(request([event(id), event(`${id}-x`), event(id)]));
         expect((await s.store.readStream(id)).events.map((e) => e.streamId)).toEqual([id, id]);
+      });
+
+      it('cuts nothing silently: without a limit, a stream too long to read at once throws; pages read it all', async () => {
+        const id = stream('long');
+        const length = STREAM_READ_UNPAGED_MAX + 1;
+        await s.store.append(request(Array.from({ length }, () => event(id))));
+        await expect(s.store.readStream(id)).rejects.toThrow(StreamTooLongError);
+        // From a revision that leaves few enough, the same read goes through.
+        expect((await s.store.readStream(id, { fromRevision: 1n })).events).toHaveLength(length - 1);
+        let read = 0;
+        for (let from = 0n; ; ) {
+          const page = await s.store.readStream(id, { fromRevision: from, limit: 4_000 });
+          read += page.events.length;
+          expect(page.revision).toBe(BigInt(length - 1));
+          if (page.events.length < 4_000) break;
+          from += 4_000n;
+        }
+        expect(read).toBe(length);
+      });
+    });
+
+    describe('snapshots', () => {
+      const s = shared;
+
+      it('are kept with the append that reflects them, at the revision it leaves the stream at', async () => {
+        const [a, b, t] = [stream('a'), stream('b'), stream('t')];
+        await s.store.append({ ...request([event(a), event(a)]), snapshots: [{ streamId: a, data: { n: '2' } }] });
+        const moved = await s.store.append({
+          ...request([event(t, { alsoIn: [a, b] })], [[a, rev.at(1n)]]),
+          snapshots: [{ streamId: a, data: { n: '3' } }],
+        });
+        const snapshots = await s.store.readSnapshots([a, b, t, stream('missing')]);
+        expect([...snapshots.keys()].sort()).toEqual([a]);
+        expect(snapshots.get(a)).toMatchObject({ data: { n: '3' }, revision: 2n });
+        const position = snapshots.get(a)!.position;
+        if (position !== undefined) expect(position).toBe(moved.events[0]!.position);
+      });
+
+      it('stay where they were when an append to the stream brings none; the events after them are the rest', async () => {
+        const a = stream('a');
+        await s.store.append({ ...request([event(a)]), snapshots: [{ streamId: a, data: { n: '1' } }] });
+        await s.store.append(request([event(a), event(a)], [[a, rev.at(0n)]]));
+        expect((await s.store.readSnapshots([a])).get(a)).toMatchObject({ data: { n: '1' }, revision: 0n });
+        expect((await s.store.readStream(a, { fromRevision: 1n, limit: 10 })).events).toHaveLength(2);
+      });
+
+      it('commit with their append or not at all', async () => {
+        const a = stream('a');
+        await s.store.append({ ...request([event(a)]), snapshots: [{ streamId: a, data: { n: '1' } }] });
+        await failure(
+          s.store.append({
+            ...request([event(a)], [[a, rev.at(5n)]]),
+            snapshots: [{ streamId: a, data: { n: 'wrong' } }],
+          }),
+        );
+        expect((await s.store.readSnapshots([a])).get(a)).toMatchObject({ data: { n: '1' }, revision: 0n });
+      });
+
+      it('are refused for a stream the append does not write to', async () => {
+        const [a, other] = [stream('a'), stream('other')];
+        await failure(s.store.append({ ...request([event(a)]), snapshots: [{ streamId: other, data: {} }] }));
+        expect(await s.store.readStream(a)).toEqual({ events: [], revision: -1n });
+      });
+
+      it('saved later (a rebuild) only when not older than the stored one and not past the stream', async () => {
+        const a = stream('a');
+        await s.store.append({
+          ...request([event(a), event(a), event(a)]),
+          snapshots: [{ streamId: a, data: { n: '3' } }],
+        });
+        expect(await s.store.saveSnapshot(a, 1n, { n: 'older' })).toBe(false);
+        expect(await s.store.saveSnapshot(a, 5n, { n: 'beyond' })).toBe(false);
+        expect((await s.store.readSnapshots([a])).get(a)).toMatchObject({ data: { n: '3' }, revision: 2n });
+        await s.store.append(request([event(a)], [[a, rev.at(2n)]]));
+        expect(await s.store.saveSnapshot(a, 3n, { n: '4' })).toBe(true);
+        expect((await s.store.readSnapshots([a])).get(a)).toMatchObject({ data: { n: '4' }, revision: 3n });
+        // A damaged snapshot at the same revision can be replaced by a rebuild.
+        expect(await s.store.saveSnapshot(a, 3n, { n: 'rebuilt' })).toBe(true);
+        expect((await s.store.readSnapshots([a])).get(a)).toMatchObject({ data: { n: 'rebuilt' }, revision: 3n });
       });
     });
 

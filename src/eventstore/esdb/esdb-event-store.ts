@@ -19,19 +19,24 @@ import {
   type EventStore,
   type ExpectedRevision,
   type RecordedEvent,
+  STREAM_READ_UNPAGED_MAX,
   type StreamSlice,
+  type StreamSnapshot,
+  StreamTooLongError,
   WrongExpectedRevisionError,
   satisfies,
 } from '../port';
 import {
   CHAIN_EVENT_TYPE,
   CHAIN_STREAM,
+  SNAPSHOT_EVENT_TYPE,
   conflictsOf,
   fromResolved,
   isLedgerEventType,
   isStreamNotFound,
   ledgerEventsFilter,
   linkEventData,
+  snapshotStream,
   streamRevisionOf,
   toEventData,
   toStreamState,
@@ -104,6 +109,7 @@ export class EsdbEventStore implements EventStore {
         for (const response of result.responses) plan.revisions.set(response.streamName, response.revision);
         this.chain = { revision: plan.chainRevision, hash: plan.chainHash };
         plan.revisions.delete(CHAIN_STREAM);
+        for (const snapshot of request.snapshots ?? []) plan.revisions.delete(snapshotStream(snapshot.streamId));
         const events = await this.withPositions(plan.events);
         return { events, revisions: plan.revisions, position: events.at(-1)!.position };
       } catch (error) {
@@ -204,6 +210,13 @@ export class EsdbEventStore implements EventStore {
         });
       }
     }
+    // Snapshots go in the same appendRecords, so they commit with the events they reflect, or not at all.
+    for (const snapshot of request.snapshots ?? []) {
+      const revision = revisions.get(snapshot.streamId);
+      if (revision === undefined)
+        throw new Error(`a snapshot of ${snapshot.streamId}, which this append does not write to`);
+      records.push({ streamName: snapshotStream(snapshot.streamId), record: snapshotRecord(revision, snapshot.data) });
+    }
     records.push({
       streamName: CHAIN_STREAM,
       record: {
@@ -257,7 +270,8 @@ export class EsdbEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: { fromRevision?: bigint; limit?: number } = {}): Promise<StreamSlice> {
-    const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
+    const paged = options.limit !== undefined;
+    const limit = options.limit ?? STREAM_READ_UNPAGED_MAX + 1;
     const read: ResolvedEvent[] = [];
     try {
       for await (const resolved of this.client.readStream(streamId, {
@@ -272,12 +286,76 @@ export class EsdbEventStore implements EventStore {
       if (isStreamNotFound(error)) return { events: [], revision: -1n };
       throw error;
     }
+    if (!paged && read.length > STREAM_READ_UNPAGED_MAX) throw new StreamTooLongError(streamId);
     // The revision must never be newer than the events read (a writer would pass its check on
     // stale state): when the read reached the end of the stream, its last record is the head.
     const lastRead = read.length > 0 ? streamRevisionOf(read.at(-1)!) : undefined;
     const revision =
       lastRead !== undefined && read.length < limit ? lastRead : maxOf(await this.headRevision(streamId), lastRead);
     return { events: read.map(fromResolved), revision };
+  }
+
+  async readSnapshots(streamIds: readonly string[]): Promise<Map<string, StreamSnapshot>> {
+    const found = new Map<string, StreamSnapshot>();
+    const queue = [...new Set(streamIds)];
+    const worker = async () => {
+      for (let streamId = queue.shift(); streamId !== undefined; streamId = queue.shift()) {
+        const snapshot = await this.latestSnapshot(streamId);
+        if (snapshot) found.set(streamId, { data: snapshot.data, revision: snapshot.revision });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.readConcurrencyMax, queue.length) }, worker));
+    return found;
+  }
+
+  async saveSnapshot(streamId: string, revision: bigint, data: Readonly<Record<string, unknown>>): Promise<boolean> {
+    const stored = await this.latestSnapshot(streamId);
+    if (stored && stored.revision > revision) return false;
+    if ((await this.headRevision(streamId)) < revision) return false;
+    try {
+      await this.client.appendRecords(
+        [{ streamName: snapshotStream(streamId), record: snapshotRecord(revision, data) }],
+        [
+          {
+            type: STREAM_STATE,
+            streamName: snapshotStream(streamId),
+            expectedState: stored ? stored.snapshotRevision : 'no_stream',
+          },
+        ],
+      );
+      return true;
+    } catch (error) {
+      // Another writer kept a snapshot in between: theirs is at least as new as the events we read.
+      if (conflictsOf(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The last record of a stream's snapshot stream, and that record's own revision there. */
+  private async latestSnapshot(
+    streamId: string,
+  ): Promise<{ data: Record<string, unknown>; revision: bigint; snapshotRevision: bigint } | undefined> {
+    try {
+      for await (const resolved of this.client.readStream(snapshotStream(streamId), {
+        direction: BACKWARDS,
+        fromRevision: END,
+        maxCount: 1,
+        requiresLeader: true,
+      })) {
+        const data = resolved.event?.data as { revision?: unknown; state?: unknown } | undefined;
+        if (typeof data?.revision !== 'string' || typeof data.state !== 'object' || data.state === null) {
+          throw new Error(`${snapshotStream(streamId)} holds a record that is not a snapshot`);
+        }
+        return {
+          data: data.state as Record<string, unknown>,
+          revision: BigInt(data.revision),
+          snapshotRevision: resolved.event!.revision,
+        };
+      }
+    } catch (error) {
+      if (!isStreamNotFound(error)) throw error;
+    }
+    return undefined;
   }
 
   async readFirstEvents(streamIds: readonly string[]): Promise<Map<string, RecordedEvent>> {
@@ -386,5 +464,13 @@ export class EsdbEventStore implements EventStore {
     return { revision: -1n, hash: GENESIS_HASH };
   }
 }
+
+const snapshotRecord = (revision: bigint, state: Readonly<Record<string, unknown>>): AppendRecordInput['record'] => ({
+  id: randomUUID(),
+  contentType: 'application/json',
+  type: SNAPSHOT_EVENT_TYPE,
+  data: { revision: revision.toString(), state },
+  metadata: {},
+});
 
 const maxOf = (a: bigint, b: bigint | undefined): bigint => (b !== undefined && b > a ? b : a);

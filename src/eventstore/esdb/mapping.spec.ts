@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { type EventToAppend, WrongExpectedRevisionError, expect as rev } from '../port';
 import {
   CHAIN_EVENT_TYPE,
+  SNAPSHOT_EVENT_TYPE,
   LEDGER_EVENT_TYPE_REGEX,
   LINK_EVENT_TYPE,
   META,
@@ -226,7 +227,7 @@ describe('the client’s errors ⇄ ours', () => {
 
 describe('$all as the ledger reads it', () => {
   it('leaves out system events, links and the chain records, and nothing else', () => {
-    for (const type of ['$>', '$metadata', '$epoch-information', '$@', CHAIN_EVENT_TYPE])
+    for (const type of ['$>', '$metadata', '$epoch-information', '$@', CHAIN_EVENT_TYPE, SNAPSHOT_EVENT_TYPE])
       expect(isLedgerEventType(type)).toBe(false);
     for (const type of [
       'AccountOpened',

@@ -31,14 +31,18 @@ import { encodePosition } from './positions';
 export const CHAIN_STREAM = 'ledger-chain';
 /** Type of the record each append writes to CHAIN_STREAM. Not a ledger event: readers never see it. */
 export const CHAIN_EVENT_TYPE = 'LedgerChainHead';
+/** Type of a snapshot record (ADR 0013), in the stream snapshotStream(<stream>). Not a ledger event either. */
+export const SNAPSHOT_EVENT_TYPE = 'LedgerSnapshot';
+/** The stream that keeps the snapshots of `streamId`, newest last. */
+export const snapshotStream = (streamId: string): string => `ledger-snapshot-${streamId}`;
 /** EventStoreDB's link event type: data `<revision>@<stream>`, resolved by the server. */
 export const LINK_EVENT_TYPE = '$>';
 
 /**
  * $all, as the ledger's readers see it: system events (types starting with `$`, links among them)
- * and the chain records are left out by the server. The regex is .NET's, evaluated on the type.
+ * the chain records and the snapshots are left out by the server. The regex is .NET's, evaluated on the type.
  */
-export const LEDGER_EVENT_TYPE_REGEX = `^(?!\\$|${CHAIN_EVENT_TYPE}$)`;
+export const LEDGER_EVENT_TYPE_REGEX = `^(?!\\$|${CHAIN_EVENT_TYPE}$|${SNAPSHOT_EVENT_TYPE}$)`;
 export const ledgerEventsFilter = (): Filter => eventTypeFilter({ regex: LEDGER_EVENT_TYPE_REGEX });
 export const isLedgerEventType = (type: string): boolean => new RegExp(LEDGER_EVENT_TYPE_REGEX).test(type);
 
