@@ -21,6 +21,16 @@ import {
   TransferResponse,
 } from './schemas';
 import { listOperations } from './lists.openapi';
+import {
+  ConsistencyQuery,
+  ConsistencyResponse,
+  InclusionQuery,
+  InclusionResponse,
+  PublicKeysResponse,
+  TreeHeadQuery,
+  TreeHeadResponse,
+} from './audit-schemas';
+import { completeOperations } from './openapi-conventions';
 import { fraudPaths } from './fraud.openapi';
 
 type Schema = z.ZodType;
@@ -28,13 +38,12 @@ type Schema = z.ZodType;
 const json = (schema: Schema) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 const out = (schema: Schema) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
 
+const problemResponse = () => ({
+  description: 'Problem (RFC 9457)',
+  content: { 'application/problem+json': { schema: out(Problem) } },
+});
 const problemResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      String(status),
-      { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: out(Problem) } } },
-    ]),
-  );
+  Object.fromEntries(statuses.map((status) => [String(status), problemResponse()]));
 
 function queryParameters(schema: z.ZodObject) {
   const jsonSchema = json(schema) as { properties?: Record<string, object>; required?: string[] };
@@ -75,17 +84,20 @@ export function openApiDocument(version: string) {
     },
   });
   const lists = listOperations({ ok, problemResponses, queryParameters, idParameter });
-  return hoistDefinitions({
+  const document = {
     openapi: '3.1.0',
     info: {
       title: 'Ledger',
       version,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       description:
         'Event-sourced double-entry ledger. Amounts are decimal strings of minor units. Every command answers with a `position`; pass it as `minPosition` to a query to read your own write.',
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'LEDGER_API_KEYS' } },
     },
+    // Relative: the document describes the service that serves it, wherever it runs.
+    servers: [{ url: '/', description: 'this service' }],
     security: [{ apiKey: [] }],
     paths: {
       '/v1/accounts': {
@@ -181,6 +193,45 @@ export function openApiDocument(version: string) {
           responses: { ...ok('200', PublicKeyResponse, 'The public key'), ...problemResponses(401, 403) },
         },
       },
+      '/v1/audit/public-keys': {
+        get: {
+          summary: 'Every key that ever signed a digest or a tree head, with the period it signed in (ADR 0022)',
+          responses: {
+            ...ok('200', PublicKeysResponse, 'The keys, oldest first'),
+            ...problemResponses(400, 401, 403, 429),
+          },
+        },
+      },
+      '/v1/audit/tree-head': {
+        get: {
+          summary: 'The signed head of the Merkle tree of the first `size` events (RFC 9162; ADR 0021)',
+          parameters: queryParameters(TreeHeadQuery),
+          responses: {
+            ...ok('200', TreeHeadResponse, 'The signed tree head'),
+            ...problemResponses(400, 401, 403, 422, 429, 503),
+          },
+        },
+      },
+      '/v1/audit/proofs/inclusion': {
+        get: {
+          summary: 'RFC 9162 inclusion proof of the event at `position` in the tree of `treeSize` events',
+          parameters: queryParameters(InclusionQuery),
+          responses: {
+            ...ok('200', InclusionResponse, 'The leaf and its audit path'),
+            ...problemResponses(400, 401, 403, 422, 429, 503),
+          },
+        },
+      },
+      '/v1/audit/proofs/consistency': {
+        get: {
+          summary: 'RFC 9162 consistency proof from the tree of `from` events to the tree of `to` events',
+          parameters: queryParameters(ConsistencyQuery as unknown as z.ZodObject),
+          responses: {
+            ...ok('200', ConsistencyResponse, 'The consistency proof'),
+            ...problemResponses(400, 401, 403, 422, 429, 503),
+          },
+        },
+      },
       '/v1/audit/verify': {
         get: {
           summary: 'Re-walks the hash chain and reports the first broken link, if any',
@@ -206,7 +257,8 @@ export function openApiDocument(version: string) {
         get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'Prometheus text' } } },
       },
     },
-  });
+  };
+  return hoistDefinitions(completeOperations(document, problemResponse));
 }
 
 /**

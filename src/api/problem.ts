@@ -8,6 +8,9 @@ export type ProblemSlug =
   | 'not-found'
   | 'method-not-allowed'
   | 'payload-too-large'
+  | 'headers-too-large'
+  | 'malformed-request'
+  | 'request-timeout'
   | 'unsupported-media-type'
   | 'rate-limited'
   | 'not-caught-up'
@@ -15,13 +18,18 @@ export type ProblemSlug =
   | 'unavailable'
   | 'internal'
   | 'dead-letter-not-found'
-  | 'dead-letter-resolved';
+  | 'dead-letter-resolved'
+  | 'tree-size-out-of-range'
+  | 'position-out-of-range';
 
 /** Every problem a client can see: its HTTP status and a title that does not change. */
 const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
   validation: { status: 400, title: 'The request is not valid' },
   unauthenticated: { status: 401, title: 'An API key is needed' },
   forbidden: { status: 403, title: 'This key may not do that' },
+  'malformed-request': { status: 400, title: 'The request is not valid HTTP' },
+  'request-timeout': { status: 408, title: 'The request took too long to arrive' },
+  'headers-too-large': { status: 431, title: 'The request line or headers are too large' },
   'not-found': { status: 404, title: 'No such route' },
   'account-not-found': { status: 404, title: 'No such account' },
   'transfer-not-found': { status: 404, title: 'No such transfer' },
@@ -40,6 +48,8 @@ const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
   'exceeds-reversible': { status: 422, title: 'The reversal is more than is left to reverse' },
   'dead-letter-not-found': { status: 404, title: 'No such dead letter' },
   'dead-letter-resolved': { status: 409, title: 'The dead letter was scored already' },
+  'tree-size-out-of-range': { status: 422, title: 'The log does not hold that many events' },
+  'position-out-of-range': { status: 422, title: 'No event at that position in that tree' },
   'review-not-found': { status: 404, title: 'No open or resolved review for this transfer' },
   'review-resolved': { status: 409, title: 'The review was resolved already' },
   'under-review': { status: 422, title: 'The transfer is under fraud review' },

@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { Logger as PinoLogger } from 'pino';
 import { ApiKeys } from '../api/auth/api-keys';
 import { rateLimitModule } from '../api/auth/rate-limit';
+import { clientErrorHandler, frameworkErrors } from '../api/framework-errors';
 import { corsOrigins, docsContentSecurityPolicy, installHttpOperations, refuse } from '../api/http-operations';
 import { consoleDir, installConsole } from '../api/console-static';
 import { openApiDocument } from '../api/openapi';
@@ -37,6 +38,9 @@ export async function createHttpApp(
     // Ids may be 128 characters (Fastify's default stops path parameters at 100); longer ones
     // reach the schema and get a 400 rather than the router's bare 414.
     routerOptions: { maxParamLength: 1024 },
+    // The framework's own refusals answer problem+json too (bad percent-encoding, oversized headers).
+    frameworkErrors,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     LedgerModule.register({

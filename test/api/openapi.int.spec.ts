@@ -1,3 +1,4 @@
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 
@@ -37,6 +38,17 @@ describe('OpenAPI, docs and health', () => {
       expect(document.paths, `missing ${path}`).toHaveProperty([path]);
       for (const method of methods) expect(document.paths[path], `missing ${method} ${path}`).toHaveProperty(method);
     }
+  });
+
+  it("passes Redocly's recommended rules with no error and no warning (servers, operationIds, 4xx, licence)", async () => {
+    const served = (await t.request('GET', '/openapi.json')).text;
+    const problems = await lintFromString({ source: served, config: await createConfig({ extends: ['recommended'] }) });
+    expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`)).toEqual([]);
+    const operationIds = Object.values(
+      JSON.parse(served).paths as Record<string, Record<string, { operationId: string }>>,
+    ).flatMap((item) => Object.values(item).map((operation) => operation.operationId));
+    expect(operationIds).toContain('openAccount');
+    expect(new Set(operationIds).size).toBe(operationIds.length);
   });
 
   it('describes amounts as strings and errors as application/problem+json', async () => {
