@@ -51,6 +51,8 @@ export const ConfigSchema = z.object({
   LEDGER_PROJECTOR_POLL_MS: positiveInt(20),
   /** Ed25519 key that signs the hash chain's head (PKCS#8 PEM or a 32-byte seed in hex/base64); unset: a generated one, said in the log. */
   LEDGER_SIGNING_KEY: z.string().optional(),
+  /** Several Ed25519 keys with ids, `id:key,id:key` (key as for LEDGER_SIGNING_KEY); the first one signs (ADR 0022). Takes precedence over LEDGER_SIGNING_KEY. */
+  LEDGER_SIGNING_KEYS: z.string().optional(),
   /** How often the chain head is signed when the log has moved (GET /v1/audit/digest also signs on demand). */
   LEDGER_DIGEST_INTERVAL_MS: positiveInt(60_000),
   /** Largest pool of PostgreSQL connections a process opens. */
@@ -84,6 +86,8 @@ export const ConfigSchema = z.object({
   FRAUD_REVIEW_THRESHOLD: probability(0.5),
   /** Fraud score at or above which the debited account is frozen (a saga through the write path). Unset: off. */
   FRAUD_AUTO_FREEZE_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
+  /** Test hook for the crash tests: a pause after each step of a fraud compensation (ADR 0024). 0: none. */
+  FRAUD_COMPENSATION_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Most transfers scored in one inference call. */
   FRAUD_BATCH_MAX: positiveInt(1024),
   /** How long the scorer lets a batch gather after it was idle, in milliseconds. */

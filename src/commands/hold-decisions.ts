@@ -85,6 +85,7 @@ export function decideHoldJob(batch: BatchDecision, job: Extract<WriteJob, { kin
       const credit = batch.account(state.creditAccountId);
       if (!debit || !credit) throw new Error(`accounts of hold ${state.id} were not loaded`);
       decision = decidePostPending(command, state, debit.account, credit.account, batch.recordedAt);
+      if (isLedgerError(decision)) batch.refusedOnState(decision, state.debitAccountId, state.creditAccountId);
       break;
     }
     case 'VoidPendingTransfer':
@@ -169,7 +170,11 @@ export function decideReverseJob(
     credit.account,
     batch.recordedAt,
   );
-  if (isLedgerError(decision)) return refused(decision);
+  if (isLedgerError(decision)) {
+    batch.refusedOnState(decision, state.creditAccountId, state.debitAccountId);
+    if (decision.slug === 'exceeds-reversible') batch.refusedOnTransfers.add(state.id);
+    return refused(decision);
+  }
 
   batch.expected.set(transferStream(id), expect.noStream);
   batch.expectTransfer(state.id);
