@@ -200,6 +200,12 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     const row = page.locator('#events tbody tr').first();
     await expect.poll(() => row.locator('td').nth(1).textContent()).toBe('TransferPosted');
     expect(await row.locator('td').nth(3).locator('code').getAttribute('title')).toBe(events.items[0].hash);
+    // The inclusion proof, every hash recomputed in the page against the signed tree head.
+    await row.getByRole('button', { name: /^Prove event/ }).click();
+    const proof = page.locator('#proof-result');
+    await proof.waitFor({ timeout: 30_000 });
+    expect(await proof.getAttribute('data-verified'), (await proof.textContent()) ?? '').toBe('true');
+    expect(await proof.textContent()).toContain('signature verified here');
     await screenshot(page, 'transfer');
   });
 
@@ -217,6 +223,13 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     expect(await page.locator('#replay-report tbody tr').count()).toBe(Math.min(200, replay.body.accounts.length));
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await expect.poll(() => page.locator('#chain-result strong').textContent(), { timeout: 30_000 }).toBe('Intact');
+    await page.getByRole('button', { name: 'Fetch and check the tree head' }).click();
+    const head = (await api('GET', '/v1/audit/tree-head')).body;
+    await expect.poll(() => page.locator('#tree-head').textContent()).toContain('signature verified here');
+    expect(await page.locator('#tree-head code').getAttribute('title')).toMatch(/^[0-9a-f]{64}$/);
+    expect(Number((await page.locator('#tree-head strong').textContent())!.split(' ')[0])).toBeLessThanOrEqual(
+      head.treeSize,
+    );
     await screenshot(page, 'audit');
   });
 
