@@ -1,12 +1,15 @@
 // Audit benchmarks (issue 3), against PostgreSQL directly, with the compiled service's own code:
 //   1. as-of / known-at balance latency (p50, p99) on one account with 1,000,000 entries, random T and K;
 //   2. replay rate from the PostgreSQL event store (events/s);
-//   3. the hash chain's cost on the write path: the event store's append with the real hash vs a stub.
+//   3. the hash chain's cost on the write path: the event store's append with the real hash vs a stub;
+//   4. Merkle proofs (bench/audit-merkle.mjs): proof sizes and times at 1M and 10M events.
+// BENCH_AUDIT_ONLY=merkle runs phase 4 alone.
 // Works in fresh schemas of BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) and
 // drops them afterwards. BENCH_QUICK=1: 100,000 entries and fewer rounds. `npm run bench:audit`.
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { benchMerkle } from './audit-merkle.mjs';
 
 const require = createRequire(import.meta.url);
 // The compiled service (npm run build); required by a computed path, so tsc checks this file and not dist/.
@@ -393,6 +396,7 @@ async function main() {
       .join(' ')}`,
   );
   log(`PostgreSQL ${URL.replace(/\/\/[^@]*@/, '//…@')}\n`);
+  if (process.env.BENCH_AUDIT_ONLY === 'merkle') return benchMerkle(URL, log);
   const hot = await freshSchema('asof');
   try {
     const baseMs = Date.now() - SPAN_MS - 86_400_000;
@@ -448,7 +452,8 @@ async function main() {
   log(
     `   cost of the chain:  ${((1 - writer.hashed / writer.stub) * 100).toFixed(1)}% of write-path throughput over all rounds; median of ${WRITER_ROUNDS} paired rounds ${(writer.medianCost * 100).toFixed(1)}% (target <= 10%)`,
   );
-  log(`   per pair: ${writer.rounds}`);
+  log(`   per pair: ${writer.rounds}\n`);
+  await benchMerkle(URL, log);
 }
 
 main().catch((error) => {

@@ -66,9 +66,10 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   const readiness = ledgerReadiness(config, parts);
   const app = await createHttpApp(config, parts, readiness, { log, nestLogger, version });
 
-  const { database, writer, projector, relay, fraud, fraudReviews, auditor, esdb } = parts;
+  const { database, writer, projector, relay, fraud, fraudReviews, auditor, esdb, merkleTree } = parts;
   projector?.start();
   fraudReviews?.start();
+  merkleTree?.start();
   relay?.start();
   if (config.LEDGER_ROLES.includes('api')) auditor.startSigning(config.LEDGER_DIGEST_INTERVAL_MS);
   fraud?.consumer.start();
@@ -92,6 +93,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       await fraud?.close();
       await writer.stop();
       await projector?.stop();
+      await merkleTree?.stop();
       await fraudReviews?.stop();
       await relay?.stop();
       await esdb?.watch.stop();

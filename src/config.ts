@@ -51,6 +51,8 @@ export const ConfigSchema = z.object({
   LEDGER_PROJECTOR_POLL_MS: positiveInt(20),
   /** Ed25519 key that signs the hash chain's head (PKCS#8 PEM or a 32-byte seed in hex/base64); unset: a generated one, said in the log. */
   LEDGER_SIGNING_KEY: z.string().optional(),
+  /** Several Ed25519 keys with ids, `id:key,id:key` (key as for LEDGER_SIGNING_KEY); the first one signs (ADR 0022). Takes precedence over LEDGER_SIGNING_KEY. */
+  LEDGER_SIGNING_KEYS: z.string().optional(),
   /** How often the chain head is signed when the log has moved (GET /v1/audit/digest also signs on demand). */
   LEDGER_DIGEST_INTERVAL_MS: positiveInt(60_000),
   /** Largest pool of PostgreSQL connections a process opens. */

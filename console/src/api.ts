@@ -178,15 +178,18 @@ export interface Verification {
 export interface Review {
   transferId: string;
   status: 'open' | 'resolved';
-  outcome?: 'fraud' | 'legitimate';
-  note?: string;
-  resolvedAt?: string;
-  actor?: string;
-  risk?: Risk;
-  amount?: string;
-  currency?: string;
-  recordedAt?: string;
-  debitAccountId?: string;
-  creditAccountId?: string;
-  [more: string]: unknown;
+  recordedAt: string;
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: string;
+  currency: string;
+  risk: Risk;
+  resolution: {
+    id: string;
+    outcome: 'fraud' | 'legitimate';
+    note: string;
+    resolvedAt: string;
+    actor: string | null;
+  } | null;
+  compensation: { state: 'none' | 'pending' | 'done' };
 }

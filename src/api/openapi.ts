@@ -21,6 +21,15 @@ import {
   TransferResponse,
 } from './schemas';
 import { listOperations } from './lists.openapi';
+import {
+  ConsistencyQuery,
+  ConsistencyResponse,
+  InclusionQuery,
+  InclusionResponse,
+  PublicKeysResponse,
+  TreeHeadQuery,
+  TreeHeadResponse,
+} from './audit-schemas';
 import { completeOperations } from './openapi-conventions';
 import { fraudPaths } from './fraud.openapi';
 
@@ -182,6 +191,45 @@ export function openApiDocument(version: string) {
         get: {
           summary: 'The public key that verifies digests',
           responses: { ...ok('200', PublicKeyResponse, 'The public key'), ...problemResponses(401, 403) },
+        },
+      },
+      '/v1/audit/public-keys': {
+        get: {
+          summary: 'Every key that ever signed a digest or a tree head, with the period it signed in (ADR 0022)',
+          responses: {
+            ...ok('200', PublicKeysResponse, 'The keys, oldest first'),
+            ...problemResponses(400, 401, 403, 429),
+          },
+        },
+      },
+      '/v1/audit/tree-head': {
+        get: {
+          summary: 'The signed head of the Merkle tree of the first `size` events (RFC 9162; ADR 0021)',
+          parameters: queryParameters(TreeHeadQuery),
+          responses: {
+            ...ok('200', TreeHeadResponse, 'The signed tree head'),
+            ...problemResponses(400, 401, 403, 422, 429, 503),
+          },
+        },
+      },
+      '/v1/audit/proofs/inclusion': {
+        get: {
+          summary: 'RFC 9162 inclusion proof of the event at `position` in the tree of `treeSize` events',
+          parameters: queryParameters(InclusionQuery),
+          responses: {
+            ...ok('200', InclusionResponse, 'The leaf and its audit path'),
+            ...problemResponses(400, 401, 403, 422, 429, 503),
+          },
+        },
+      },
+      '/v1/audit/proofs/consistency': {
+        get: {
+          summary: 'RFC 9162 consistency proof from the tree of `from` events to the tree of `to` events',
+          parameters: queryParameters(ConsistencyQuery as unknown as z.ZodObject),
+          responses: {
+            ...ok('200', ConsistencyResponse, 'The consistency proof'),
+            ...problemResponses(400, 401, 403, 422, 429, 503),
+          },
         },
       },
       '/v1/audit/verify': {

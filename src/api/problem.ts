@@ -18,7 +18,9 @@ export type ProblemSlug =
   | 'unavailable'
   | 'internal'
   | 'dead-letter-not-found'
-  | 'dead-letter-resolved';
+  | 'dead-letter-resolved'
+  | 'tree-size-out-of-range'
+  | 'position-out-of-range';
 
 /** Every problem a client can see: its HTTP status and a title that does not change. */
 const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
@@ -46,6 +48,8 @@ const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
   'exceeds-reversible': { status: 422, title: 'The reversal is more than is left to reverse' },
   'dead-letter-not-found': { status: 404, title: 'No such dead letter' },
   'dead-letter-resolved': { status: 409, title: 'The dead letter was scored already' },
+  'tree-size-out-of-range': { status: 422, title: 'The log does not hold that many events' },
+  'position-out-of-range': { status: 422, title: 'No event at that position in that tree' },
   'review-not-found': { status: 404, title: 'No open or resolved review for this transfer' },
   'review-resolved': { status: 409, title: 'The review was resolved already' },
   'under-review': { status: 422, title: 'The transfer is under fraud review' },

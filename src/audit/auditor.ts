@@ -6,6 +6,9 @@ import type { CatchUp } from '../projections/catch-up';
 import type { ReadModels } from '../projections/queries';
 import { type ChainReport, ChainVerifier } from './chain-verifier';
 import { type ChainDigest, type SigningKey, signDigest } from './digest';
+import type { KeyRegistry } from './key-registry';
+import { type LogProofs, TreeUnavailableError } from './log-proofs';
+import type { KeyRing } from './signing-keys';
 import { type ReplayReport, type ReplayRequest, replayAndCompare } from './replay';
 
 export const AUDITOR = Symbol('Auditor');
@@ -34,8 +37,15 @@ export class Auditor {
     private readonly store: EventStore,
     private readonly readModels: ReadModels,
     private readonly catchUp: CatchUp,
-    readonly key: SigningKey,
+    readonly keys: KeyRing,
+    readonly registry: KeyRegistry,
+    readonly proofs: LogProofs,
   ) {}
+
+  /** The key this process signs with now. */
+  get key(): SigningKey {
+    return this.keys.active;
+  }
 
   replay(request: ReplayRequest): Promise<ReplayReport> {
     return replayAndCompare(this.store, request, {
@@ -53,6 +63,7 @@ export class Auditor {
       where key_id = ${this.key.keyId} and position = ${head.position.toString()}::bigint`.execute(this.db);
     if (stored.rows[0]) return JSON.parse(stored.rows[0].digest) as ChainDigest;
     const digest = signDigest(this.key, head, new Date().toISOString());
+    await this.registry.signedWith(digest.keyId, digest.signedAt);
     // Two signers racing on one head keep the first: every caller gets the same document.
     await sql`insert into audit_digests (key_id, position, digest)
               values (${digest.keyId}, ${digest.position}::bigint, ${JSON.stringify(digest)}::json)
@@ -69,16 +80,25 @@ export class Auditor {
     return this.store;
   }
 
-  /** Signs the head every `intervalMs` (when it moved). */
+  /** Signs the chain head and the tree head every `intervalMs` (each only when it moved: a head signed once is kept). */
   startSigning(intervalMs: number): void {
     if (this.timer || !(this.store instanceof PostgresEventStore)) return;
     this.timer = setInterval(() => {
-      this.digest().then(
+      this.signHeads().then(
         () => (this.lastSigningError = undefined),
         (error: unknown) => (this.lastSigningError = error),
       );
     }, intervalMs);
     this.timer.unref();
+  }
+
+  private async signHeads(): Promise<void> {
+    await this.digest();
+    try {
+      await this.proofs.treeHead();
+    } catch (error) {
+      if (!(error instanceof TreeUnavailableError)) throw error;
+    }
   }
 
   stopSigning(): void {

@@ -1,13 +1,8 @@
-import {
-  type KeyObject,
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  sign,
-  verify,
-} from 'node:crypto';
+import { type KeyObject, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { canonicalJson } from '../eventstore/hash-chain';
+import { type SigningKey, keyIdOf, parsePrivateKey, signingKey } from './signing-keys';
+
+export { type SigningKey, SigningKeyError, keyIdOf } from './signing-keys';
 
 /**
  * Signed chain heads (ADR 0006). A digest says: "the event at `position` of this ledger's log has
@@ -41,62 +36,12 @@ export function digestMessage(digest: Omit<ChainDigest, 'signature' | 'algorithm
   );
 }
 
-export interface SigningKey {
-  readonly privateKey: KeyObject;
-  readonly publicKey: KeyObject;
-  /** First 16 hex digits of the SHA-256 of the public key (SubjectPublicKeyInfo, DER). */
-  readonly keyId: string;
-  readonly publicKeyPem: string;
-  /** Generated for this process because none was configured. */
-  readonly generated: boolean;
-}
-
-// PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410).
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-export class SigningKeyError extends Error {}
-
-/** LEDGER_SIGNING_KEY: an Ed25519 private key as PKCS#8 PEM, or its 32-byte seed in hex or base64. Unset: a new one. */
+/** LEDGER_SIGNING_KEY alone (see signing-keys.ts for every way a process gets its keys). Unset: a new one. */
 export function loadSigningKey(configured: string | undefined): SigningKey {
-  let privateKey: KeyObject;
-  if (configured === undefined || configured.trim() === '') {
-    privateKey = generateKeyPairSync('ed25519').privateKey;
-  } else {
-    const text = configured.trim();
-    try {
-      if (text.includes('BEGIN')) privateKey = createPrivateKey(text.replace(/\\n/g, '\n'));
-      else {
-        const seed = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-        if (seed.length !== 32) throw new SigningKeyError(`a seed must be 32 bytes, this one is ${seed.length}`);
-        privateKey = createPrivateKey({
-          key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
-          format: 'der',
-          type: 'pkcs8',
-        });
-      }
-    } catch (error) {
-      throw new SigningKeyError(
-        `LEDGER_SIGNING_KEY is not an Ed25519 private key (PKCS#8 PEM, or a 32-byte seed in hex or base64): ${error instanceof Error ? error.message : error}`,
-      );
-    }
-    if (privateKey.asymmetricKeyType !== 'ed25519')
-      throw new SigningKeyError(`LEDGER_SIGNING_KEY is a ${privateKey.asymmetricKeyType} key, not Ed25519`);
-  }
-  const publicKey = createPublicKey(privateKey);
-  return {
-    privateKey,
-    publicKey,
-    keyId: keyIdOf(publicKey),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    generated: configured === undefined || configured.trim() === '',
-  };
+  return configured === undefined || configured.trim() === ''
+    ? signingKey(generateKeyPairSync('ed25519').privateKey, { generated: true })
+    : signingKey(parsePrivateKey(configured, 'LEDGER_SIGNING_KEY'), { generated: false });
 }
-
-export const keyIdOf = (publicKey: KeyObject): string =>
-  createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
-    .slice(0, 16);
 
 export function signDigest(
   key: SigningKey,
@@ -118,7 +63,11 @@ export function signDigest(
 }
 
 /** Why a digest cannot be trusted, or undefined when its signature holds for this public key. */
-export function digestProblem(digest: unknown, publicKeyPem: string): string | undefined {
+/**
+ * `publicKeys`: one public key (PEM), which must be the one the digest's fingerprint keyId names,
+ * or every key by id (GET /v1/audit/public-keys), of which the digest's keyId picks one.
+ */
+export function digestProblem(digest: unknown, publicKeys: string | ReadonlyMap<string, string>): string | undefined {
   const d = digest as Partial<ChainDigest> | null;
   if (!d || typeof d !== 'object') return 'the digest is not a JSON object';
   for (const field of ['keyId', 'position', 'hash', 'signedAt', 'signature'] as const) {
@@ -127,6 +76,9 @@ export function digestProblem(digest: unknown, publicKeyPem: string): string | u
   if (d.algorithm !== 'Ed25519') return `the digest's algorithm is ${String(d.algorithm)}, not Ed25519`;
   if (!/^(0|[1-9][0-9]*)$/.test(d.position!)) return 'the digest position is not a decimal integer';
   if (!/^[0-9a-f]{64}$/.test(d.hash!)) return 'the digest hash is not 64 hex digits';
+  const publicKeyPem = typeof publicKeys === 'string' ? publicKeys : publicKeys.get(d.keyId!);
+  if (publicKeyPem === undefined)
+    return `the digest was signed with key ${d.keyId}, which is not among the public keys given`;
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey(publicKeyPem);
@@ -134,7 +86,7 @@ export function digestProblem(digest: unknown, publicKeyPem: string): string | u
     return `the public key cannot be read: ${error instanceof Error ? error.message : error}`;
   }
   if (publicKey.asymmetricKeyType !== 'ed25519') return `the public key is ${publicKey.asymmetricKeyType}, not Ed25519`;
-  if (keyIdOf(publicKey) !== d.keyId)
+  if (typeof publicKeys === 'string' && keyIdOf(publicKey) !== d.keyId)
     return `the digest was signed with key ${d.keyId}, not with this public key (${keyIdOf(publicKey)})`;
   const fields = {
     keyId: d.keyId!,

@@ -7,6 +7,7 @@ import { ChainVerifier } from '../audit/chain-verifier';
 import { digestProblem, type ChainDigest } from '../audit/digest';
 import { type ReplayReport, NotCaughtUpError, UnknownAccountsError, replayAndCompare } from '../audit/replay';
 import { AUDIT_PAGE_SIZE } from '../audit/auditor';
+import { latestTreeHeadWithin } from '../audit/log-proofs';
 import { loadConfig } from '../config';
 import { canonicalJson } from '../eventstore/hash-chain';
 import { PostgresEventStore } from '../eventstore/postgres-event-store';
@@ -15,6 +16,13 @@ import { migrate } from '../platform/migrations';
 import { CatchUp } from '../projections/catch-up';
 import { ReadModels } from '../projections/queries';
 import { ProgressBar } from './progress';
+import {
+  ProofUsageError,
+  consistencyCommand,
+  inclusionCommand,
+  readPublicKeys,
+  verifyTreeCommand,
+} from './audit-proofs';
 
 const USAGE = `usage: npm run audit -- <command> [options]
 
@@ -22,12 +30,22 @@ const USAGE = `usage: npm run audit -- <command> [options]
       Balances at T as known at K (default: now), replayed from the event store alone and compared
       with the read models. CSV (default, or from --out's extension) or JSON, to --out or stdout.
       Exit status 1 when any account does not match.
-  export --out <ledger.jsonl> [--digest-out <digest.json>]
+  export --out <ledger.jsonl> [--digest-out <digest.json>] [--tree-head-out <head.json>]
       Every event of the log, one JSON object per line, with its prevHash and hash; --digest-out
-      also writes the latest digest the service signed within the export.
+      and --tree-head-out also write the latest digest and tree head the service signed within it.
   verify --in <ledger.jsonl> --public-key <key.pem|key.json> --digest <digest.json> [--format text|json]
       Offline: checks the digest's signature with the public key, re-walks the export's hash chain,
       and checks the event the digest names has the signed hash. Exit status 1 if anything fails.
+      --public-key also takes the list of GET /v1/audit/public-keys (the digest's keyId picks the key).
+  verify-tree --in <ledger.jsonl> --tree-head <head.json> --public-keys <keys.json>
+      Offline: checks the tree head's signature, walks the export's hash chain and rebuilds the
+      RFC 9162 Merkle root of its first treeSize events, which must be the signed root.
+  inclusion --proof <proof.json> --tree-head <head.json> --public-keys <keys.json>
+      Offline: an inclusion proof (GET /v1/audit/proofs/inclusion) leads from the event's bytes to
+      the signed root.
+  consistency --proof <proof.json> --from <head.json> --to <head.json> --public-keys <keys.json>
+      Offline: a consistency proof (GET /v1/audit/proofs/consistency) shows the later signed tree
+      extends the earlier one: no event the earlier head covers was changed.
 
 The database is the service's: DATABASE_URL, LEDGER_DB_SCHEMA (or LEDGER_DATA_DIR for the embedded one).`;
 
@@ -141,7 +159,10 @@ async function replay(args: string[]): Promise<number> {
 }
 
 async function exportLog(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'digest-out': { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: 'string' }, 'digest-out': { type: 'string' }, 'tree-head-out': { type: 'string' } },
+  });
   if (!values.out) throw new UsageError('export needs --out <file.jsonl>');
   return withDatabase(async (database) => {
     const store = new PostgresEventStore(database.db);
@@ -183,14 +204,26 @@ async function exportLog(args: string[]): Promise<number> {
       writeFileSync(values['digest-out'], `${JSON.stringify(JSON.parse(rows.rows[0].digest), null, 2)}\n`);
       console.error(`latest signed digest within the export written to ${values['digest-out']}`);
     }
+    if (values['tree-head-out']) {
+      const head = await latestTreeHeadWithin(database.db, after);
+      if (!head) {
+        console.error('no signed tree head within the export yet: get one with GET /v1/audit/tree-head');
+        return 1;
+      }
+      writeFileSync(values['tree-head-out'], `${JSON.stringify(head, null, 2)}\n`);
+      console.error(
+        `latest signed tree head within the export (${head.treeSize} events) written to ${values['tree-head-out']}`,
+      );
+    }
     return 0;
   });
 }
 
-function readPublicKey(file: string): string {
+function readPublicKey(file: string): string | Map<string, string> {
   const text = readFileSync(file, 'utf8');
   if (text.trimStart().startsWith('{')) {
-    const parsed = JSON.parse(text) as { publicKey?: unknown };
+    const parsed = JSON.parse(text) as { publicKey?: unknown; keys?: unknown };
+    if (Array.isArray(parsed.keys)) return readPublicKeys(file);
     if (typeof parsed.publicKey !== 'string') throw new UsageError(`${file} is JSON without a publicKey field`);
     return parsed.publicKey;
   }
@@ -290,6 +323,12 @@ async function main(): Promise<number> {
         return await exportLog(args);
       case 'verify':
         return await verifyExport(args);
+      case 'verify-tree':
+        return await verifyTreeCommand(args);
+      case 'inclusion':
+        return inclusionCommand(args);
+      case 'consistency':
+        return consistencyCommand(args);
       default:
         console.error(command ? `unknown command ${command}\n\n${USAGE}` : USAGE);
         return 2;
@@ -297,6 +336,7 @@ async function main(): Promise<number> {
   } catch (error) {
     if (
       error instanceof UsageError ||
+      error instanceof ProofUsageError ||
       (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
     ) {
       console.error(`${error.message}\n\n${USAGE}`);

@@ -1,6 +1,8 @@
 import type { Logger } from '@nestjs/common';
-import { Auditor } from '../audit/auditor';
-import { type SigningKey, loadSigningKey } from '../audit/digest';
+import type { Auditor } from '../audit/auditor';
+import { composeAudit } from '../audit/compose-audit';
+import type { MerkleTreeFollower } from '../audit/merkle/tree-follower';
+import type { KeyRing } from '../audit/signing-keys';
 import { AccountStates } from '../commands/account-states';
 import { Writer } from '../commands/writer';
 import type { Config } from '../config';
@@ -38,7 +40,8 @@ export interface LedgerParts {
   /** The risk and review read models' follower (with the projector role). */
   readonly fraudReviews: ReviewProjection | null;
   readonly auditor: Auditor;
-  readonly signingKey: SigningKey;
+  readonly signingKeys: KeyRing;
+  readonly merkleTree: MerkleTreeFollower | null;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
   const metrics = new Metrics();
   const relay = createRelay(config, { database, store, metrics, logger });
   let fraud: FraudRole | null = null;
+  let audit: Awaited<ReturnType<typeof composeAudit>> | undefined;
   const writer = new Writer(store, new AccountStates(store), {
     batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
     queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
@@ -90,6 +94,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
       projector?.wake();
       fraudReviews?.wake();
       relay?.wake();
+      audit?.merkleTree?.wake();
       fraud?.consumer.wake();
       metrics.writeBatches.observe(commands);
       metrics.writeBatchSeconds.observe(ms / 1000);
@@ -117,14 +122,12 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
   collectLedgerGauges(metrics, { writer, store, projector, adapter: config.EVENTSTORE });
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
-  const signingKey = loadSigningKey(config.LEDGER_SIGNING_KEY);
-  if (signingKey.generated) {
-    logger.warn(
-      `LEDGER_SIGNING_KEY is not set: chain heads are signed with a key generated for this process (key id ${signingKey.keyId}); ` +
-        'digests will not verify after a restart. Set LEDGER_SIGNING_KEY to an Ed25519 key to keep one.',
-    );
+  try {
+    audit = await composeAudit(config, { database, store, readModels, catchUp }, logger);
+  } catch (error) {
+    if (!sharedDatabase) await database.close();
+    throw error;
   }
-  const auditor = new Auditor(database.db, store, readModels, catchUp, signingKey);
   return {
     database,
     store,
@@ -137,7 +140,8 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
     relay,
     fraud,
     fraudReviews,
-    auditor,
-    signingKey,
+    auditor: audit.auditor,
+    signingKeys: audit.keys,
+    merkleTree: audit.merkleTree,
   };
 }

@@ -9,7 +9,7 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
 
 /** What /health/ready checks in this process: storage, and each role it plays. */
 export function ledgerReadiness(config: Config, parts: LedgerParts): Readiness {
-  const { database, esdb, projector, relay, auditor, signingKey, fraud } = parts;
+  const { database, esdb, projector, relay, auditor, signingKeys, merkleTree, fraud } = parts;
   const readiness = new Readiness();
   readiness.register('database', async () => {
     await sql`select 1`.execute(database.db);
@@ -28,11 +28,20 @@ export function ledgerReadiness(config: Config, parts: LedgerParts): Readiness {
       ...(error !== undefined ? { error: errorText(error) } : {}),
     };
   });
+  readiness.register('merkle-tree', () => {
+    if (!merkleTree) return { status: 'off' };
+    const error = merkleTree.lastError;
+    return {
+      status: error !== undefined || !merkleTree.isRunning ? 'down' : 'up',
+      position: merkleTree.checkpoint.toString(),
+      ...(error !== undefined ? { error: errorText(error) } : {}),
+    };
+  });
   readiness.register('relay', () => relayReadiness(config, relay));
   readiness.register('audit-signing', () => ({
     status: auditor.lastSigningError !== undefined ? 'down' : 'up',
-    keyId: signingKey.keyId,
-    generatedKey: signingKey.generated,
+    keyId: signingKeys.active.keyId,
+    generatedKey: signingKeys.active.generated,
     ...(auditor.lastSigningError !== undefined ? { error: String(auditor.lastSigningError) } : {}),
   }));
   registerFraudReadiness(readiness, fraud, config.LEDGER_ROLES.length === 1);

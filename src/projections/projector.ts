@@ -4,9 +4,8 @@ import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
 import { type LogHandler, LogFollower } from '../platform/log-follower';
-import { type AccountRow, type ReadModelChanges, readModelChanges } from './read-model-changes';
+import { type ReadModelChanges, readModelChanges } from './read-model-changes';
 import { writeTimeIndex } from './time-index';
-import { isoTimestamp } from '../platform/sql';
 
 export const READ_MODELS_CHECKPOINT = 'read-models';
 
@@ -94,69 +93,30 @@ export class Projector implements LogHandler<RecordedEvent> {
   }
 }
 
-/** The read models' changes for a page of events, written in `tx`. */
+/** The read models' changes for a page of events, written in `tx`: set-based, without reading them first. */
 async function applyEvents(tx: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void> {
-  const touched = new Set<string>();
-  for (const event of events) {
-    const data = event.data as { accountId?: string; debitAccountId?: string; creditAccountId?: string };
-    if (event.type === 'AccountOpened') continue;
-    for (const id of [data.accountId, data.debitAccountId, data.creditAccountId]) if (id) touched.add(id);
-  }
-  const current = await loadAccounts(tx, [...touched]);
-  const changes = readModelChanges(events, current);
+  const changes = readModelChanges(events);
   await writeChanges(tx, changes);
   await writeTimeIndex(tx, changes.entries);
 }
 
-async function loadAccounts(db: Kysely<Tables>, ids: string[]): Promise<Map<string, AccountRow>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql<{
-    id: string;
-    currency: string;
-    normal_side: 'debit' | 'credit';
-    flags: unknown;
-    status: string;
-    debits_posted: string;
-    credits_posted: string;
-    entry_count: string;
-    version: string;
-    opened_at: string;
-    code: string | null;
-    metadata: unknown;
-    position: string;
-  }>`select id, currency, normal_side, flags, status, debits_posted::text as debits_posted,
-            credits_posted::text as credits_posted, entry_count::text as entry_count, version::text as version,
-            ${isoTimestamp('opened_at')} as opened_at,
-            code, metadata, position::text as position
-     from rm_accounts where id = any(${ids}::text[])`.execute(db);
-  return new Map(
-    rows.rows.map((r) => [
-      r.id,
-      {
-        id: r.id,
-        currency: r.currency,
-        normalSide: r.normal_side,
-        flags: r.flags,
-        status: r.status,
-        debitsPosted: BigInt(r.debits_posted),
-        creditsPosted: BigInt(r.credits_posted),
-        entryCount: BigInt(r.entry_count),
-        version: BigInt(r.version),
-        openedAt: r.opened_at,
-        code: r.code,
-        metadata: r.metadata,
-        position: BigInt(r.position),
-      },
-    ]),
-  );
-}
-
 const str = (values: Array<bigint | string | null>) => values.map((v) => (v === null ? null : v.toString()));
 
+/**
+ * One statement: the accounts the page opens (inserted whole), the deltas of those it changes
+ * (`x = x + delta`), its transfers, and its entries, whose seq and balance come from each account's
+ * row as it stood before the statement (every CTE sees the same snapshot) plus a running sum.
+ */
 async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Promise<void> {
-  const accounts = [...changes.accounts.values()];
-  if (accounts.length > 0) {
-    await sql`
+  const accounts = [...changes.opened.values()];
+  const deltas = [...changes.deltas.values()];
+  const t = changes.transfers;
+  const e = changes.entries;
+  if (accounts.length + deltas.length + t.length === 0) return;
+  // Normal side of entries of accounts opened on this page (they have no row to read it from yet).
+  const normalSide = e.map((x) => changes.opened.get(x.accountId)?.normalSide ?? null);
+  const result = await sql<{ updated: number }>`
+    with new_accounts as (
       insert into rm_accounts (id, currency, normal_side, flags, status, debits_posted, credits_posted,
                                entry_count, version, opened_at, code, metadata, position)
       select id, cur, ns, fl::json, st, dp::numeric, cp::numeric, ec::bigint, v::bigint, oa::timestamptz, code, md::json, p::numeric
@@ -168,13 +128,18 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
                   ${accounts.map((a) => a.code)}::text[], ${accounts.map((a) => JSON.stringify(a.metadata))}::text[],
                   ${str(accounts.map((a) => a.position))}::text[])
            as x(id, cur, ns, fl, st, dp, cp, ec, v, oa, code, md, p)
-      on conflict (id) do update set status = excluded.status, debits_posted = excluded.debits_posted,
-        credits_posted = excluded.credits_posted, entry_count = excluded.entry_count,
-        version = excluded.version, position = excluded.position`.execute(db);
-  }
-  const t = changes.transfers;
-  if (t.length > 0) {
-    await sql`
+      returning 1
+    ), updated as (
+      update rm_accounts a set debits_posted = a.debits_posted + d.dd::numeric,
+        credits_posted = a.credits_posted + d.dc::numeric, entry_count = a.entry_count + d.de::bigint,
+        version = a.version + d.dv::bigint, status = coalesce(d.st, a.status), position = d.p::numeric
+      from unnest(${deltas.map((d) => d.id)}::text[], ${str(deltas.map((d) => d.debits))}::text[],
+                  ${str(deltas.map((d) => d.credits))}::text[], ${str(deltas.map((d) => d.entries))}::text[],
+                  ${str(deltas.map((d) => d.versions))}::text[], ${deltas.map((d) => d.status)}::text[],
+                  ${str(deltas.map((d) => d.position))}::text[]) as d(id, dd, dc, de, dv, st, p)
+      where a.id = d.id
+      returning 1
+    ), new_transfers as (
       insert into rm_transfers (id, debit_account_id, credit_account_id, amount, currency, status, code,
                                 reference, metadata, effective_at, recorded_at, position)
       select id, d, c, a::numeric, cur, 'posted', code, ref, md::json, ea::timestamptz, ra::timestamptz, p::numeric
@@ -183,18 +148,28 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
                   ${t.map((x) => x.currency)}::text[], ${t.map((x) => x.code)}::text[], ${t.map((x) => x.reference)}::text[],
                   ${t.map((x) => JSON.stringify(x.metadata))}::text[], ${t.map((x) => x.effectiveAt)}::text[],
                   ${t.map((x) => x.recordedAt)}::text[], ${str(t.map((x) => x.position))}::text[])
-           as x(id, d, c, a, cur, code, ref, md, ea, ra, p)`.execute(db);
-  }
-  const e = changes.entries;
-  if (e.length > 0) {
-    await sql`
+           as x(id, d, c, a, cur, code, ref, md, ea, ra, p)
+      returning 1
+    ), new_entries as (
       insert into rm_entries (account_id, seq, transfer_id, side, amount, balance_after, effective_at, recorded_at, position)
-      select acc, s::bigint, tid, side, a::numeric, b::numeric, ea::timestamptz, ra::timestamptz, p::numeric
-      from unnest(${e.map((x) => x.accountId)}::text[], ${str(e.map((x) => x.seq))}::text[],
+      select x.acc, coalesce(r.entry_count, 0) + x.o::bigint, x.tid, x.side, x.a::numeric,
+             coalesce(case when r.normal_side = 'debit' then r.debits_posted - r.credits_posted
+                           else r.credits_posted - r.debits_posted end, 0)
+             + sum(case when x.side = coalesce(r.normal_side, x.ns) then x.a::numeric else -x.a::numeric end)
+                 over (partition by x.acc order by x.o::bigint),
+             x.ea::timestamptz, x.ra::timestamptz, x.p::numeric
+      from unnest(${e.map((x) => x.accountId)}::text[], ${str(e.map((x) => x.ordinal))}::text[],
                   ${e.map((x) => x.transferId)}::text[], ${e.map((x) => x.side)}::text[],
-                  ${str(e.map((x) => x.amount))}::text[], ${str(e.map((x) => x.balanceAfter))}::text[],
-                  ${e.map((x) => x.effectiveAt)}::text[], ${e.map((x) => x.recordedAt)}::text[],
-                  ${str(e.map((x) => x.position))}::text[])
-           as x(acc, s, tid, side, a, b, ea, ra, p)`.execute(db);
+                  ${str(e.map((x) => x.amount))}::text[], ${e.map((x) => x.effectiveAt)}::text[],
+                  ${e.map((x) => x.recordedAt)}::text[], ${str(e.map((x) => x.position))}::text[],
+                  ${normalSide}::text[]) as x(acc, o, tid, side, a, ea, ra, p, ns)
+      left join rm_accounts r on r.id = x.acc
+      returning 1
+    )
+    select (select count(*) from updated)::int as updated`.execute(db);
+  // An event that names an account no AccountOpened made is damage, not something to skip.
+  const updated = Number(result.rows[0]?.updated ?? 0);
+  if (updated !== deltas.length) {
+    throw new Error(`read model: the page names ${deltas.length - updated} account(s) that were never opened`);
   }
 }

@@ -1,9 +1,8 @@
-import { balanceOf, openedAccount } from '../domain/account';
+import { openedAccount } from '../domain/account';
 import type { AccountOpened, LedgerEvent, TransferPosted } from '../domain/events';
-import { assertMoney } from '../domain/money';
 import type { RecordedEvent } from '../eventstore/port';
 
-/** An account row of the read model, with amounts as bigint. */
+/** An account row of the read model as an AccountOpened starts it, with amounts as bigint. */
 export interface AccountRow {
   id: string;
   currency: string;
@@ -17,6 +16,21 @@ export interface AccountRow {
   openedAt: string;
   code: string | null;
   metadata: unknown;
+  position: bigint;
+}
+
+/**
+ * What a page of the log adds to an account that existed before it: applied by one set-based
+ * UPDATE (`x = x + delta`), so the projector never reads the rows it changes.
+ */
+export interface AccountDelta {
+  id: string;
+  debits: bigint;
+  credits: bigint;
+  entries: bigint;
+  versions: bigint;
+  /** The last status the page gives it, if any. */
+  status: string | null;
   position: bigint;
 }
 
@@ -34,72 +48,84 @@ export interface TransferRow {
   position: bigint;
 }
 
+/**
+ * One side of a posting. Its `seq` and `balanceAfter` are computed where the account's row is, by
+ * the statement that inserts it: the row's entry count and balance before the page, plus the
+ * running count and sum of the page's entries of that account (in `ordinal` order).
+ */
 export interface EntryRow {
   accountId: string;
-  seq: bigint;
+  /** 1, 2, … among this page's entries of the account, in log order. */
+  ordinal: bigint;
   transferId: string;
   side: 'debit' | 'credit';
   amount: bigint;
-  balanceAfter: bigint;
   effectiveAt: string;
   recordedAt: string;
   position: bigint;
 }
 
 export interface ReadModelChanges {
-  /** Accounts changed by the batch, in their state after it. */
-  readonly accounts: Map<string, AccountRow>;
+  /** Accounts this page opens, in their state after it (their deltas folded in). */
+  readonly opened: Map<string, AccountRow>;
+  /** Accounts that existed before this page, with what it adds to them. */
+  readonly deltas: Map<string, AccountDelta>;
   readonly transfers: TransferRow[];
   readonly entries: EntryRow[];
 }
 
 /**
- * What a batch of the global log does to the read models, given the current rows of the
- * accounts it touches. Pure: the projector loads, calls this, and writes the result with its
- * checkpoint in one transaction.
+ * What a page of the global log does to the read models. Pure, and it needs no current rows: the
+ * projector writes the result with set-based statements, in the transaction of its checkpoint.
  */
-export function readModelChanges(
-  events: readonly RecordedEvent[],
-  current: ReadonlyMap<string, AccountRow>,
-): ReadModelChanges {
-  const accounts = new Map<string, AccountRow>();
+export function readModelChanges(events: readonly RecordedEvent[]): ReadModelChanges {
+  const opened = new Map<string, AccountRow>();
+  const deltas = new Map<string, AccountDelta>();
   const transfers: TransferRow[] = [];
   const entries: EntryRow[] = [];
-  const account = (id: string): AccountRow => {
-    const row = accounts.get(id) ?? current.get(id);
-    if (!row) throw new Error(`read model: event names account ${id}, which was never opened`);
-    if (!accounts.has(id)) accounts.set(id, { ...row });
-    return accounts.get(id)!;
+  const ordinals = new Map<string, bigint>();
+  const change = (id: string, position: bigint, apply: (d: AccountDelta | AccountRow) => void) => {
+    const row: AccountDelta | AccountRow = opened.get(id) ?? deltas.get(id) ?? newDelta(deltas, id);
+    apply(row);
+    if ('versions' in row) row.versions += 1n;
+    else row.version += 1n;
+    row.position = position;
   };
 
   for (const recorded of events) {
     const event = { type: recorded.type, data: recorded.data } as LedgerEvent;
     switch (event.type) {
       case 'AccountOpened':
-        accounts.set(event.data.accountId, opened(event, recorded.position));
+        opened.set(event.data.accountId, openedRow(event, recorded.position));
         break;
       case 'AccountFrozen':
       case 'AccountUnfrozen':
       case 'AccountClosed': {
-        const row = account(event.data.accountId);
-        row.status = event.type === 'AccountFrozen' ? 'frozen' : event.type === 'AccountUnfrozen' ? 'open' : 'closed';
-        row.version += 1n;
-        row.position = recorded.position;
+        const status = event.type === 'AccountFrozen' ? 'frozen' : event.type === 'AccountUnfrozen' ? 'open' : 'closed';
+        change(event.data.accountId, recorded.position, (row) => {
+          row.status = status;
+        });
         break;
       }
       case 'TransferPosted':
-        posted(event, recorded, account, transfers, entries);
+        posted(event, recorded, change, ordinals, transfers, entries);
         break;
       default:
         // Events of other features (fraud scores, …) do not change these read models.
         break;
     }
   }
-  return { accounts, transfers, entries };
+  return { opened, deltas, transfers, entries };
+}
+
+function newDelta(deltas: Map<string, AccountDelta>, id: string): AccountDelta {
+  const delta: AccountDelta = { id, debits: 0n, credits: 0n, entries: 0n, versions: 0n, status: null, position: 0n };
+  deltas.set(id, delta);
+  return delta;
 }
 
 /** The domain's own account at opening, plus what only the read model keeps. */
-function opened(event: AccountOpened, position: bigint): AccountRow {
+function openedRow(event: AccountOpened, position: bigint): AccountRow {
   const account = openedAccount(event);
   return {
     id: account.id,
@@ -121,7 +147,8 @@ function opened(event: AccountOpened, position: bigint): AccountRow {
 function posted(
   event: TransferPosted,
   recorded: RecordedEvent,
-  account: (id: string) => AccountRow,
+  change: (id: string, position: bigint, apply: (row: AccountDelta | AccountRow) => void) => void,
+  ordinals: Map<string, bigint>,
   transfers: TransferRow[],
   entries: EntryRow[],
 ): void {
@@ -141,23 +168,26 @@ function posted(
     position: recorded.position,
   });
   for (const side of ['debit', 'credit'] as const) {
-    const row = account(side === 'debit' ? data.debitAccountId : data.creditAccountId);
-    assertMoney(
-      row.currency === data.currency,
-      `transfer ${data.transferId} in ${data.currency} posts to ${row.id} in ${row.currency}`,
-    );
-    if (side === 'debit') row.debitsPosted += amount;
-    else row.creditsPosted += amount;
-    row.entryCount += 1n;
-    row.version += 1n;
-    row.position = recorded.position;
+    const accountId = side === 'debit' ? data.debitAccountId : data.creditAccountId;
+    change(accountId, recorded.position, (row) => {
+      if ('debits' in row) {
+        if (side === 'debit') row.debits += amount;
+        else row.credits += amount;
+        row.entries += 1n;
+      } else {
+        if (side === 'debit') row.debitsPosted += amount;
+        else row.creditsPosted += amount;
+        row.entryCount += 1n;
+      }
+    });
+    const ordinal = (ordinals.get(accountId) ?? 0n) + 1n;
+    ordinals.set(accountId, ordinal);
     entries.push({
-      accountId: row.id,
-      seq: row.entryCount,
+      accountId,
+      ordinal,
       transferId: data.transferId,
       side,
       amount,
-      balanceAfter: balanceOf(row),
       effectiveAt: data.effectiveAt,
       recordedAt: recorded.recordedAt,
       position: recorded.position,

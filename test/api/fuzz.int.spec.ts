@@ -162,6 +162,8 @@ const query = fc.dictionary(
     fc.constantFrom('minPosition', 'asOf', 'knownAt', 'limit', 'cursor'),
     // The list and history routes' keys, metadata.<key> filters among them.
     fc.constantFrom('from', 'to', 'points', 'accountId', 'status', 'currency', 'code', 'metadata.k', 'metadata.'),
+    // The proofs' keys (GET /v1/audit/tree-head, /proofs/inclusion, /proofs/consistency).
+    fc.constantFrom('size', 'position', 'treeSize'),
     fc.string({ maxLength: 6 }),
   ),
   fc.oneof(

@@ -1,4 +1,5 @@
 import type { TestApp } from '../support/app';
+import { expect } from 'vitest';
 import { logHead, openAccount, postTransfer } from '../api/api-helpers';
 
 /** bank (debit-normal), alice and bob; four transfers, one backdated to alice's opening. */
@@ -30,4 +31,16 @@ export async function eventOf(t: TestApp, transferId: string): Promise<{ positio
     [`transfer-${transferId}`],
   );
   return { position: rows[0]!.position, eventId: rows[0]!.event_id };
+}
+
+/** Waits until the tree holds the whole log, then answers the tree head of it. */
+export async function caughtUpTreeHead(t: TestApp): Promise<any> {
+  const head = Number(await logHead(t));
+  for (let tries = 0; tries < 200; tries++) {
+    const response = await t.request('GET', `/v1/audit/tree-head?size=${head}`);
+    if (response.status === 200) return response.body;
+    expect(response.status, response.text).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the Merkle tree did not catch up with the log');
 }

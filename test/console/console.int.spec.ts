@@ -7,7 +7,8 @@ import { type Browser, chromiumMissing, openBrowser, screenshot } from './browse
 /**
  * The console in a real browser (headless Chromium) against the real service on PostgreSQL:
  * sign in, find an account, read its chart's figures against the API's, page its entries, run a
- * replay, verify the chain; at 1280 px and 390 px, by keyboard, with no CSP violation.
+ * replay, verify the chain, resolve a fraud review; at 1280 px and 390 px, by keyboard, with no CSP
+ * violation.
  */
 // These run inside the page (page.evaluate); the service's tsconfig has no DOM library.
 declare const sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
@@ -34,7 +35,14 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
 
   beforeAll(async () => {
     tdb = await createTestDatabase();
-    service = await startServiceProcess({ ...tdb.env, LEDGER_ROLES: 'api,projector' });
+    // With the fraud role and a review threshold of 0, every transfer is scored and queued for review.
+    service = await startServiceProcess({
+      ...tdb.env,
+      LEDGER_ROLES: 'api,projector,fraud',
+      FRAUD_REVIEW_THRESHOLD: '0',
+      FRAUD_POLL_MS: '10',
+      FRAUD_BATCH_WAIT_MS: '0',
+    });
     expect((await api('POST', '/v1/accounts', { id: bank, currency: 'USD', normalSide: 'debit' })).status).toBe(201);
     const opened = await api('POST', '/v1/accounts', {
       id: user,
@@ -201,6 +209,53 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await expect.poll(() => page.locator('#chain-result strong').textContent(), { timeout: 30_000 }).toBe('Intact');
     await screenshot(page, 'audit');
+  });
+
+  it('resolves a review from the queue, and the transfer shows its risk', async () => {
+    const { page } = browser;
+    let open: any[] = [];
+    await expect
+      .poll(
+        async () => {
+          open = (await api('GET', '/v1/fraud/reviews?status=open&limit=1000')).body.items ?? [];
+          return open.length;
+        },
+        { timeout: 60_000, interval: 250 },
+      )
+      .toBeGreaterThanOrEqual(28);
+    const first = open[0].transferId as string;
+    await page.getByRole('link', { name: 'Reviews' }).click();
+    await page.getByRole('heading', { name: 'Fraud reviews', level: 1 }).waitFor();
+    const card = page.locator(`[data-review="${first}"]`);
+    await card.waitFor();
+    await screenshot(page, 'reviews');
+    await card.getByLabel('Note').fill('customer confirmed by phone');
+    await card.getByRole('button', { name: 'Legitimate' }).click();
+    // The queue is a read model: the resolution shows once its follower has applied the event.
+    let resolved: any;
+    await expect
+      .poll(
+        async () => {
+          const items = (await api('GET', '/v1/fraud/reviews?status=resolved')).body.items;
+          resolved = items.find((r: any) => r.transferId === first);
+          return resolved !== undefined;
+        },
+        { timeout: 30_000, interval: 100 },
+      )
+      .toBe(true);
+    expect(resolved).toMatchObject({
+      status: 'resolved',
+      resolution: { outcome: 'legitimate', note: 'customer confirmed by phone', actor: expect.any(String) },
+      compensation: { state: 'none' },
+    });
+    await page.getByLabel('Show').selectOption('resolved');
+    await expect.poll(() => card.locator('.badge').textContent()).toBe('legitimate');
+
+    await card.getByRole('link', { name: first }).click();
+    await page.getByRole('heading', { name: first, level: 1 }).waitFor();
+    const risk = (await api('GET', `/v1/transfers/${first}`)).body.risk;
+    await expect.poll(() => page.locator('#risk-title + dl').textContent()).toContain(risk.score.toFixed(3));
+    expect(await page.locator('#risk-title + dl .badge').textContent()).toBe('review');
   });
 
   it('is usable by keyboard: Tab reaches the sections and the sign-out button', async () => {

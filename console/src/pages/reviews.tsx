@@ -10,7 +10,7 @@ export function ReviewsPage() {
   const [status, setStatus] = useState<'open' | 'resolved'>('open');
   const pages = useCursorPages();
   const reviews = useAsync(
-    () => get<Page<Review>>('/v1/fraud/reviews', { status, limit: 25, cursor: pages.cursor }),
+    () => get<Page<Review>>('/v1/fraud/reviews', { status, limit: 10, cursor: pages.cursor }),
     [status, pages.cursor],
   );
   return (
@@ -78,18 +78,17 @@ function ReviewCard({ review, onResolved }: { review: Review; onResolved: () => 
         <a href={href.transfer(review.transferId)}>{review.transferId}</a>
       </h2>
       <p>
-        {review.amount !== undefined && (
-          <>
-            {money(review.amount)} <small>{review.currency}</small> ·{' '}
-          </>
-        )}
-        {review.risk && <>score {review.risk.score.toFixed(3)} · </>}
-        {review.recordedAt && <>recorded {time(review.recordedAt)}</>}
+        {money(review.amount)} <small>{review.currency}</small> from{' '}
+        <a href={href.account(review.debitAccountId)}>{review.debitAccountId}</a> to{' '}
+        <a href={href.account(review.creditAccountId)}>{review.creditAccountId}</a> · score{' '}
+        <meter min={0} max={1} value={review.risk.score} aria-label="fraud score" /> {review.risk.score.toFixed(3)} ·
+        recorded {time(review.recordedAt)}
       </p>
-      {review.status === 'resolved' ? (
-        <p>
-          <span class={`badge ${review.outcome}`}>{review.outcome}</span> by {review.actor} at {time(review.resolvedAt)}
-          {review.note ? `: ${review.note}` : ''}
+      {review.resolution ? (
+        <p class="resolution">
+          <span class={`badge ${review.resolution.outcome}`}>{review.resolution.outcome}</span> by{' '}
+          {review.resolution.actor ?? 'unknown'} at {time(review.resolution.resolvedAt)}: {review.resolution.note} ·
+          compensation {review.compensation.state}
         </p>
       ) : (
         <div class="decide">

@@ -1,4 +1,4 @@
-import { nodeHash } from './hashes';
+import { EMPTY_TREE_HASH, nodeHash } from './hashes';
 import { type Subtree, decompose } from './subtrees';
 
 export interface SubtreeHash extends Subtree {
@@ -30,6 +30,14 @@ export class TreeBuilder {
 
   get size(): number {
     return this.leaves;
+  }
+
+  /** MTH of the leaves so far: the right edge folded from the right (RFC 9162 §2.1.1). */
+  root(): Buffer {
+    if (this.edge.length === 0) return EMPTY_TREE_HASH;
+    let folded = this.edge.at(-1)!.hash;
+    for (let i = this.edge.length - 2; i >= 0; i--) folded = nodeHash(this.edge[i]!.hash, folded);
+    return folded;
   }
 
   /** Adds the next leaf by its leaf hash; returns the complete subtrees it completes, the leaf first. */
