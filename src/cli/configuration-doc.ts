@@ -137,6 +137,11 @@ const DESCRIPTIONS: Record<
       "Ed25519 private key that signs the hash chain's head: PKCS#8 PEM, or the 32-byte seed in hex or base64. Unset: a key is generated for the process, and the log says so (digests then do not verify after a restart).",
     default: 'unset',
   },
+  LEDGER_SIGNING_KEYS: {
+    meaning:
+      'Several Ed25519 keys with ids, `id:key,id:key` (each key as for `LEDGER_SIGNING_KEY`); the first one signs, the others still verify what they signed (ADR 0022). Takes precedence over `LEDGER_SIGNING_KEY`.',
+    default: 'unset',
+  },
   LEDGER_DIGEST_INTERVAL_MS: {
     meaning: 'How often the chain head is signed when the log has moved (`GET /v1/audit/digest` also signs on demand).',
   },
