@@ -39,6 +39,11 @@ export class BatchDecision {
   readonly expected = new Map<string, ExpectedRevision>();
   readonly results: Pending<unknown>[] = [];
   private readonly working = new Map<string, Working>();
+  /**
+   * Accounts whose cached state a refusal of this batch rested on (funds, status): another process
+   * may have moved them since, so the writer checks their heads before answering (ADR 0013).
+   */
+  readonly refusedOn = new Set<string>();
   /** Transfers decided earlier in this batch, by id: their command hash and event index. */
   private readonly pendingTransfers = new Map<string, { commandHash: string; index: number }>();
   private readonly fraud: FraudDecisions;
@@ -81,6 +86,12 @@ export class BatchDecision {
     if (own) return own;
     const cached = this.states.get(accountId);
     return cached ? { account: cached.account } : undefined;
+  }
+
+  /** Notes the accounts a refusal that depends on their changing state was decided on. */
+  refusedOnState(error: LedgerError, ...accountIds: string[]): void {
+    if (!STATE_DEPENDENT_REFUSALS.has(error.slug)) return;
+    for (const id of accountIds) this.refusedOn.add(id);
   }
 
   private cached(accountId: string): AccountState | undefined {
@@ -151,7 +162,10 @@ export class BatchDecision {
     const current = this.account(id);
     if (!current) return () => ledgerError('account-not-found', `no account ${id}`);
     const decision = decideStatusChange(job.command, current.account);
-    if (isLedgerError(decision)) return () => decision;
+    if (isLedgerError(decision)) {
+      this.refusedOnState(decision, id);
+      return () => decision;
+    }
     if (decision === null) {
       const lastIndex = current.lastEventIndex;
       const cachedPosition = this.cached(id)?.position;
@@ -267,7 +281,10 @@ export class BatchDecision {
       return fail(ledgerError('account-not-found', `no account ${command.creditAccountId} (the credit side)`));
 
     const decision = decideTransfer(command, debit.account, credit.account, this.recordedAt);
-    if (isLedgerError(decision)) return fail(decision);
+    if (isLedgerError(decision)) {
+      this.refusedOnState(decision, command.debitAccountId, command.creditAccountId);
+      return fail(decision);
+    }
 
     this.expectAccount(command.debitAccountId);
     this.expectAccount(command.creditAccountId);
@@ -295,6 +312,9 @@ export class BatchDecision {
     };
   }
 }
+
+/** Refusals another process's writes can lift: funds (and holds) and an account's status. */
+const STATE_DEPENDENT_REFUSALS: ReadonlySet<string> = new Set(['insufficient-funds', 'account-not-open']);
 
 const conflict = (what: string): LedgerError =>
   ledgerError('idempotency-conflict', `${what} exists with a different body; use a new id for a new command`);

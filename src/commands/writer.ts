@@ -142,6 +142,13 @@ export class Writer {
     });
   }
 
+  /** Accounts among these whose stream the store has past the revision the cache reflects. */
+  private async staleAccounts(accountIds: ReadonlySet<string>): Promise<string[]> {
+    const ids = [...accountIds];
+    const heads = await this.store.streamRevisions(ids.map(accountStream));
+    return ids.filter((id) => (heads.get(accountStream(id)) ?? -1n) > (this.states.get(id)?.revision ?? -1n));
+  }
+
   private async decideAndAppend(batch: readonly Queued[], parent: Context): Promise<void> {
     const started = performance.now();
     let appendMs = 0;
@@ -165,6 +172,16 @@ export class Writer {
         },
         { parent, attributes: { 'ledger.attempt': attempt } },
       );
+
+      // A refusal decided on cached state must hold against the store: if another process moved one
+      // of the accounts it rested on, catch up and decide the batch again (bounded like conflicts).
+      if (decision.refusedOn.size > 0 && attempt < retriesMax) {
+        const stale = await this.staleAccounts(decision.refusedOn);
+        if (stale.length > 0) {
+          await this.states.refresh(stale);
+          continue;
+        }
+      }
 
       let recorded: Awaited<ReturnType<EventStore['append']>> | undefined;
       if (decision.events.length > 0) {

@@ -116,6 +116,8 @@ export interface EventStore {
    * events from there throws StreamTooLongError: page with a limit, nothing is cut silently.
    */
   readStream(streamId: string, options?: { fromRevision?: bigint; limit?: number }): Promise<StreamSlice>;
+  /** The current revision of each of these streams that exists (one round trip on PostgreSQL). */
+  streamRevisions(streamIds: readonly string[]): Promise<Map<string, bigint>>;
   /** The latest snapshot of each of these streams that has one (one round trip on PostgreSQL). */
   readSnapshots(streamIds: readonly string[]): Promise<Map<string, StreamSnapshot>>;
   /**

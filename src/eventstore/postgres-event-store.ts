@@ -246,6 +246,14 @@ export class PostgresEventStore implements EventStore {
     return { events, revision: head != null ? BigInt(head) : -1n };
   }
 
+  async streamRevisions(streamIds: readonly string[]): Promise<Map<string, bigint>> {
+    if (streamIds.length === 0) return new Map();
+    const rows = await sql<{ stream_id: string; revision: string }>`
+      select stream_id, revision::text as revision from stream_heads
+      where stream_id = any(${[...streamIds]}::text[])`.execute(this.db);
+    return new Map(rows.rows.map((row) => [row.stream_id, BigInt(row.revision)]));
+  }
+
   async readSnapshots(streamIds: readonly string[]): Promise<Map<string, StreamSnapshot>> {
     if (streamIds.length === 0) return new Map();
     const rows = await sql<{ stream_id: string; snapshot: string; revision: string; position: string | null }>`

@@ -522,6 +522,17 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
       });
     });
 
+    describe('streamRevisions', () => {
+      const s = shared;
+
+      it('gives the revision of each stream that exists, links counted, in one call', async () => {
+        const [a, b, t, missing] = [stream('a'), stream('b'), stream('t'), stream('missing')];
+        await s.store.append(request([event(a), event(a), event(t, { alsoIn: [b] })]));
+        const revisions = await s.store.streamRevisions([a, b, t, missing]);
+        expect(Object.fromEntries(revisions)).toEqual({ [a]: 1n, [b]: 0n, [t]: 0n });
+      });
+    });
+
     describe('snapshots', () => {
       const s = shared;
 

@@ -295,6 +295,19 @@ export class EsdbEventStore implements EventStore {
     return { events: read.map(fromResolved), revision };
   }
 
+  async streamRevisions(streamIds: readonly string[]): Promise<Map<string, bigint>> {
+    const found = new Map<string, bigint>();
+    const queue = [...new Set(streamIds)];
+    const worker = async () => {
+      for (let streamId = queue.shift(); streamId !== undefined; streamId = queue.shift()) {
+        const revision = await this.headRevision(streamId);
+        if (revision >= 0n) found.set(streamId, revision);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.readConcurrencyMax, queue.length) }, worker));
+    return found;
+  }
+
   async readSnapshots(streamIds: readonly string[]): Promise<Map<string, StreamSnapshot>> {
     const found = new Map<string, StreamSnapshot>();
     const queue = [...new Set(streamIds)];
