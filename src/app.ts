@@ -72,7 +72,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
   merkleTree?.start();
   relay?.start();
   if (config.LEDGER_ROLES.includes('api')) auditor.startSigning(config.LEDGER_DIGEST_INTERVAL_MS);
-  fraud?.consumer.start();
+  fraud?.start();
   esdb?.watch.start();
 
   return {

@@ -86,6 +86,8 @@ export const ConfigSchema = z.object({
   FRAUD_REVIEW_THRESHOLD: probability(0.5),
   /** Fraud score at or above which the debited account is frozen (a saga through the write path). Unset: off. */
   FRAUD_AUTO_FREEZE_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
+  /** Test hook for the crash tests: a pause after each step of a fraud compensation (ADR 0024). 0: none. */
+  FRAUD_COMPENSATION_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Most transfers scored in one inference call. */
   FRAUD_BATCH_MAX: positiveInt(1024),
   /** How long the scorer lets a batch gather after it was idle, in milliseconds. */

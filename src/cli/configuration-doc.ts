@@ -142,6 +142,9 @@ const DESCRIPTIONS: Record<
       'Several Ed25519 keys with ids, `id:key,id:key` (each key as for `LEDGER_SIGNING_KEY`); the first one signs, the others still verify what they signed (ADR 0022). Takes precedence over `LEDGER_SIGNING_KEY`.',
     default: 'unset',
   },
+  FRAUD_COMPENSATION_STEP_PAUSE_MS: {
+    meaning: 'Test hook for the crash tests: a pause after each step of a fraud compensation (ADR 0024); `0`: none.',
+  },
   LEDGER_DIGEST_INTERVAL_MS: {
     meaning: 'How often the chain head is signed when the log has moved (`GET /v1/audit/digest` also signs on demand).',
   },

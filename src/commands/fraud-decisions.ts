@@ -1,5 +1,5 @@
 import type { LedgerError } from '../domain/errors';
-import { isLedgerError } from '../domain/errors';
+import { isLedgerError, ledgerError } from '../domain/errors';
 import {
   type FraudEvent,
   type FraudReviewResolved,
@@ -123,4 +123,30 @@ export class FraudDecisions {
       position: recorded[index]!.position,
     });
   }
+}
+
+/** The streams a post of hold `transferId` is decided against, besides its own: its score and review. */
+export const reviewStreamsOf = (transferId: string): string[] => [
+  fraudStream(transferId),
+  fraudReviewStream(transferId),
+];
+
+/**
+ * A hold scored `review` cannot be posted until its review is resolved `legitimate` (ADR 0024);
+ * resolved `fraud`, the saga is voiding it. No score yet: not held up (scoring never blocks posting).
+ */
+export function underReview(existing: ReadonlyMap<string, RecordedEvent>, transferId: string): LedgerError | undefined {
+  const score = existing.get(fraudStream(transferId));
+  if (!score || (score.data as FraudScored['data']).decision !== 'review') return undefined;
+  const resolved = existing.get(fraudReviewStream(transferId));
+  if (!resolved) {
+    return ledgerError(
+      'under-review',
+      `hold ${transferId} is under fraud review; it can be posted once an analyst resolves it legitimate`,
+    );
+  }
+  if ((resolved.data as FraudReviewResolved['data']).outcome === 'fraud') {
+    return ledgerError('under-review', `hold ${transferId} was resolved fraud; it is being voided`);
+  }
+  return undefined;
 }

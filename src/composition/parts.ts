@@ -95,7 +95,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
       fraudReviews?.wake();
       relay?.wake();
       audit?.merkleTree?.wake();
-      fraud?.consumer.wake();
+      fraud?.wake();
       metrics.writeBatches.observe(commands);
       metrics.writeBatchSeconds.observe(ms / 1000);
       metrics.eventsAppended.inc(events);

@@ -18,8 +18,6 @@ export interface FraudConsumerOptions {
   readonly batchWaitMs: number;
   readonly pollMs: number;
   readonly reviewThreshold: number;
-  /** Unset: no auto-freeze. */
-  readonly autoFreezeThreshold?: number | undefined;
   /** Failures, with the breaker closed, after which an event is dead-lettered. */
   readonly poisonAttempts: number;
   /** Events scored one by one to find a poison when a batch fails. */
@@ -47,7 +45,8 @@ interface Scored {
  * is read and the checkpoint stays.
  *
  * Beside it: features (scoring-items.ts), inference and the poison search (batch-scorer.ts), the
- * records and the freeze policy (score-recorder.ts) and dead-letter retries (dead-letter-retries.ts).
+ * records (score-recorder.ts) and dead-letter retries (dead-letter-retries.ts). What follows from a
+ * score or a review (auto-freeze, compensation) is the saga's (compensation-saga.ts).
  */
 export class FraudConsumer implements LogHandler<RecordedEvent, Scored> {
   private readonly follower: LogFollower<RecordedEvent, Scored>;
@@ -181,12 +180,7 @@ export class FraudConsumer implements LogHandler<RecordedEvent, Scored> {
         prepared.rows.subarray(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT),
       ),
     );
-    const recorded = await this.recorder.record(scored);
-    await this.recorder.freezeIfNeeded(
-      scored,
-      recorded.map((r) => r.eventId),
-      modelVersion,
-    );
+    await this.recorder.record(scored);
     return { passed: end, value: { prepared, dead, lastTransfer: items.at(-1) } };
   }
 

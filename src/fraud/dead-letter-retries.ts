@@ -42,12 +42,7 @@ export async function processRetries(parts: {
       const score = await batchScorer.scoreOne(row);
       const modelVersion = parts.modelVersion();
       const scored = recorder.scored({ index: 0, event, transfer }, score, modelVersion, row);
-      const recorded = await recorder.record([scored]);
-      await recorder.freezeIfNeeded(
-        [scored],
-        recorded.map((r) => r.eventId),
-        modelVersion,
-      );
+      await recorder.record([scored]);
       await fraudStore.resolveDeadLetter(letter.id, score);
     } catch (error) {
       if (isBrokenCircuit(error)) return;

@@ -7,6 +7,7 @@ import type { EventStore } from '../eventstore/port';
 import type { Metrics } from '../platform/metrics';
 import type { Readiness } from '../platform/readiness';
 import type { Tables } from '../platform/tables';
+import { CompensationSaga } from './compensation-saga';
 import { FraudConsumer, type FraudConsumerOptions } from './consumer';
 import { type ProviderChoice, chooseProviders, parseExecutionProviders } from './execution-providers';
 import { FEATURE_COUNT } from './features';
@@ -32,6 +33,11 @@ export interface FraudRole {
   readonly scorer: GuardedScorer;
   readonly providers: ProviderChoice;
   readonly modelPath: string;
+  /** The fraud saga: compensation of reviews resolved `fraud`, and the auto-freeze policy (ADR 0024). */
+  readonly saga: CompensationSaga;
+  start(): void;
+  /** New events in this process: the scorer and the saga look now. */
+  wake(): void;
   close(): Promise<void>;
 }
 
@@ -87,10 +93,17 @@ export async function createFraudRole(parts: FraudRoleParts): Promise<FraudRole>
     batchWaitMs: config.FRAUD_BATCH_WAIT_MS,
     pollMs: config.FRAUD_POLL_MS,
     reviewThreshold: config.FRAUD_REVIEW_THRESHOLD,
-    autoFreezeThreshold: config.FRAUD_AUTO_FREEZE_THRESHOLD,
     poisonAttempts: config.FRAUD_POISON_ATTEMPTS,
     log: parts.warn,
     ...parts.consumerOptions,
+  });
+  const saga = new CompensationSaga(parts.db, parts.store, parts.writer, {
+    batchSizeMax: config.FRAUD_BATCH_MAX,
+    pollMs: config.FRAUD_POLL_MS,
+    autoFreezeThreshold: config.FRAUD_AUTO_FREEZE_THRESHOLD,
+    stepPauseMs: config.FRAUD_COMPENSATION_STEP_PAUSE_MS,
+    onFreeze: () => metrics.freezes.inc(),
+    log: parts.warn,
   });
   return {
     consumer,
@@ -98,8 +111,18 @@ export async function createFraudRole(parts: FraudRoleParts): Promise<FraudRole>
     scorer,
     providers,
     modelPath,
+    saga,
+    start() {
+      consumer.start();
+      saga.start();
+    },
+    wake() {
+      consumer.wake();
+      saga.wake();
+    },
     async close() {
       await consumer.stop();
+      await saga.stop();
       await pool.close();
     },
   };

@@ -46,19 +46,19 @@ export function recordScoreCommand(
   };
 }
 
-/** The fields of a TransferPosted the features need, checked; throws on a malformed event (a poison). */
+/** The fields of a TransferPosted (or TransferPending) the features need, checked; throws on a malformed event (a poison). */
 export function readTransfer(event: RecordedEvent): TransferPosted['data'] & { amountMinor: number; atMs: number } {
   const data = event.data as Partial<TransferPosted['data']>;
   const ok = (v: unknown) => typeof v === 'string' && v.length > 0;
   if (!ok(data.transferId) || !ok(data.debitAccountId) || !ok(data.creditAccountId)) {
-    throw new Error(`TransferPosted at ${event.position} lacks transferId, debitAccountId or creditAccountId`);
+    throw new Error(`${event.type} at ${event.position} lacks transferId, debitAccountId or creditAccountId`);
   }
   if (typeof data.amount !== 'string' || !/^[1-9][0-9]*$/.test(data.amount)) {
     throw new Error(
-      `TransferPosted at ${event.position} has an amount that is not a positive integer string: ${JSON.stringify(data.amount)}`,
+      `${event.type} at ${event.position} has an amount that is not a positive integer string: ${JSON.stringify(data.amount)}`,
     );
   }
   const atMs = Date.parse(event.recordedAt);
-  if (!Number.isFinite(atMs)) throw new Error(`TransferPosted at ${event.position} has no readable recordedAt`);
+  if (!Number.isFinite(atMs)) throw new Error(`${event.type} at ${event.position} has no readable recordedAt`);
   return { ...(data as TransferPosted['data']), amountMinor: Number(data.amount), atMs };
 }

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * The fraud read models' tables (migrations/0051_fraud_reviews.sql), for kysely. numeric travels
  * as a string.
@@ -29,7 +31,7 @@ export interface FraudTables {
   fraud_compensations: {
     transfer_id: string;
     steps: unknown;
-    done_at: Date | string;
+    done_at: Generated<Date>;
     position: string;
   };
 }

@@ -1,6 +1,5 @@
 import type { Writer } from '../commands/writer';
 import type { CommandContext } from '../commands/write-commands';
-import { isLedgerError } from '../domain/errors';
 import type { RecordScore } from '../domain/fraud';
 import type { FraudMetrics } from './fraud-metrics';
 import { decisionFor, recordScoreCommand } from './fraud-scored';
@@ -14,14 +13,13 @@ export interface ScoredItem {
 
 export interface ScoreRecorderOptions {
   readonly reviewThreshold: number;
-  /** Unset: no auto-freeze. */
-  readonly autoFreezeThreshold?: number | undefined;
   readonly log?: (message: string) => void;
 }
 
 /**
  * Writes what the scorer decided, through the command side's writer like any client (ADR 0023):
- * one FraudScored per transfer, recorded at most once, and the auto-freeze policy.
+ * one FraudScored per transfer, recorded at most once. What follows from a score (the auto-freeze
+ * policy) is the compensation saga's (compensation-saga.ts), a reader of the log like any other.
  */
 export class ScoreRecorder {
   constructor(
@@ -64,38 +62,5 @@ export class ScoreRecorder {
       else this.metrics?.scored.inc({ decision: scored[i]!.record.command.score.decision });
       return { eventId: item.eventId, created: item.outcome === 'created' };
     });
-  }
-
-  /**
-   * The auto-freeze policy: a score at or above FRAUD_AUTO_FREEZE_THRESHOLD freezes the debited
-   * account through the write path, caused by the FraudScored event. Sent before the checkpoint
-   * moves, so a crash re-sends it (freezing a frozen account changes nothing).
-   */
-  async freezeIfNeeded(
-    scored: readonly ScoredItem[],
-    eventIds: readonly string[],
-    modelVersion: string,
-  ): Promise<void> {
-    const threshold = this.options.autoFreezeThreshold;
-    if (threshold === undefined) return;
-    for (const [i, { item, score }] of scored.entries()) {
-      if (score < threshold) continue;
-      const { transferId, debitAccountId } = item.transfer;
-      const outcome = await this.writer.submit({
-        kind: 'status',
-        command: {
-          type: 'FreezeAccount',
-          accountId: debitAccountId,
-          reason: `fraud score ${score.toFixed(4)} on transfer ${transferId} (model ${modelVersion})`,
-        },
-        context: {
-          correlationId: item.event.metadata.correlationId,
-          causationId: eventIds[i]!,
-          actor: 'fraud-scorer',
-        },
-      });
-      this.metrics?.freezes.inc();
-      if (isLedgerError(outcome)) this.options.log?.(`auto-freeze of ${debitAccountId} refused: ${outcome.detail}`);
-    }
   }
 }

@@ -11,6 +11,9 @@ export interface ScoringItem {
   readonly transfer: ReturnType<typeof readTransfer>;
 }
 
+/** The events that make a transfer: a posting, or a hold. */
+const SCORED_TYPES = new Set(['TransferPosted', 'TransferPending']);
+
 /** The transfers of a page, up to the first the scorer cannot read (a poison candidate). */
 export function readItems(events: readonly RecordedEvent[]): {
   items: ScoringItem[];
@@ -19,7 +22,8 @@ export function readItems(events: readonly RecordedEvent[]): {
   const items: ScoringItem[] = [];
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    if (event.type !== 'TransferPosted') continue;
+    // Holds are scored when they are made: a hold under review cannot be posted (ADR 0024).
+    if (!SCORED_TYPES.has(event.type)) continue;
     try {
       items.push({ index: i, event, transfer: readTransfer(event) });
     } catch (error) {

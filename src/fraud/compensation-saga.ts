@@ -1,0 +1,142 @@
+import type { Kysely } from 'kysely';
+import type { Writer } from '../commands/writer';
+import { isLedgerError } from '../domain/errors';
+import { transferStream } from '../domain/events';
+import type { FraudScored } from '../domain/fraud';
+import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { type LogHandler, LogFollower, type Prepared } from '../platform/log-follower';
+import type { Tables } from '../platform/tables';
+
+export const COMPENSATION_CHECKPOINT = 'fraud-compensation';
+
+/** What one compensation did, step by step: kept on its row, shown nowhere else. */
+export interface CompensationSteps {
+  readonly transferId: string;
+  void?: string;
+  reverse?: string;
+  freeze?: string;
+}
+
+export interface CompensationOptions {
+  readonly batchSizeMax: number;
+  readonly pollMs: number;
+  /** Unset: no auto-freeze. A score at or above it freezes the debited account (ADR 0024). */
+  readonly autoFreezeThreshold?: number | undefined;
+  /** Test hook for the crash tests: a pause after each step of a compensation. */
+  readonly stepPauseMs?: number;
+  /** Each FreezeAccount the auto-freeze policy sends (metrics). */
+  readonly onFreeze?: () => void;
+  readonly log?: (message: string) => void;
+}
+
+/** Command ids derived from the transfer: a re-run of a step is its own retry (idempotent by id). */
+export const compensationIds = (transferId: string) => ({
+  voidId: `fraud-void-${transferId}`,
+  reversalId: `fraud-reversal-${transferId}`,
+});
+
+/**
+ * The fraud saga (ADR 0024): a reader of the global log whose reactions go through the command
+ * side's writer like any client's commands. Its policy here: a score at or above
+ * FRAUD_AUTO_FREEZE_THRESHOLD freezes the debited account (freezing a frozen account changes
+ * nothing, so a page read again after a crash is harmless).
+ */
+export class CompensationSaga implements LogHandler<RecordedEvent, CompensationSteps[]> {
+  private readonly follower: LogFollower<RecordedEvent, CompensationSteps[]>;
+
+  constructor(
+    db: Kysely<Tables>,
+    private readonly store: EventStore,
+    private readonly writer: Writer,
+    private readonly options: CompensationOptions,
+  ) {
+    this.follower = new LogFollower(db, store, this, {
+      name: COMPENSATION_CHECKPOINT,
+      batchSizeMax: options.batchSizeMax,
+      pollMs: options.pollMs,
+    });
+  }
+
+  get checkpoint(): bigint {
+    return this.follower.checkpoint;
+  }
+
+  get isRunning(): boolean {
+    return this.follower.isRunning;
+  }
+
+  get lastError(): unknown {
+    return this.follower.lastError;
+  }
+
+  start(): void {
+    this.follower.start();
+  }
+
+  stop(): Promise<void> {
+    return this.follower.stop();
+  }
+
+  wake(): void {
+    this.follower.wake();
+  }
+
+  catchUp(): Promise<number> {
+    return this.follower.catchUp();
+  }
+
+  async prepare(events: readonly RecordedEvent[]): Promise<Prepared<CompensationSteps[]>> {
+    const done: CompensationSteps[] = [];
+    for (const event of events) {
+      if (event.type === 'FraudScored') await this.autoFreeze(event);
+    }
+    return { value: done };
+  }
+
+  async handle(
+    _events: readonly RecordedEvent[],
+    tx: Kysely<Tables>,
+    done: CompensationSteps[] | undefined,
+  ): Promise<void> {
+    for (const steps of done ?? []) {
+      await tx
+        .insertInto('fraud_compensations')
+        .values({
+          transfer_id: steps.transferId,
+          steps: JSON.stringify(steps),
+          position: _events.at(-1)!.position.toString(),
+        })
+        .onConflict((c) => c.column('transfer_id').doNothing())
+        .execute();
+    }
+  }
+
+  failed(error: unknown): void {
+    this.options.log?.(
+      `fraud compensation failed, will retry: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+
+  /** The auto-freeze policy: the debited account of a transfer scored at or above the threshold. */
+  private async autoFreeze(scored: RecordedEvent): Promise<void> {
+    const threshold = this.options.autoFreezeThreshold;
+    const score = scored.data as FraudScored['data'];
+    if (threshold === undefined || score.score < threshold) return;
+    const first = (await this.store.readFirstEvents([transferStream(score.transferId)])).get(
+      transferStream(score.transferId),
+    );
+    if (!first) throw new Error(`fraud auto-freeze: no transfer ${score.transferId}`);
+    const debitAccountId = String((first.data as { debitAccountId: unknown }).debitAccountId);
+    const outcome = await this.writer.submit({
+      kind: 'status',
+      command: {
+        type: 'FreezeAccount',
+        accountId: debitAccountId,
+        reason: `fraud score ${score.score.toFixed(4)} on transfer ${score.transferId} (model ${score.modelVersion})`,
+      },
+      context: { correlationId: scored.metadata.correlationId, causationId: scored.eventId, actor: 'fraud-scorer' },
+    });
+    this.options.onFreeze?.();
+    if (isLedgerError(outcome)) this.options.log?.(`auto-freeze of ${debitAccountId} refused: ${outcome.detail}`);
+  }
+}
