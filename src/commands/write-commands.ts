@@ -96,3 +96,11 @@ export class WriterOverloadedError extends Error {
     this.name = 'WriterOverloadedError';
   }
 }
+
+/** The writer has stopped (the process is shutting down): the client should retry, elsewhere or later (503). */
+export class WriterStoppedError extends Error {
+  constructor() {
+    super('this process is shutting down and takes no more commands; retry shortly');
+    this.name = 'WriterStoppedError';
+  }
+}

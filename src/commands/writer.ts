@@ -6,7 +6,7 @@ import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/t
 import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
 import { fraudStreamsOf } from './fraud-decisions';
-import { type WriteJob, type WriteOutcome, WriterOverloadedError } from './write-commands';
+import { type WriteJob, type WriteOutcome, WriterOverloadedError, WriterStoppedError } from './write-commands';
 
 interface Queued {
   readonly job: WriteJob;
@@ -62,7 +62,7 @@ export class Writer {
   }
 
   submit<J extends WriteJob>(job: J): Promise<WriteOutcome<J>> {
-    if (this.stopped) return Promise.reject(new Error('the writer is stopped'));
+    if (this.stopped) return Promise.reject(new WriterStoppedError());
     // Events carry the trace of whoever asked: the request's, or the caller's active span.
     if (job.context.traceparent === undefined) {
       const traceparent = currentTraceparent();
