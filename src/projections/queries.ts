@@ -23,6 +23,8 @@ export interface BalanceView {
   normalSide: 'debit' | 'credit';
   debitsPosted: bigint;
   creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
 }
 
 /** The query side: reads of the read models the projector keeps. */

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder } from 'kysely';
+import type { TransferStatus } from '../domain/transfer-state';
 import { isoTimestamp } from '../platform/sql';
 import type { Tables } from '../platform/tables';
 
@@ -17,6 +18,8 @@ export interface AccountView {
   status: 'open' | 'frozen' | 'closed';
   debitsPosted: bigint;
   creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
   version: number;
   openedAt: string;
   code?: string;
@@ -30,7 +33,12 @@ export interface TransferView {
   creditAccountId: string;
   amount: bigint;
   currency: string;
-  status: 'posted';
+  status: TransferStatus;
+  pendingAmount: bigint;
+  postedAmount: bigint;
+  reversedAmount: bigint;
+  expiresAt?: string;
+  reverses?: string;
   code?: string;
   reference?: string;
   metadata: Record<string, string>;
@@ -57,6 +65,8 @@ export const accountColumns = (eb: ExpressionBuilder<Tables, 'rm_accounts'>) =>
     'status',
     eb.cast<string>('debits_posted', 'text').as('debits_posted'),
     eb.cast<string>('credits_posted', 'text').as('credits_posted'),
+    eb.cast<string>('debits_pending', 'text').as('debits_pending'),
+    eb.cast<string>('credits_pending', 'text').as('credits_pending'),
     eb.cast<string>('version', 'text').as('version'),
     isoTimestamp('opened_at').as('opened_at_iso'),
     'code',
@@ -72,6 +82,8 @@ export interface AccountSelection {
   status: string;
   debits_posted: string;
   credits_posted: string;
+  debits_pending: string;
+  credits_pending: string;
   version: string;
   opened_at_iso: string;
   code: string | null;
@@ -88,6 +100,8 @@ export const accountFromRow = (r: AccountSelection): AccountView => ({
   status: r.status as AccountView['status'],
   debitsPosted: BigInt(r.debits_posted),
   creditsPosted: BigInt(r.credits_posted),
+  debitsPending: BigInt(r.debits_pending),
+  creditsPending: BigInt(r.credits_pending),
   version: Number(r.version),
   openedAt: r.opened_at_iso,
   ...(r.code !== null ? { code: r.code } : {}),
@@ -103,6 +117,11 @@ export const transferColumns = (eb: ExpressionBuilder<Tables, 'rm_transfers'>) =
     eb.cast<string>('amount', 'text').as('amount'),
     'currency',
     'status',
+    eb.cast<string>('pending_amount', 'text').as('pending_amount'),
+    eb.cast<string>('posted_amount', 'text').as('posted_amount'),
+    eb.cast<string>('reversed_amount', 'text').as('reversed_amount'),
+    isoTimestamp('expires_at').as('expires_at_iso'),
+    'reverses',
     'code',
     'reference',
     'metadata',
@@ -119,6 +138,11 @@ export interface TransferSelection {
   amount: string;
   currency: string;
   status: string;
+  pending_amount: string;
+  posted_amount: string;
+  reversed_amount: string;
+  expires_at_iso: string | null;
+  reverses: string | null;
   code: string | null;
   reference: string | null;
   metadata: unknown;
@@ -134,6 +158,11 @@ export const transferFromRow = (r: TransferSelection): TransferView => ({
   amount: BigInt(r.amount),
   currency: r.currency,
   status: r.status as TransferView['status'],
+  pendingAmount: BigInt(r.pending_amount),
+  postedAmount: BigInt(r.posted_amount),
+  reversedAmount: BigInt(r.reversed_amount),
+  ...(r.expires_at_iso !== null ? { expiresAt: r.expires_at_iso } : {}),
+  ...(r.reverses !== null ? { reverses: r.reverses } : {}),
   ...(r.code !== null ? { code: r.code } : {}),
   ...(r.reference !== null ? { reference: r.reference } : {}),
   metadata: r.metadata as Record<string, string>,
