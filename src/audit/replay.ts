@@ -1,5 +1,5 @@
 import { balanceOf } from '../domain/account';
-import type { AccountOpened, TransferPosted } from '../domain/events';
+import type { AccountOpened, MoneyEvent } from '../domain/events';
 import type { ReplayEvent } from '../eventstore/port';
 
 /**
@@ -25,6 +25,9 @@ export interface ReplayedAccount {
   readonly normalSide: 'debit' | 'credit';
   readonly debitsPosted: bigint;
   readonly creditsPosted: bigint;
+  /** What holds still held at asOf, as known at knownAt. */
+  readonly debitsPending: bigint;
+  readonly creditsPending: bigint;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface ReplayedAccount {
  */
 export class ReplayFold {
   private readonly opened = new Map<string, { currency: string; normalSide: 'debit' | 'credit' }>();
-  private readonly totals = new Map<string, { debits: bigint; credits: bigint }>();
+  private readonly totals = new Map<string, Totals>();
   private readonly wanted: ReadonlySet<string> | undefined;
   eventsReplayed = 0;
   position = 0n;
@@ -54,19 +57,63 @@ export class ReplayFold {
         const data = event.data as AccountOpened['data'];
         if (this.wanted && !this.wanted.has(data.accountId)) continue;
         this.opened.set(data.accountId, { currency: data.currency, normalSide: data.normalSide });
-      } else if (event.type === 'TransferPosted') {
-        const data = event.data as TransferPosted['data'];
-        if (data.effectiveAt > asOf) continue;
-        const amount = BigInt(data.amount);
-        if (!this.wanted || this.wanted.has(data.debitAccountId)) this.total(data.debitAccountId).debits += amount;
-        if (!this.wanted || this.wanted.has(data.creditAccountId)) this.total(data.creditAccountId).credits += amount;
+      } else {
+        this.money(event);
       }
     }
   }
 
-  private total(accountId: string): { debits: bigint; credits: bigint } {
+  /**
+   * Postings count at their effectiveAt; a hold's amount counts as pending from its effectiveAt,
+   * less its releases: a post's at the post's effectiveAt, a void's or expiry's at its recordedAt.
+   */
+  private money(event: ReplayEvent): void {
+    const { asOf } = this.request;
+    const typed = { type: event.type, data: event.data } as MoneyEvent;
+    let posted = 0n;
+    let pending = 0n;
+    let effectiveAt: string;
+    switch (typed.type) {
+      case 'TransferPosted':
+      case 'TransferReversed':
+        posted = BigInt(typed.data.amount);
+        effectiveAt = typed.data.effectiveAt;
+        break;
+      case 'TransferPending':
+        pending = BigInt(typed.data.amount);
+        effectiveAt = typed.data.effectiveAt;
+        break;
+      case 'PendingTransferPosted':
+        posted = BigInt(typed.data.amount);
+        pending = -(posted + BigInt(typed.data.released));
+        effectiveAt = typed.data.effectiveAt;
+        break;
+      case 'PendingTransferVoided':
+      case 'PendingTransferExpired':
+        pending = -BigInt(typed.data.released);
+        effectiveAt = event.recordedAt;
+        break;
+      default:
+        return; // not a money event (fraud scores, …)
+    }
+    if (effectiveAt > asOf) return;
+    const { debitAccountId, creditAccountId } = typed.data;
+    if (!this.wanted || this.wanted.has(debitAccountId)) {
+      const total = this.total(debitAccountId);
+      total.debits += posted;
+      total.debitsPending += pending;
+    }
+    if (!this.wanted || this.wanted.has(creditAccountId)) {
+      const total = this.total(creditAccountId);
+      total.credits += posted;
+      total.creditsPending += pending;
+    }
+  }
+
+  private total(accountId: string): Totals {
     let total = this.totals.get(accountId);
-    if (!total) this.totals.set(accountId, (total = { debits: 0n, credits: 0n }));
+    if (!total)
+      this.totals.set(accountId, (total = { debits: 0n, credits: 0n, debitsPending: 0n, creditsPending: 0n }));
     return total;
   }
 
@@ -75,7 +122,14 @@ export class ReplayFold {
     return [...this.opened]
       .map(([accountId, account]) => {
         const total = this.totals.get(accountId);
-        return { accountId, ...account, debitsPosted: total?.debits ?? 0n, creditsPosted: total?.credits ?? 0n };
+        return {
+          accountId,
+          ...account,
+          debitsPosted: total?.debits ?? 0n,
+          creditsPosted: total?.credits ?? 0n,
+          debitsPending: total?.debitsPending ?? 0n,
+          creditsPending: total?.creditsPending ?? 0n,
+        };
       })
       .sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
   }
@@ -84,6 +138,13 @@ export class ReplayFold {
   missing(): string[] {
     return this.request.accountIds ? this.request.accountIds.filter((id) => !this.opened.has(id)) : [];
   }
+}
+
+interface Totals {
+  debits: bigint;
+  credits: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
 }
 
 export interface ReplayProgress {
@@ -178,7 +239,20 @@ export type ReadModelBalance = (
   accountId: string,
   asOf: string,
   knownAt: string,
-) => Promise<{ debitsPosted: bigint; creditsPosted: bigint; normalSide: 'debit' | 'credit' } | undefined>;
+) => Promise<
+  | {
+      debitsPosted: bigint;
+      creditsPosted: bigint;
+      debitsPending: bigint;
+      creditsPending: bigint;
+      normalSide: 'debit' | 'credit';
+    }
+  | undefined
+>;
+
+/** Every total a replay checks: posted and pending, both sides (+1 on each would leave a balance right). */
+const totalsKey = (t: { debitsPosted: bigint; creditsPosted: bigint; debitsPending: bigint; creditsPending: bigint }) =>
+  `${t.debitsPosted}/${t.creditsPosted}/${t.debitsPending}/${t.creditsPending}`;
 
 export class NotCaughtUpError extends Error {
   constructor(readonly position: bigint) {
@@ -225,18 +299,15 @@ export async function replayAndCompare(
     if (!(await deps.waitForReadModels(position))) throw new NotCaughtUpError(position);
     for (const accountId of toCompare) {
       const view = await deps.readModelBalance(accountId, request.asOf, request.knownAt);
-      readModel.set(
-        accountId,
-        view ? { balance: balanceOf(view).toString(), totals: `${view.debitsPosted}/${view.creditsPosted}` } : null,
-      );
+      readModel.set(accountId, view ? { balance: balanceOf(view).toString(), totals: totalsKey(view) } : null);
     }
-    const before = new Map(fold.result().map((a) => [a.accountId, `${a.debitsPosted}/${a.creditsPosted}`]));
+    const before = new Map(fold.result().map((a) => [a.accountId, totalsKey(a)]));
     const moved = await foldLog(store, fold, { pageSize: deps.pageSize, from: position });
     if (moved === position || round >= COMPARE_ROUNDS_MAX) break;
     position = moved;
     toCompare = fold
       .result()
-      .filter((a) => before.get(a.accountId) !== `${a.debitsPosted}/${a.creditsPosted}`)
+      .filter((a) => before.get(a.accountId) !== totalsKey(a))
       .map((a) => a.accountId);
     if (toCompare.length === 0) break;
   }
@@ -253,7 +324,7 @@ export async function replayAndCompare(
       creditsPosted: account.creditsPosted.toString(),
       readModelBalance,
       // Both totals, not only their difference: +1 on each side would leave the balance right.
-      matches: fromReadModel?.totals === `${account.debitsPosted}/${account.creditsPosted}`,
+      matches: fromReadModel?.totals === totalsKey(account),
     };
   });
   return {

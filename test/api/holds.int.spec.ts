@@ -311,4 +311,31 @@ describe('holds and reversals over HTTP', () => {
     );
     expect(operatorVoid.status, operatorVoid.text).toBe(200);
   });
+
+  it('time travel covers holds and releases, and a replay from the events alone agrees with the read models', async () => {
+    const c = await card();
+    const h = (await hold(c, '60')).body;
+    await new Promise((r) => setTimeout(r, 5));
+    const part = (await t.request('POST', `/v1/transfers/${h.id}/post`, { id: uid('p'), amount: '20', final: false }))
+      .body;
+    await new Promise((r) => setTimeout(r, 5));
+    const voided = (await t.request('POST', `/v1/transfers/${h.id}/void`, { id: uid('v') })).body;
+    const at = async (asOf: string) =>
+      (await t.request('GET', `/v1/accounts/${c.card}/balance?asOf=${asOf}&minPosition=${voided.position}`)).body;
+    expect(await at(h.recordedAt)).toMatchObject({ debitsPending: '60', debitsPosted: '0', available: '40' });
+    const events = await t.tdb.query<{ type: string; recorded_at: string }>(
+      `select type, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at
+       from events where data->>'transferId' = $1 order by position`,
+      [h.id],
+    );
+    const postAt = events.find((e) => e.type === 'PendingTransferPosted')!.recorded_at;
+    const voidAt = events.find((e) => e.type === 'PendingTransferVoided')!.recorded_at;
+    expect(await at(postAt)).toMatchObject({ debitsPending: '40', debitsPosted: '20' });
+    expect(await at(voidAt)).toMatchObject({ debitsPending: '0', debitsPosted: '20', available: '80' });
+    const replay = await t.request('POST', '/v1/audit/replay', { asOf: postAt, accountIds: [c.card, c.shop] });
+    expect(replay.status, replay.text).toBe(200);
+    expect(replay.body.mismatches).toBe(0);
+    const now = await t.request('POST', '/v1/audit/replay', { asOf: new Date().toISOString() });
+    expect(now.body.mismatches, now.text).toBe(0);
+  });
 });
