@@ -188,7 +188,9 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
     await eventually('h1 scored', () => scored('h1'));
     const resolved = await t.request('POST', '/v1/fraud/reviews/h1', { id: 'rv1', outcome: 'legitimate', note: 'ok' });
     expect(resolved.status).toBe(200);
-    expect((await t.request('POST', '/v1/transfers/h1/post', { id: 'p1', amount: '4', final: false })).status).toBe(200);
+    expect((await t.request('POST', '/v1/transfers/h1/post', { id: 'p1', amount: '4', final: false })).status).toBe(
+      200,
+    );
     expect((await t.request('POST', '/v1/transfers/h1/post', { id: 'p2' })).status).toBe(200);
     expect((await t.request('POST', '/v1/transfers/h2/void', { id: 'vd1', reason: 'cancelled' })).status).toBe(200);
     const reversal = await t.request('POST', '/v1/transfers/v2/reverse', { id: 'r1', amount: '2', reason: 'refund' });
