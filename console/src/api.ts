@@ -193,3 +193,23 @@ export interface Review {
   } | null;
   compensation: { state: 'none' | 'pending' | 'done' };
 }
+
+export interface TreeHead {
+  treeSize: number;
+  rootHash: string;
+  signedAt: string;
+  keyId: string;
+  signature: string;
+}
+
+export interface InclusionProof {
+  leafIndex: number;
+  treeSize: number;
+  leaf: string;
+  leafHash: string;
+  auditPath: string[];
+}
+
+export interface PublicKeys {
+  keys: Array<{ keyId: string; algorithm: 'Ed25519'; publicKey: string; active: boolean }>;
+}

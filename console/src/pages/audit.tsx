@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { type Account, type Page, type ReplayReport, type Verification, get, post } from '../api';
 import { csv, download } from '../download';
 import { money, shortHash } from '../format';
+import { type HeadCheck, checkedTreeHead, signatureText } from '../components/proof';
 import { Loading, ProblemView } from '../components/status';
 import { href } from '../router';
 
@@ -30,6 +31,7 @@ export function AuditPage() {
       <h1 tabIndex={-1}>Audit</h1>
       <Replay />
       <Chain />
+      <SignedTreeHead />
     </section>
   );
 }
@@ -209,6 +211,57 @@ function Chain() {
           head {state.result.head.position} <code>{shortHash(state.result.head.hash)}</code>
           {state.result.firstBroken &&
             ` · first break at ${state.result.firstBroken.position}: ${state.result.firstBroken.reason} (${state.result.firstBroken.detail})`}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function SignedTreeHead() {
+  const [state, setState] = useState<
+    { kind: 'idle' } | { kind: 'busy' } | { kind: 'done'; check: HeadCheck } | { kind: 'error'; error: unknown }
+  >({ kind: 'idle' });
+  const fetchHead = async () => {
+    setState({ kind: 'busy' });
+    try {
+      setState({ kind: 'done', check: await checkedTreeHead() });
+    } catch (error) {
+      setState({ kind: 'error', error });
+    }
+  };
+  return (
+    <section aria-labelledby="tree-title">
+      <h2 id="tree-title">Signed tree head (RFC 9162)</h2>
+      <p class="hint">
+        The log as a Merkle tree: its root, signed. Prove a single event from its transfer's page; check the whole log
+        offline with the CLI.
+      </p>
+      <div class="actions">
+        <button type="button" onClick={fetchHead} disabled={state.kind === 'busy'}>
+          Fetch and check the tree head
+        </button>
+        {state.kind === 'done' && (
+          <button
+            type="button"
+            onClick={() =>
+              download(
+                `tree-head-${state.check.head.treeSize}.json`,
+                'application/json',
+                JSON.stringify(state.check.head, null, 2),
+              )
+            }
+          >
+            Download tree head
+          </button>
+        )}
+      </div>
+      {state.kind === 'busy' && <Loading what="the tree head" />}
+      {state.kind === 'error' && <ProblemView problem={state.error} />}
+      {state.kind === 'done' && (
+        <p id="tree-head" class={state.check.signature === false ? 'bad' : 'ok'} role="status">
+          <strong>{state.check.head.treeSize} events</strong> · root{' '}
+          <code title={state.check.head.rootHash}>{shortHash(state.check.head.rootHash)}</code> · key{' '}
+          {state.check.head.keyId} · signed {state.check.head.signedAt} · {signatureText(state.check.signature)}
         </p>
       )}
     </section>

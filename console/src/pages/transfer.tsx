@@ -1,4 +1,7 @@
+import { useState } from 'preact/hooks';
 import { type Page, type RecordedEvent, type Transfer, get } from '../api';
+import { type InclusionCheck, checkInclusion, signatureText } from '../components/proof';
+import { canVerify } from '../merkle';
 import { money, shortHash, time } from '../format';
 import { Pager, useCursorPages } from '../components/pager';
 import { Empty, Loading, ProblemView, useAsync } from '../components/status';
@@ -88,8 +91,41 @@ function Details({ transfer: t }: { transfer: Transfer }) {
   );
 }
 
+type ProofState =
+  | { kind: 'idle' }
+  | { kind: 'busy'; position: string }
+  | { kind: 'done'; check: InclusionCheck }
+  | { kind: 'error'; error: unknown };
+
+function ProofResult({ state }: { state: ProofState }) {
+  if (state.kind === 'idle') return null;
+  if (state.kind === 'busy') return <Loading what={`the proof for position ${state.position}`} />;
+  if (state.kind === 'error') return <ProblemView problem={state.error} />;
+  const { check } = state;
+  const ok = check.leafMatches && check.rootMatches && check.head.signature !== false;
+  return (
+    <p id="proof-result" class={ok ? 'ok' : 'bad'} role="status" data-verified={String(ok)}>
+      <strong>{ok ? 'Included' : 'NOT PROVEN'}</strong> · leaf {check.proof.leafIndex} of the signed tree of{' '}
+      {check.head.head.treeSize} events (root{' '}
+      <code title={check.head.head.rootHash}>{shortHash(check.head.head.rootHash)}</code>, key {check.head.head.keyId},
+      signed {time(check.head.head.signedAt)}) · leaf hash {check.leafMatches ? 'recomputed' : 'DIFFERS'} · path of{' '}
+      {check.proof.auditPath.length} hashes {check.rootMatches ? 'leads to the root' : 'DOES NOT lead to the root'} ·{' '}
+      {signatureText(check.head.signature)}
+    </p>
+  );
+}
+
 function Events({ id }: { id: string }) {
   const pages = useCursorPages();
+  const [proof, setProof] = useState<ProofState>({ kind: 'idle' });
+  const prove = async (position: string) => {
+    setProof({ kind: 'busy', position });
+    try {
+      setProof({ kind: 'done', check: await checkInclusion(position) });
+    } catch (error) {
+      setProof({ kind: 'error', error });
+    }
+  };
   const events = useAsync(
     () => get<Page<RecordedEvent>>(`/v1/transfers/${enc(id)}/events`, { limit: 50, cursor: pages.cursor }),
     [id, pages.cursor],
@@ -116,6 +152,7 @@ function Events({ id }: { id: string }) {
                   <th scope="col">Hash</th>
                   <th scope="col">Previous hash</th>
                   <th scope="col">Data</th>
+                  <th scope="col">Proof</th>
                 </tr>
               </thead>
               <tbody>
@@ -136,12 +173,24 @@ function Events({ id }: { id: string }) {
                         <pre>{JSON.stringify(e.data, null, 2)}</pre>
                       </details>
                     </td>
+                    <td>
+                      <button
+                        type="button"
+                        disabled={!canVerify() || proof.kind === 'busy'}
+                        aria-label={`Prove event ${e.position} is in the signed log`}
+                        onClick={() => prove(e.position)}
+                      >
+                        Prove
+                      </button>
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
           <Pager pages={pages} nextCursor={events.value.nextCursor} label="Events" />
+          <ProofResult state={proof} />
+          {!canVerify() && <p class="hint">Proofs are checked with WebCrypto, which needs https or localhost.</p>}
         </>
       )}
     </section>
