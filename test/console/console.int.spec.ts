@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { TEST_KEYS } from '../support/keys';
@@ -221,6 +222,23 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     expect(await verdict.getAttribute('data-mismatches')).toBe('0');
     const replay = await api('POST', '/v1/audit/replay', { asOf });
     expect(await page.locator('#replay-report tbody tr').count()).toBe(Math.min(200, replay.body.accounts.length));
+    // The exports are files the browser saves, with what the page showed.
+    const [report] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export report (JSON)' }).click(),
+    ]);
+    const saved = JSON.parse(readFileSync((await report.path())!, 'utf8'));
+    expect(saved).toMatchObject({ asOf, mismatches: 0 });
+    expect(saved.accounts).toHaveLength(replay.body.accounts.length);
+    const [digest] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download signed digest' }).click(),
+    ]);
+    expect(digest.suggestedFilename()).toBe('ledger-digest.json');
+    expect(JSON.parse(readFileSync((await digest.path())!, 'utf8'))).toMatchObject({
+      algorithm: 'Ed25519',
+      signature: expect.any(String),
+    });
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await expect.poll(() => page.locator('#chain-result strong').textContent(), { timeout: 30_000 }).toBe('Intact');
     await page.getByRole('button', { name: 'Fetch and check the tree head' }).click();
