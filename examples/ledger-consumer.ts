@@ -1,6 +1,6 @@
 /**
- * A durable consumer of the ledger's events, for a downstream team to copy (README, "Subscribing
- * to ledger events"). Needs @nats-io/jetstream, @nats-io/transport-node (3.x) and pg.
+ * A durable consumer of the ledger's events, for a downstream team to copy (docs/events.md,
+ * "Subscribing to ledger events"). Needs @nats-io/jetstream, @nats-io/transport-node (3.x) and pg.
  *
  * What it does for you:
  * - a durable pull consumer on the LEDGER stream (it survives restarts and remembers its place);

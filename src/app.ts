@@ -90,6 +90,9 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
     auditor,
     async close() {
       auditor.stopSigning();
+      // The listener first: it stops accepting and drains the requests in flight while the writer
+      // still serves them; only then does the writer stop (a request never meets a stopped writer).
+      await app.close();
       await fraud?.close();
       await writer.stop();
       await projector?.stop();
@@ -97,7 +100,6 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       await fraudReviews?.stop();
       await relay?.stop();
       await esdb?.watch.stop();
-      await app.close();
       await esdb?.client.dispose();
       if (!sharedDatabase) await database.close();
     },

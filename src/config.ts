@@ -106,7 +106,7 @@ export const ConfigSchema = z.object({
   FRAUD_POLL_MS: positiveInt(50),
   /** With EVENTSTORE=esdb: how long the service waits at start for EventStoreDB to answer before it refuses to start. */
   LEDGER_ESDB_CONNECT_TIMEOUT_MS: positiveInt(10_000),
-  /** OpenTelemetry's automatic spans to add when exporting: a comma-separated subset of http,pg (costly: see README). */
+  /** OpenTelemetry's automatic spans to add when exporting: a comma-separated subset of http,pg (costly: see docs/operations.md, "Tracing"). */
   LEDGER_OTEL_INSTRUMENTATIONS: z
     .string()
     .regex(/^\s*((http|pg)\s*(,\s*(http|pg)\s*)*)?$/, 'a comma-separated subset of http,pg')

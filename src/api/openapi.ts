@@ -19,6 +19,9 @@ import {
   TransferBatchBody,
   TransferBody,
   TransferResponse,
+  PostPendingBody,
+  VoidPendingBody,
+  ReverseBody,
 } from './schemas';
 import { listOperations } from './lists.openapi';
 import {
@@ -168,6 +171,40 @@ export function openApiDocument(version: string) {
           summary: 'Read a transfer',
           parameters: [idParameter, ...queryParameters(ReadQuery)],
           responses: { ...ok('200', TransferResponse, 'The transfer'), ...problemResponses(400, 401, 403, 404, 503) },
+        },
+      },
+      '/v1/transfers/{id}/post': {
+        post: {
+          summary: 'Post part or all of a hold (idempotent by the body id); final (default) releases the rest',
+          parameters: [idParameter],
+          requestBody: body(PostPendingBody),
+          responses: {
+            ...ok('200', TransferResponse, 'The hold as this post left it (the first answer again for a repeat)'),
+            ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+          },
+        },
+      },
+      '/v1/transfers/{id}/void': {
+        post: {
+          summary: 'Release all a hold still holds (idempotent by the body id)',
+          parameters: [idParameter],
+          requestBody: body(VoidPendingBody),
+          responses: {
+            ...ok('200', TransferResponse, 'The hold as this void left it (the first answer again for a repeat)'),
+            ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+          },
+        },
+      },
+      '/v1/transfers/{id}/reverse': {
+        post: {
+          summary: 'Reverse part or all of a posted transfer with a new transfer the other way (its id: the body id)',
+          parameters: [idParameter],
+          requestBody: body(ReverseBody),
+          responses: {
+            ...ok('201', TransferResponse, 'The reversal'),
+            ...ok('200', TransferResponse, 'Reversed before with the same id and body'),
+            ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+          },
         },
       },
       '/v1/audit/replay': {

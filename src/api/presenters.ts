@@ -1,4 +1,4 @@
-import { type Account, balanceOf } from '../domain/account';
+import { type Account, availableOf, balanceOf } from '../domain/account';
 import type { TransferRecord } from '../commands/write-commands';
 import type { AccountView, BalanceView, EntryView, TransferView } from '../projections/queries';
 
@@ -15,7 +15,10 @@ export function accountJson(account: Account | AccountView, position: bigint) {
     status: account.status,
     debitsPosted: account.debitsPosted.toString(),
     creditsPosted: account.creditsPosted.toString(),
+    debitsPending: account.debitsPending.toString(),
+    creditsPending: account.creditsPending.toString(),
     balance: balanceOf(account).toString(),
+    available: availableOf(account).toString(),
     version: account.version,
     openedAt: account.openedAt,
     ...(account.code !== undefined ? { code: account.code } : {}),
@@ -24,39 +27,47 @@ export function accountJson(account: Account | AccountView, position: bigint) {
   };
 }
 
-/** Contract JSON for a transfer just written (or found again by its id). */
+/** Contract JSON for a transfer just written (or found again by its id), or a hold as a post or void left it. */
 export function recordedTransferJson(record: TransferRecord) {
-  const { data } = record;
-  return {
-    id: data.transferId,
-    debitAccountId: data.debitAccountId,
-    creditAccountId: data.creditAccountId,
-    amount: data.amount,
-    currency: data.currency,
-    status: 'posted' as const,
-    ...(data.code !== undefined ? { code: data.code } : {}),
-    ...(data.reference !== undefined ? { reference: data.reference } : {}),
-    metadata: data.metadata,
-    effectiveAt: data.effectiveAt,
+  const { state } = record;
+  return transferJson({
+    ...state,
     recordedAt: record.recordedAt,
-    position: record.position.toString(),
-  };
+    position: record.position,
+  });
 }
 
 export function transferViewJson(view: TransferView) {
+  return transferJson(view);
+}
+
+/** The contract's Transfer, from the write side's state or the read model's row: one shape. */
+function transferJson(
+  transfer: Omit<TransferView, 'code' | 'reference' | 'expiresAt' | 'reverses'> & {
+    readonly code?: string | undefined;
+    readonly reference?: string | undefined;
+    readonly expiresAt?: string | undefined;
+    readonly reverses?: string | undefined;
+  },
+) {
   return {
-    id: view.id,
-    debitAccountId: view.debitAccountId,
-    creditAccountId: view.creditAccountId,
-    amount: view.amount.toString(),
-    currency: view.currency,
-    status: view.status,
-    ...(view.code !== undefined ? { code: view.code } : {}),
-    ...(view.reference !== undefined ? { reference: view.reference } : {}),
-    metadata: view.metadata,
-    effectiveAt: view.effectiveAt,
-    recordedAt: view.recordedAt,
-    position: view.position.toString(),
+    id: transfer.id,
+    debitAccountId: transfer.debitAccountId,
+    creditAccountId: transfer.creditAccountId,
+    amount: transfer.amount.toString(),
+    currency: transfer.currency,
+    status: transfer.status,
+    pendingAmount: transfer.pendingAmount.toString(),
+    postedAmount: transfer.postedAmount.toString(),
+    reversedAmount: transfer.reversedAmount.toString(),
+    ...(transfer.expiresAt !== undefined ? { expiresAt: transfer.expiresAt } : {}),
+    ...(transfer.reverses !== undefined ? { reverses: transfer.reverses } : {}),
+    ...(transfer.code !== undefined ? { code: transfer.code } : {}),
+    ...(transfer.reference !== undefined ? { reference: transfer.reference } : {}),
+    metadata: transfer.metadata,
+    effectiveAt: transfer.effectiveAt,
+    recordedAt: transfer.recordedAt,
+    position: transfer.position.toString(),
   };
 }
 
@@ -76,7 +87,10 @@ export const balanceJson = (view: BalanceView, asOf: string, knownAt: string) =>
   knownAt,
   debitsPosted: view.debitsPosted.toString(),
   creditsPosted: view.creditsPosted.toString(),
+  debitsPending: view.debitsPending.toString(),
+  creditsPending: view.creditsPending.toString(),
   balance: balanceOf(view).toString(),
+  available: availableOf(view).toString(),
 });
 
 /** Entry cursors are opaque to clients: the last entry's sequence number, base64url. */

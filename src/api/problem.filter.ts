@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { WriterOverloadedError } from '../commands/write-commands';
+import { WriterOverloadedError, WriterStoppedError } from '../commands/write-commands';
 import { PROBLEM_CONTENT_TYPE, type ProblemDocument, ProblemException, type ProblemSlug, problem } from './problem';
 
 const BY_STATUS: Record<number, ProblemSlug> = {
@@ -30,6 +30,9 @@ export function toProblem(
   if (error instanceof ProblemException) return { problem: error.problem, headers: error.headers, unexpected: false };
   if (error instanceof WriterOverloadedError) {
     return { problem: problem('overloaded', error.message), headers: { 'retry-after': '1' }, unexpected: false };
+  }
+  if (error instanceof WriterStoppedError) {
+    return { problem: problem('unavailable', error.message), headers: { 'retry-after': '1' }, unexpected: false };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

@@ -47,6 +47,12 @@ export const SignedAmount = z
   .regex(/^-?(0|[1-9][0-9]*)$/)
   .meta({ example: '-1050' });
 
+/** A non-negative total of minor units (what a hold still holds may be 0). */
+export const MinorUnits = z
+  .string()
+  .regex(/^(0|[1-9][0-9]*)$/)
+  .meta({ example: '0' });
+
 export const Timestamp = z
   .string()
   .regex(TIMESTAMP_PATTERN, 'must be a UTC timestamp like 2026-01-31T23:59:59.999Z')
@@ -105,6 +111,20 @@ export const TransferBody = z
     reference: z.string().min(1).max(LIMITS.referenceLengthMax).optional(),
     metadata: Metadata.default({}),
     effectiveAt: Timestamp.optional(),
+    pending: z.boolean().optional().meta({
+      description: 'A hold: reserve the amount now; post or void it later (POST /v1/transfers/{id}/post, /void)',
+    }),
+    expiresAt: Timestamp.optional().meta({
+      description: 'Only with pending: true; after now. Whatever is still held then is released on its own',
+    }),
+  })
+  .superRefine((body, context) => {
+    if (body.expiresAt === undefined) return;
+    if (body.pending !== true) {
+      context.addIssue({ code: 'custom', path: ['expiresAt'], message: 'is only for a hold (pending: true)' });
+    } else if (Date.parse(body.expiresAt) <= Date.now()) {
+      context.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be after now' });
+    }
   })
   .meta({ id: 'TransferRequest' });
 export type TransferBody = z.infer<typeof TransferBody>;
@@ -115,6 +135,31 @@ export const TransferBatchBody = z
     atomic: z.boolean().default(false),
   })
   .meta({ id: 'TransferBatchRequest' });
+
+export const PostPendingBody = z
+  .strictObject({
+    id: Id.meta({ description: "This command's own id: a retry with the same id and body answers the first response" }),
+    amount: Amount.optional().meta({ description: 'Default: all that is still held' }),
+    final: z.boolean().default(true).meta({ description: 'Release whatever remains after this post (default true)' }),
+    effectiveAt: Timestamp.optional().meta({ description: "When the posted money counts; not before the hold's" }),
+  })
+  .meta({ id: 'PostPendingTransferRequest' });
+
+export const VoidPendingBody = z
+  .strictObject({
+    id: Id.meta({ description: "This command's own id" }),
+    reason: z.string().min(1).max(LIMITS.reasonLengthMax).optional(),
+  })
+  .meta({ id: 'VoidPendingTransferRequest' });
+
+export const ReverseBody = z
+  .strictObject({
+    id: Id.meta({ description: "This command's own id, and the reversal's transfer id" }),
+    amount: Amount.optional().meta({ description: 'Default: all that is still reversible' }),
+    reason: z.string().min(1).max(LIMITS.reasonLengthMax),
+    effectiveAt: Timestamp.optional(),
+  })
+  .meta({ id: 'ReverseTransferRequest' });
 
 export const AccountIdParams = z.strictObject({ id: Id });
 
@@ -150,7 +195,12 @@ export const AccountResponse = z
     status: z.enum(['open', 'frozen', 'closed']),
     debitsPosted: SignedAmount,
     creditsPosted: SignedAmount,
+    debitsPending: MinorUnits.meta({ description: 'Held by pending transfers that debit it' }),
+    creditsPending: MinorUnits.meta({ description: 'Held by pending transfers that credit it' }),
     balance: SignedAmount,
+    available: SignedAmount.meta({
+      description: 'credit-normal: creditsPosted − debitsPosted − debitsPending; debit-normal: the mirror',
+    }),
     version: z.number().int(),
     openedAt: Timestamp,
     code: z.string().optional(),
@@ -176,7 +226,12 @@ export const TransferResponse = z
     creditAccountId: Id,
     amount: Amount,
     currency: Currency,
-    status: z.literal('posted'),
+    status: z.enum(['pending', 'posted', 'voided', 'expired']),
+    pendingAmount: MinorUnits.meta({ description: 'Still held' }),
+    postedAmount: MinorUnits.meta({ description: 'Posted so far: the whole amount for a plain transfer' }),
+    reversedAmount: MinorUnits.meta({ description: 'Undone so far by reversals' }),
+    expiresAt: Timestamp.optional(),
+    reverses: Id.optional().meta({ description: 'The transfer this reversal undoes' }),
     code: z.string().optional(),
     reference: z.string().optional(),
     metadata: z.record(z.string(), z.string()),
@@ -236,7 +291,10 @@ export const BalanceResponse = z
     knownAt: Timestamp,
     debitsPosted: SignedAmount,
     creditsPosted: SignedAmount,
+    debitsPending: MinorUnits,
+    creditsPending: MinorUnits,
     balance: SignedAmount,
+    available: SignedAmount,
   })
   .meta({ id: 'Balance' });
 

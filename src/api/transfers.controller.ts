@@ -1,8 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PostTransfersCommand } from '../commands/handlers';
-import type { TransfersOutcome } from '../commands/write-commands';
+import {
+  PostPendingTransferCommand,
+  PostTransfersCommand,
+  ReverseTransferCommand,
+  VoidPendingTransferCommand,
+} from '../commands/handlers';
+import type { HoldOutcome, ReverseOutcome, TransfersOutcome } from '../commands/write-commands';
+import { isLedgerError } from '../domain/errors';
 import type { CatchUp } from '../projections/catch-up';
 import { GetTransferQuery } from '../projections/query-handlers';
 import type { TransferView } from '../projections/queries';
@@ -10,7 +16,15 @@ import { ProblemException, problem, problemFromLedgerError } from './problem';
 import { recordedTransferJson, transferViewJson } from './presenters';
 import { CATCH_UP, awaitPosition } from './read-gate';
 import { commandContext } from './request-context';
-import { AccountIdParams, ReadQuery, TransferBatchBody, TransferBody } from './schemas';
+import {
+  AccountIdParams,
+  PostPendingBody,
+  ReadQuery,
+  ReverseBody,
+  TransferBatchBody,
+  TransferBody,
+  VoidPendingBody,
+} from './schemas';
 import { parseOrThrow } from './validation';
 import { FRAUD_REVIEWS } from './fraud.controller';
 import type { FraudReviews } from '../fraud/fraud-reviews';
@@ -53,6 +67,47 @@ export class TransfersController {
     };
   }
 
+  /** Post part or all of a hold (docs/contract.md, "Holds"): 200 with the hold as this post left it. */
+  @Post(':id/post')
+  @HttpCode(200)
+  async postHold(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest) {
+    const { id } = parseOrThrow(AccountIdParams, params, 'path');
+    const input = parseOrThrow(PostPendingBody, body, 'body');
+    const outcome: HoldOutcome = await this.commands.execute(
+      new PostPendingTransferCommand(id, input, commandContext(request)),
+    );
+    return holdAnswer(outcome);
+  }
+
+  @Post(':id/void')
+  @HttpCode(200)
+  async voidHold(@Param() params: unknown, @Body() body: unknown, @Req() request: FastifyRequest) {
+    const { id } = parseOrThrow(AccountIdParams, params, 'path');
+    const input = parseOrThrow(VoidPendingBody, body, 'body');
+    const outcome: HoldOutcome = await this.commands.execute(
+      new VoidPendingTransferCommand(id, input, commandContext(request)),
+    );
+    return holdAnswer(outcome);
+  }
+
+  /** Reverse part or all of a posted transfer (docs/contract.md, "Reversals"): 201 with the reversal. */
+  @Post(':id/reverse')
+  async reverse(
+    @Param() params: unknown,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const { id } = parseOrThrow(AccountIdParams, params, 'path');
+    const input = parseOrThrow(ReverseBody, body, 'body');
+    const outcome: ReverseOutcome = await this.commands.execute(
+      new ReverseTransferCommand(id, input, commandContext(request)),
+    );
+    if (isLedgerError(outcome)) throw new ProblemException(problemFromLedgerError(outcome));
+    reply.status(outcome.outcome === 'created' ? 201 : 200);
+    return recordedTransferJson(outcome.transfer);
+  }
+
   @Get(':id')
   async get(@Param() params: unknown, @Query() query: unknown) {
     const { id } = parseOrThrow(AccountIdParams, params, 'path');
@@ -63,4 +118,11 @@ export class TransfersController {
     const risk = (await this.fraudReviews.risks([id])).get(id);
     return { ...transferViewJson(transfer), ...(risk ? { risk } : {}) };
   }
+}
+
+function holdAnswer(outcome: HoldOutcome) {
+  if (isLedgerError(outcome)) throw new ProblemException(problemFromLedgerError(outcome));
+  // Only an expiry can end in nothing, and no route sends one.
+  if (outcome.outcome === 'nothing') throw new Error('a post or void decided nothing');
+  return recordedTransferJson(outcome.transfer);
 }

@@ -1,30 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { type Account, decideOpenAccount, decideStatusChange, evolveAccount, openedAccount } from '../domain/account';
 import { type LedgerError, isLedgerError, ledgerError } from '../domain/errors';
-import {
-  type AccountOpened,
-  type LedgerEvent,
-  type TransferPosted,
-  accountStream,
-  transferStream,
-} from '../domain/events';
+import { type AccountOpened, type LedgerEvent, accountStream, transferStream } from '../domain/events';
 import { decideTransfer } from '../domain/transfer';
+import { type TransferState, evolveTransfer } from '../domain/transfer-state';
 import type { EventMetadata, EventToAppend, ExpectedRevision, RecordedEvent } from '../eventstore/port';
 import { expect } from '../eventstore/port';
 import type { FraudEvent } from '../domain/fraud';
 import type { AccountState, AccountStates } from './account-states';
+import { decideHoldJob, decideReverseJob } from './hold-decisions';
+import type { TransferStates } from './transfer-states';
 import { FraudDecisions } from './fraud-decisions';
-import type { CommandContext, TransferOutcome, WriteJob } from './write-commands';
+import type { CommandContext, TransferOutcome, TransferRecord, WriteJob } from './write-commands';
 
 /**
  * A result that waits for the append to learn its position. `batchPosition` is where the log
  * stands after the batch: the answer of a request whose own commands wrote nothing.
  */
-type Pending<T> = (recorded: readonly RecordedEvent[], batchPosition: bigint) => T;
+export type Pending<T> = (recorded: readonly RecordedEvent[], batchPosition: bigint) => T;
 
-interface Working {
+export interface Working {
   account: Account;
   /** Index in `events` of the last event this batch adds to the account, if any. */
+  lastEventIndex?: number;
+}
+
+/** A transfer as this batch has it: started or changed by it (holds, their posts, reversals). */
+export interface WorkingTransfer {
+  state: TransferState;
+  recordedAt: string;
+  /** Index in `events` of the last event this batch adds to the transfer's stream, if any. */
   lastEventIndex?: number;
 }
 
@@ -39,20 +44,29 @@ export class BatchDecision {
   readonly expected = new Map<string, ExpectedRevision>();
   readonly results: Pending<unknown>[] = [];
   private readonly working = new Map<string, Working>();
+  /** Transfers this batch started or changed, by id. */
+  readonly workingTransfers = new Map<string, WorkingTransfer>();
   /**
    * Accounts whose cached state a refusal of this batch rested on (funds, status): another process
    * may have moved them since, so the writer checks their heads before answering (ADR 0013).
    */
   readonly refusedOn = new Set<string>();
-  /** Transfers decided earlier in this batch, by id: their command hash and event index. */
-  private readonly pendingTransfers = new Map<string, { commandHash: string; index: number }>();
+  /** Transfers whose cached state a reversal's refusal rested on (their posted amount may have grown elsewhere). */
+  readonly refusedOnTransfers = new Set<string>();
+  /** Transfers (and reversals) decided earlier in this batch, by id: their command hash and event index. */
+  readonly pendingTransfers = new Map<string, { commandHash: string; index: number }>();
+  /** Posts and voids decided earlier in this batch, by their command's id. */
+  readonly pendingHoldCommands = new Map<string, { commandHash: string; answer: Pending<TransferRecord> }>();
   private readonly fraud: FraudDecisions;
 
   constructor(
     private readonly states: AccountStates,
     /** The first event of every stream the batch opens or posts, as found before deciding. */
-    private readonly existing: ReadonlyMap<string, RecordedEvent>,
-    private readonly recordedAt: string,
+    readonly existing: ReadonlyMap<string, RecordedEvent>,
+    readonly recordedAt: string,
+    readonly transferStates?: TransferStates,
+    /** The first answers of posts and voids found again by their id (by command stream). */
+    readonly repeats: ReadonlyMap<string, TransferRecord> = new Map(),
   ) {
     this.fraud = new FraudDecisions(
       existing,
@@ -71,6 +85,10 @@ export class BatchDecision {
         return void this.results.push(this.status(job));
       case 'transfers':
         return void this.results.push(this.transfers(job));
+      case 'hold':
+        return void this.results.push(decideHoldJob(this, job));
+      case 'reverse':
+        return void this.results.push(decideReverseJob(this, job));
       case 'fraud':
         return void this.results.push(this.fraud.decide(job));
     }
@@ -81,7 +99,33 @@ export class BatchDecision {
     return [...this.working].filter(([, w]) => w.lastEventIndex !== undefined);
   }
 
-  private account(accountId: string): Working | undefined {
+  /** Transfer states this batch changed, with the index of their last event, for the cache after commit. */
+  changedTransfers(): Array<[string, WorkingTransfer]> {
+    return [...this.workingTransfers].filter(([, w]) => w.lastEventIndex !== undefined);
+  }
+
+  /** A transfer as this batch sees it: as it left it, or as the cache has it. */
+  transferState(transferId: string): WorkingTransfer | undefined {
+    const own = this.workingTransfers.get(transferId);
+    if (own) return own;
+    const cached = this.transferStates?.get(transferId);
+    return cached ? { state: cached.state, recordedAt: cached.recordedAt } : undefined;
+  }
+
+  /** The stream of a transfer must still be where the cache saw it when we commit. */
+  expectTransfer(transferId: string): void {
+    const stream = transferStream(transferId);
+    if (this.expected.has(stream)) return;
+    const cached = this.transferStates?.get(transferId);
+    this.expected.set(stream, cached ? expect.at(cached.revision) : expect.noStream);
+  }
+
+  /** An account this batch changed: its state and the index of the event that changed it. */
+  setAccount(accountId: string, account: Account, index: number): void {
+    this.working.set(accountId, { account, lastEventIndex: index });
+  }
+
+  account(accountId: string): Working | undefined {
     const own = this.working.get(accountId);
     if (own) return own;
     const cached = this.states.get(accountId);
@@ -98,16 +142,17 @@ export class BatchDecision {
     return this.states.get(accountId);
   }
 
-  private append(
+  append(
     event: LedgerEvent | FraudEvent,
     streamId: string,
     context: CommandContext,
-    extra: { commandHash?: string; alsoIn?: string[] },
+    extra: { commandHash?: string; alsoIn?: string[]; commandId?: string },
   ): number {
     const metadata: EventMetadata = {
       correlationId: context.correlationId,
       causationId: context.causationId,
       ...(extra.commandHash ? { commandHash: extra.commandHash } : {}),
+      ...(extra.commandId ? { commandId: extra.commandId } : {}),
       ...(context.actor ? { actor: context.actor } : {}),
       ...(context.traceparent ? { traceparent: context.traceparent } : {}),
     };
@@ -123,7 +168,7 @@ export class BatchDecision {
   }
 
   /** The stream of an account must still be where the cache saw it when we commit. */
-  private expectAccount(accountId: string): void {
+  expectAccount(accountId: string): void {
     const stream = accountStream(accountId);
     if (this.expected.has(stream)) return;
     const cached = this.cached(accountId);
@@ -189,6 +234,7 @@ export class BatchDecision {
     const savedWorking = job.atomic ? new Map(this.working) : undefined;
     const savedExpected = job.atomic ? new Map(this.expected) : undefined;
     const savedPending = job.atomic ? new Map(this.pendingTransfers) : undefined;
+    const savedTransfers = job.atomic ? new Map(this.workingTransfers) : undefined;
     const eventsBefore = this.events.length;
     const outcomes: Pending<TransferOutcome>[] = [];
     let failedAt = -1;
@@ -207,6 +253,8 @@ export class BatchDecision {
       for (const [k, v] of savedExpected!) this.expected.set(k, v);
       this.pendingTransfers.clear();
       for (const [k, v] of savedPending!) this.pendingTransfers.set(k, v);
+      this.workingTransfers.clear();
+      for (const [k, v] of savedTransfers!) this.workingTransfers.set(k, v);
       this.events.length = eventsBefore;
       const failure = outcomes[failedAt]!;
       return (recorded, batchPosition) => ({
@@ -244,7 +292,7 @@ export class BatchDecision {
     if (stored) {
       if (stored.metadata.commandHash !== commandHash) return fail(conflict(`transfer ${id}`));
       const transfer = {
-        data: stored.data as TransferPosted['data'],
+        state: evolveTransfer(undefined, { type: stored.type, data: stored.data } as LedgerEvent),
         recordedAt: stored.recordedAt,
         position: stored.position,
       };
@@ -258,7 +306,7 @@ export class BatchDecision {
         pending: (recorded) => ({
           outcome: 'duplicate',
           transfer: {
-            data: event.data as TransferPosted['data'],
+            state: evolveTransfer(undefined, { type: event.type, data: event.data } as LedgerEvent),
             recordedAt: this.recordedAt,
             position: recorded[earlier.index]!.position,
           },
@@ -302,11 +350,18 @@ export class BatchDecision {
       lastEventIndex: index,
     });
     this.pendingTransfers.set(id, { commandHash, index });
-    const data = (decision as TransferPosted).data;
+    const state = evolveTransfer(undefined, decision);
+    // A hold is kept for its posts and voids later in this batch and after it; a plain transfer only
+    // for a reversal in this same batch (the cache does not keep it: see changedTransfers).
+    this.workingTransfers.set(id, {
+      state,
+      recordedAt: this.recordedAt,
+      ...(state.hold ? { lastEventIndex: index } : {}),
+    });
     return {
       pending: (recorded) => ({
         outcome: 'created',
-        transfer: { data, recordedAt: this.recordedAt, position: recorded[index]!.position },
+        transfer: { state, recordedAt: this.recordedAt, position: recorded[index]!.position },
       }),
       failed: false,
     };
@@ -316,5 +371,5 @@ export class BatchDecision {
 /** Refusals another process's writes can lift: funds (and holds) and an account's status. */
 const STATE_DEPENDENT_REFUSALS: ReadonlySet<string> = new Set(['insufficient-funds', 'account-not-open']);
 
-const conflict = (what: string): LedgerError =>
+export const conflict = (what: string): LedgerError =>
   ledgerError('idempotency-conflict', `${what} exists with a different body; use a new id for a new command`);

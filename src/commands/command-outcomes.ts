@@ -2,7 +2,7 @@ import { isLedgerError } from '../domain/errors';
 import type { WriteJob } from './write-commands';
 
 export interface CommandOutcomeLabel {
-  /** The command's name: OpenAccount, FreezeAccount, UnfreezeAccount, CloseAccount, PostTransfer. */
+  /** The command's name: OpenAccount, FreezeAccount, UnfreezeAccount, CloseAccount, PostTransfer, PostPendingTransfer, VoidPendingTransfer, ExpirePendingTransfer, ReverseTransfer. */
   readonly command: string;
   /** created, duplicate, applied, or the refusal's slug (insufficient-funds, …). */
   readonly outcome: string;
@@ -27,6 +27,14 @@ export function commandOutcomes(job: WriteJob, outcome: unknown): CommandOutcome
         outcome: item.outcome === 'failed' ? item.error!.slug : item.outcome,
       }));
     }
+    case 'hold':
+    case 'reverse':
+      return [
+        {
+          command: job.command.type,
+          outcome: isLedgerError(outcome) ? outcome.slug : (outcome as { outcome: string }).outcome,
+        },
+      ];
     case 'fraud': {
       const items = (outcome as { items: ReadonlyArray<{ outcome: string; error?: { slug: string } }> }).items;
       return items.map((item, i) => ({
@@ -46,6 +54,9 @@ export function commandNames(job: WriteJob): string[] {
       return [job.command.type];
     case 'transfers':
       return job.commands.map(() => 'PostTransfer');
+    case 'hold':
+    case 'reverse':
+      return [job.command.type];
     case 'fraud':
       return job.commands.map(({ command }) => command.type);
   }

@@ -2,9 +2,18 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { ChangeAccountStatus, OpenAccount } from '../domain/account';
 import { parseAmount } from '../domain/money';
+import type { PostPendingTransfer, VoidPendingTransfer } from '../domain/hold';
+import type { ReverseTransfer } from '../domain/reversal';
 import type { PostTransfer } from '../domain/transfer';
 import { commandHash } from './command-hash';
-import type { CommandContext, OpenAccountOutcome, StatusChangeOutcome, TransfersOutcome } from './write-commands';
+import type {
+  CommandContext,
+  HoldOutcome,
+  OpenAccountOutcome,
+  ReverseOutcome,
+  StatusChangeOutcome,
+  TransfersOutcome,
+} from './write-commands';
 import type { Writer } from './writer';
 
 export const WRITER = Symbol('Writer');
@@ -28,6 +37,8 @@ export interface TransferInput {
   reference?: string | undefined;
   metadata: Record<string, string>;
   effectiveAt?: string | undefined;
+  pending?: boolean | undefined;
+  expiresAt?: string | undefined;
 }
 
 export class OpenAccountCommand {
@@ -105,11 +116,142 @@ export class PostTransfersHandler implements ICommandHandler<PostTransfersComman
         ...(input.reference !== undefined ? { reference: input.reference } : {}),
         metadata: input.metadata,
         ...(input.effectiveAt !== undefined ? { effectiveAt: input.effectiveAt } : {}),
+        ...(input.pending ? { pending: true } : {}),
+        ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
       };
-      return { command, commandHash: commandHash('PostTransfer', withoutUndefined(input)) };
+      // `pending: false` is the same command as no `pending`: it must not change the fingerprint.
+      const { pending, ...rest } = input;
+      const body = withoutUndefined(pending ? input : rest);
+      return { command, commandHash: commandHash('PostTransfer', body) };
     });
     return this.writer.submit({ kind: 'transfers', commands, atomic, context });
   }
 }
 
-export const COMMAND_HANDLERS = [OpenAccountHandler, ChangeAccountStatusHandler, PostTransfersHandler];
+export interface PostPendingInput {
+  id: string;
+  amount?: string | undefined;
+  final: boolean;
+  effectiveAt?: string | undefined;
+}
+
+/** Post part or all of hold `transferId` (docs/contract.md, "Holds"). */
+export class PostPendingTransferCommand {
+  constructor(
+    readonly transferId: string,
+    readonly input: PostPendingInput,
+    readonly context: CommandContext,
+  ) {}
+}
+
+export class VoidPendingTransferCommand {
+  constructor(
+    readonly transferId: string,
+    readonly input: { id: string; reason?: string | undefined },
+    readonly context: CommandContext,
+  ) {}
+}
+
+/** Release an expired hold: proposed by the expirer of any process (ADR 0019). */
+export class ExpirePendingTransferCommand {
+  constructor(
+    readonly transferId: string,
+    readonly context: CommandContext,
+  ) {}
+}
+
+export interface ReverseInput {
+  id: string;
+  amount?: string | undefined;
+  reason: string;
+  effectiveAt?: string | undefined;
+}
+
+export class ReverseTransferCommand {
+  constructor(
+    readonly transferId: string,
+    readonly input: ReverseInput,
+    readonly context: CommandContext,
+  ) {}
+}
+
+const amountOf = (text: string | undefined): bigint | undefined => {
+  if (text === undefined) return undefined;
+  const amount = parseAmount(text);
+  if (amount === undefined) throw new Error(`unvalidated amount ${text} reached the command side`);
+  return amount;
+};
+
+@CommandHandler(PostPendingTransferCommand)
+export class PostPendingTransferHandler implements ICommandHandler<PostPendingTransferCommand, HoldOutcome> {
+  constructor(@Inject(WRITER) private readonly writer: Writer) {}
+
+  execute({ transferId, input, context }: PostPendingTransferCommand): Promise<HoldOutcome> {
+    const amount = amountOf(input.amount);
+    const command: PostPendingTransfer = {
+      type: 'PostPendingTransfer',
+      postId: input.id,
+      transferId,
+      ...(amount !== undefined ? { amount } : {}),
+      final: input.final,
+      ...(input.effectiveAt !== undefined ? { effectiveAt: input.effectiveAt } : {}),
+    };
+    // The hold's id is part of the command: the same post id on another hold is a conflict.
+    const hash = commandHash('PostPendingTransfer', withoutUndefined({ ...input, transferId }));
+    return this.writer.submit({ kind: 'hold', command, commandHash: hash, context });
+  }
+}
+
+@CommandHandler(VoidPendingTransferCommand)
+export class VoidPendingTransferHandler implements ICommandHandler<VoidPendingTransferCommand, HoldOutcome> {
+  constructor(@Inject(WRITER) private readonly writer: Writer) {}
+
+  execute({ transferId, input, context }: VoidPendingTransferCommand): Promise<HoldOutcome> {
+    const command: VoidPendingTransfer = {
+      type: 'VoidPendingTransfer',
+      voidId: input.id,
+      transferId,
+      ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    };
+    const hash = commandHash('VoidPendingTransfer', withoutUndefined({ ...input, transferId }));
+    return this.writer.submit({ kind: 'hold', command, commandHash: hash, context });
+  }
+}
+
+@CommandHandler(ExpirePendingTransferCommand)
+export class ExpirePendingTransferHandler implements ICommandHandler<ExpirePendingTransferCommand, HoldOutcome> {
+  constructor(@Inject(WRITER) private readonly writer: Writer) {}
+
+  execute({ transferId, context }: ExpirePendingTransferCommand): Promise<HoldOutcome> {
+    return this.writer.submit({ kind: 'hold', command: { type: 'ExpirePendingTransfer', transferId }, context });
+  }
+}
+
+@CommandHandler(ReverseTransferCommand)
+export class ReverseTransferHandler implements ICommandHandler<ReverseTransferCommand, ReverseOutcome> {
+  constructor(@Inject(WRITER) private readonly writer: Writer) {}
+
+  execute({ transferId, input, context }: ReverseTransferCommand): Promise<ReverseOutcome> {
+    const amount = amountOf(input.amount);
+    const command: ReverseTransfer = {
+      type: 'ReverseTransfer',
+      reversalId: input.id,
+      transferId,
+      ...(amount !== undefined ? { amount } : {}),
+      reason: input.reason,
+      ...(input.effectiveAt !== undefined ? { effectiveAt: input.effectiveAt } : {}),
+    };
+    const hash = commandHash('ReverseTransfer', withoutUndefined({ ...input, transferId }));
+    return this.writer.submit({ kind: 'reverse', command, commandHash: hash, context });
+  }
+}
+
+export const COMMAND_HANDLERS = [
+  OpenAccountHandler,
+  ChangeAccountStatusHandler,
+  PostTransfersHandler,
+  PostPendingTransferHandler,
+  VoidPendingTransferHandler,
+  ExpirePendingTransferHandler,
+  ReverseTransferHandler,
+];

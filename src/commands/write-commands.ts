@@ -1,8 +1,10 @@
 import type { Account, ChangeAccountStatus, OpenAccount } from '../domain/account';
 import type { LedgerError } from '../domain/errors';
-import type { TransferPosted } from '../domain/events';
+import type { HoldCommand } from '../domain/hold';
+import type { ReverseTransfer } from '../domain/reversal';
 import type { FraudCommand, FraudEvent } from '../domain/fraud';
 import type { PostTransfer } from '../domain/transfer';
+import type { TransferState } from '../domain/transfer-state';
 
 /** Who asked, for the events' metadata (correlation, causation, the API key's id, the trace). */
 export interface CommandContext {
@@ -12,10 +14,12 @@ export interface CommandContext {
   readonly traceparent?: string;
 }
 
-/** A transfer as recorded: what the contract's Transfer is made from. */
+/** A transfer as a command left it: what the contract's Transfer is made from. */
 export interface TransferRecord {
-  readonly data: TransferPosted['data'];
+  readonly state: TransferState;
+  /** When the transfer's first event was recorded. */
   readonly recordedAt: string;
+  /** Position of the event this answer is about (the transfer's first, or the post, void or reversal). */
   readonly position: bigint;
 }
 
@@ -39,6 +43,18 @@ export interface TransfersOutcome {
   /** Highest position this request's events (or the duplicates it found) stand at. */
   readonly position: bigint;
 }
+
+/** A post, void or expiry of a hold: the hold as that command left it. */
+export type HoldOutcome =
+  | { readonly outcome: 'applied' | 'duplicate'; readonly transfer: TransferRecord }
+  /** An expiry with nothing to do: the hold was settled first, or is not due by the writer's clock. */
+  | { readonly outcome: 'nothing' }
+  | LedgerError;
+
+/** A reversal: the new transfer it posted. */
+export type ReverseOutcome =
+  | { readonly outcome: 'created' | 'duplicate'; readonly transfer: TransferRecord }
+  | LedgerError;
 
 /** A fraud command's answer: its stream's one event, new or found (ADR 0023), or a refusal. */
 export type FraudCommandOutcome =
@@ -75,6 +91,19 @@ export type WriteJob =
       readonly context: CommandContext;
     }
   | {
+      readonly kind: 'hold';
+      readonly command: HoldCommand;
+      /** Absent for an expiry: it has no client id, and the hold's stream revision makes it happen once. */
+      readonly commandHash?: string;
+      readonly context: CommandContext;
+    }
+  | {
+      readonly kind: 'reverse';
+      readonly command: ReverseTransfer;
+      readonly commandHash: string;
+      readonly context: CommandContext;
+    }
+  | {
       /** Fraud scores and review resolutions (src/commands/fraud-decisions.ts), each with its own context. */
       readonly kind: 'fraud';
       readonly commands: ReadonlyArray<{ readonly command: FraudCommand; readonly context: CommandContext }>;
@@ -85,14 +114,26 @@ export type WriteOutcome<J extends WriteJob> = J extends { kind: 'open' }
   ? OpenAccountOutcome
   : J extends { kind: 'status' }
     ? StatusChangeOutcome
-    : J extends { kind: 'fraud' }
-      ? FraudOutcome
-      : TransfersOutcome;
+    : J extends { kind: 'hold' }
+      ? HoldOutcome
+      : J extends { kind: 'reverse' }
+        ? ReverseOutcome
+        : J extends { kind: 'fraud' }
+          ? FraudOutcome
+          : TransfersOutcome;
 
 /** The writer is saturated: the client should retry later (503). */
 export class WriterOverloadedError extends Error {
   constructor(readonly queued: number) {
     super(`the write queue is full (${queued} commands waiting); retry shortly`);
     this.name = 'WriterOverloadedError';
+  }
+}
+
+/** The writer has stopped (the process is shutting down): the client should retry, elsewhere or later (503). */
+export class WriterStoppedError extends Error {
+  constructor() {
+    super('this process is shutting down and takes no more commands; retry shortly');
+    this.name = 'WriterStoppedError';
   }
 }

@@ -1,12 +1,14 @@
 import { type Context, ROOT_CONTEXT, type Link } from '@opentelemetry/api';
 import { encodeAccountSnapshot } from '../domain/account-snapshot';
-import { accountStream, transferStream } from '../domain/events';
-import { type EventStore, WrongExpectedRevisionError } from '../eventstore/port';
+import { accountStream, holdCommandStream, transferStream } from '../domain/events';
+import { type EventStore, type RecordedEvent, WrongExpectedRevisionError } from '../eventstore/port';
 import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
+import { TransferStates } from './transfer-states';
+import type { TransferRecord } from './write-commands';
 import { fraudStreamsOf } from './fraud-decisions';
-import { type WriteJob, type WriteOutcome, WriterOverloadedError } from './write-commands';
+import { type WriteJob, type WriteOutcome, WriterOverloadedError, WriterStoppedError } from './write-commands';
 
 interface Queued {
   readonly job: WriteJob;
@@ -55,6 +57,8 @@ export class Writer {
     private readonly store: EventStore,
     private readonly states: AccountStates,
     private readonly options: WriterOptions,
+    /** Holds and the transfers that reversals undo (ADR 0020). */
+    private readonly transfers: TransferStates = new TransferStates(store),
   ) {}
 
   get queueLength(): number {
@@ -62,7 +66,7 @@ export class Writer {
   }
 
   submit<J extends WriteJob>(job: J): Promise<WriteOutcome<J>> {
-    if (this.stopped) return Promise.reject(new Error('the writer is stopped'));
+    if (this.stopped) return Promise.reject(new WriterStoppedError());
     // Events carry the trace of whoever asked: the request's, or the caller's active span.
     if (job.context.traceparent === undefined) {
       const traceparent = currentTraceparent();
@@ -142,6 +146,28 @@ export class Writer {
     });
   }
 
+  /**
+   * For batches with posts, voids or reversals: the accounts of the transfers they name, and the
+   * first answers of posts and voids sent again (the hold as it stood after them).
+   */
+  private async holdsAndRepeats(
+    transferIds: readonly string[],
+    existing: ReadonlyMap<string, RecordedEvent>,
+  ): Promise<Map<string, TransferRecord>> {
+    const repeats = new Map<string, TransferRecord>();
+    if (transferIds.length === 0) return repeats;
+    const accounts = transferIds.flatMap((id) => {
+      const entry = this.transfers.get(id);
+      return entry ? [entry.state.debitAccountId, entry.state.creditAccountId] : [];
+    });
+    const again = [...existing].filter(([stream]) => stream.startsWith('hold-command-'));
+    await Promise.all([
+      this.states.ensure(accounts),
+      ...again.map(async ([stream, event]) => repeats.set(stream, await this.transfers.answerAt(event))),
+    ]);
+    return repeats;
+  }
+
   /** Accounts among these whose stream the store has past the revision the cache reflects. */
   private async staleAccounts(accountIds: ReadonlySet<string>): Promise<string[]> {
     const ids = [...accountIds];
@@ -153,19 +179,21 @@ export class Writer {
     const started = performance.now();
     let appendMs = 0;
     const jobs = batch.map((item) => item.job);
-    const { accountIds, firstEventStreams } = streamsOf(jobs);
+    const { accountIds, firstEventStreams, transferIds } = streamsOf(jobs);
     const retriesMax = this.options.conflictRetriesMax ?? 50;
 
     for (let attempt = 1; ; attempt++) {
       const [existing] = await Promise.all([
         this.store.readFirstEvents(firstEventStreams),
         this.states.ensure(accountIds),
+        this.transfers.ensure(transferIds),
       ]);
+      const repeats = await this.holdsAndRepeats(transferIds, existing);
       const recordedAt = this.nextRecordedAt();
       const decision = await withSpan(
         'ledger.decide',
         (span) => {
-          const decided = new BatchDecision(this.states, existing, recordedAt);
+          const decided = new BatchDecision(this.states, existing, recordedAt, this.transfers, repeats);
           for (const job of jobs) decided.decide(job);
           span.setAttribute('ledger.events', decided.events.length);
           return decided;
@@ -179,6 +207,17 @@ export class Writer {
         const stale = await this.staleAccounts(decision.refusedOn);
         if (stale.length > 0) {
           await this.states.refresh(stale);
+          continue;
+        }
+      }
+      if (decision.refusedOnTransfers.size > 0 && attempt < retriesMax) {
+        const ids = [...decision.refusedOnTransfers];
+        const heads = await this.store.streamRevisions(ids.map(transferStream));
+        const stale = ids.filter(
+          (id) => (heads.get(transferStream(id)) ?? -1n) > (this.transfers.get(id)?.revision ?? -1n),
+        );
+        if (stale.length > 0) {
+          await this.transfers.refresh(stale);
           continue;
         }
       }
@@ -208,6 +247,9 @@ export class Writer {
           await this.states.refresh(
             error.conflicts.filter((c) => c.streamId.startsWith('account-')).map((c) => c.streamId.slice(8)),
           );
+          await this.transfers.refresh(
+            error.conflicts.filter((c) => c.streamId.startsWith('transfer-')).map((c) => c.streamId.slice(9)),
+          );
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
           continue;
         } finally {
@@ -218,6 +260,11 @@ export class Writer {
           const event = recorded.events[working.lastEventIndex!];
           if (revision === undefined || !event) throw new Error(`append did not report account ${accountId}`);
           this.states.set(accountId, { account: working.account, revision, position: event.position });
+        }
+        for (const [transferId, working] of decision.changedTransfers()) {
+          const revision = recorded.revisions.get(transferStream(transferId));
+          if (revision === undefined) throw new Error(`append did not report transfer ${transferId}`);
+          this.transfers.set(transferId, { state: working.state, recordedAt: working.recordedAt, revision });
         }
       }
       const events = recorded?.events ?? [];
@@ -241,9 +288,14 @@ export class Writer {
   }
 }
 
-function streamsOf(jobs: readonly WriteJob[]): { accountIds: string[]; firstEventStreams: string[] } {
+function streamsOf(jobs: readonly WriteJob[]): {
+  accountIds: string[];
+  firstEventStreams: string[];
+  transferIds: string[];
+} {
   const accountIds = new Set<string>();
   const firstEventStreams = new Set<string>();
+  const transferIds = new Set<string>();
   for (const job of jobs) {
     switch (job.kind) {
       case 'open':
@@ -259,10 +311,21 @@ function streamsOf(jobs: readonly WriteJob[]): { accountIds: string[]; firstEven
           accountIds.add(command.creditAccountId);
         }
         break;
+      case 'hold': {
+        const { command } = job;
+        transferIds.add(command.transferId);
+        if (command.type === 'PostPendingTransfer') firstEventStreams.add(holdCommandStream(command.postId));
+        if (command.type === 'VoidPendingTransfer') firstEventStreams.add(holdCommandStream(command.voidId));
+        break;
+      }
+      case 'reverse':
+        transferIds.add(job.command.transferId);
+        firstEventStreams.add(transferStream(job.command.reversalId));
+        break;
       case 'fraud':
         for (const stream of fraudStreamsOf(job)) firstEventStreams.add(stream);
         break;
     }
   }
-  return { accountIds: [...accountIds], firstEventStreams: [...firstEventStreams] };
+  return { accountIds: [...accountIds], firstEventStreams: [...firstEventStreams], transferIds: [...transferIds] };
 }

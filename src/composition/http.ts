@@ -41,6 +41,9 @@ export async function createHttpApp(
     // The framework's own refusals answer problem+json too (bad percent-encoding, oversized headers).
     frameworkErrors,
     clientErrorHandler,
+    // While closing, requests on open connections are served (the writer stops only after the
+    // listener has drained), not answered with Fastify's bare 503 without Retry-After.
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     LedgerModule.register({

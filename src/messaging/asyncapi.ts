@@ -49,7 +49,7 @@ export function asyncApiDocument(version: string) {
         `on subjects \`${PREFIX}.<aggregate>.<EventType>\`. Each message's \`Nats-Msg-Id\` is the event id, so a`,
         're-publish is dropped by JetStream within its duplicate window (and a consumer can de-duplicate by it);',
         'events of one account arrive in the order they were recorded. The body is the event envelope;',
-        'amounts are decimal strings of minor units. See README, "Subscribing to ledger events".',
+        'amounts are decimal strings of minor units. See docs/events.md in the repository.',
       ].join(' '),
     },
     defaultContentType: 'application/json',

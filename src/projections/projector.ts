@@ -97,7 +97,7 @@ export class Projector implements LogHandler<RecordedEvent> {
 async function applyEvents(tx: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void> {
   const changes = readModelChanges(events);
   await writeChanges(tx, changes);
-  await writeTimeIndex(tx, changes.entries);
+  await writeTimeIndex(tx, changes.entries, changes.pendings);
 }
 
 const str = (values: Array<bigint | string | null>) => values.map((v) => (v === null ? null : v.toString()));
@@ -110,45 +110,71 @@ const str = (values: Array<bigint | string | null>) => values.map((v) => (v === 
 async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Promise<void> {
   const accounts = [...changes.opened.values()];
   const deltas = [...changes.deltas.values()];
-  const t = changes.transfers;
+  const t = [...changes.transfers.values()];
+  const td = [...changes.transferDeltas.values()];
   const e = changes.entries;
-  if (accounts.length + deltas.length + t.length === 0) return;
+  if (accounts.length + deltas.length + t.length + td.length === 0) return;
   // Normal side of entries of accounts opened on this page (they have no row to read it from yet).
   const normalSide = e.map((x) => changes.opened.get(x.accountId)?.normalSide ?? null);
-  const result = await sql<{ updated: number }>`
+  const result = await sql<{ updated: number; changed_transfers: number }>`
     with new_accounts as (
       insert into rm_accounts (id, currency, normal_side, flags, status, debits_posted, credits_posted,
-                               entry_count, version, opened_at, code, metadata, position)
-      select id, cur, ns, fl::json, st, dp::numeric, cp::numeric, ec::bigint, v::bigint, oa::timestamptz, code, md::json, p::numeric
+                               debits_pending, credits_pending, entry_count, version, opened_at, code, metadata, position)
+      select id, cur, ns, fl::json, st, dp::numeric, cp::numeric, dh::numeric, ch::numeric, ec::bigint, v::bigint,
+             oa::timestamptz, code, md::json, p::numeric
       from unnest(${accounts.map((a) => a.id)}::text[], ${accounts.map((a) => a.currency)}::text[],
                   ${accounts.map((a) => a.normalSide)}::text[], ${accounts.map((a) => JSON.stringify(a.flags))}::text[],
                   ${accounts.map((a) => a.status)}::text[], ${str(accounts.map((a) => a.debitsPosted))}::text[],
-                  ${str(accounts.map((a) => a.creditsPosted))}::text[], ${str(accounts.map((a) => a.entryCount))}::text[],
+                  ${str(accounts.map((a) => a.creditsPosted))}::text[], ${str(accounts.map((a) => a.debitsPending))}::text[],
+                  ${str(accounts.map((a) => a.creditsPending))}::text[], ${str(accounts.map((a) => a.entryCount))}::text[],
                   ${str(accounts.map((a) => a.version))}::text[], ${accounts.map((a) => a.openedAt)}::text[],
                   ${accounts.map((a) => a.code)}::text[], ${accounts.map((a) => JSON.stringify(a.metadata))}::text[],
                   ${str(accounts.map((a) => a.position))}::text[])
-           as x(id, cur, ns, fl, st, dp, cp, ec, v, oa, code, md, p)
+           as x(id, cur, ns, fl, st, dp, cp, dh, ch, ec, v, oa, code, md, p)
       returning 1
     ), updated as (
       update rm_accounts a set debits_posted = a.debits_posted + d.dd::numeric,
-        credits_posted = a.credits_posted + d.dc::numeric, entry_count = a.entry_count + d.de::bigint,
+        credits_posted = a.credits_posted + d.dc::numeric,
+        debits_pending = a.debits_pending + d.dh::numeric, credits_pending = a.credits_pending + d.ch::numeric,
+        entry_count = a.entry_count + d.de::bigint,
         version = a.version + d.dv::bigint, status = coalesce(d.st, a.status), position = d.p::numeric
       from unnest(${deltas.map((d) => d.id)}::text[], ${str(deltas.map((d) => d.debits))}::text[],
-                  ${str(deltas.map((d) => d.credits))}::text[], ${str(deltas.map((d) => d.entries))}::text[],
+                  ${str(deltas.map((d) => d.credits))}::text[], ${str(deltas.map((d) => d.debitsPending))}::text[],
+                  ${str(deltas.map((d) => d.creditsPending))}::text[], ${str(deltas.map((d) => d.entries))}::text[],
                   ${str(deltas.map((d) => d.versions))}::text[], ${deltas.map((d) => d.status)}::text[],
-                  ${str(deltas.map((d) => d.position))}::text[]) as d(id, dd, dc, de, dv, st, p)
+                  ${str(deltas.map((d) => d.position))}::text[]) as d(id, dd, dc, dh, ch, de, dv, st, p)
       where a.id = d.id
       returning 1
     ), new_transfers as (
-      insert into rm_transfers (id, debit_account_id, credit_account_id, amount, currency, status, code,
+      insert into rm_transfers (id, debit_account_id, credit_account_id, amount, currency, status, pending_amount,
+                                posted_amount, reversed_amount, expires_at, reverses, code,
                                 reference, metadata, effective_at, recorded_at, position)
-      select id, d, c, a::numeric, cur, 'posted', code, ref, md::json, ea::timestamptz, ra::timestamptz, p::numeric
+      select id, d, c, a::numeric, cur, st, pa::numeric, po::numeric, rv::numeric, ex::timestamptz, rev, code, ref,
+             md::json, ea::timestamptz, ra::timestamptz, p::numeric
       from unnest(${t.map((x) => x.id)}::text[], ${t.map((x) => x.debitAccountId)}::text[],
                   ${t.map((x) => x.creditAccountId)}::text[], ${str(t.map((x) => x.amount))}::text[],
-                  ${t.map((x) => x.currency)}::text[], ${t.map((x) => x.code)}::text[], ${t.map((x) => x.reference)}::text[],
+                  ${t.map((x) => x.currency)}::text[], ${t.map((x) => x.status)}::text[],
+                  ${str(t.map((x) => x.pendingAmount))}::text[], ${str(t.map((x) => x.postedAmount))}::text[],
+                  ${str(t.map((x) => x.reversedAmount))}::text[], ${t.map((x) => x.expiresAt)}::text[],
+                  ${t.map((x) => x.reverses)}::text[], ${t.map((x) => x.code)}::text[], ${t.map((x) => x.reference)}::text[],
                   ${t.map((x) => JSON.stringify(x.metadata))}::text[], ${t.map((x) => x.effectiveAt)}::text[],
                   ${t.map((x) => x.recordedAt)}::text[], ${str(t.map((x) => x.position))}::text[])
-           as x(id, d, c, a, cur, code, ref, md, ea, ra, p)
+           as x(id, d, c, a, cur, st, pa, po, rv, ex, rev, code, ref, md, ea, ra, p)
+      returning 1
+    ), changed_transfers as (
+      -- Holds the page posts or releases and transfers it reverses. A hold left holding nothing is
+      -- posted if anything was posted, else what released it says (voided, expired).
+      update rm_transfers r set pending_amount = r.pending_amount + x.pa::numeric,
+        posted_amount = r.posted_amount + x.po::numeric, reversed_amount = r.reversed_amount + x.rv::numeric,
+        status = case when r.status <> 'pending' or r.pending_amount + x.pa::numeric > 0 then r.status
+                      when r.posted_amount + x.po::numeric > 0 then 'posted'
+                      else coalesce(x.rel, r.status) end,
+        position = x.p::numeric
+      from unnest(${td.map((x) => x.id)}::text[], ${str(td.map((x) => x.pending))}::text[],
+                  ${str(td.map((x) => x.posted))}::text[], ${str(td.map((x) => x.reversed))}::text[],
+                  ${td.map((x) => x.releasedAs)}::text[], ${str(td.map((x) => x.position))}::text[])
+           as x(id, pa, po, rv, rel, p)
+      where r.id = x.id
       returning 1
     ), new_entries as (
       insert into rm_entries (account_id, seq, transfer_id, side, amount, balance_after, effective_at, recorded_at, position)
@@ -166,10 +192,15 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
       left join rm_accounts r on r.id = x.acc
       returning 1
     )
-    select (select count(*) from updated)::int as updated`.execute(db);
+    select (select count(*) from updated)::int as updated,
+           (select count(*) from changed_transfers)::int as changed_transfers`.execute(db);
   // An event that names an account no AccountOpened made is damage, not something to skip.
   const updated = Number(result.rows[0]?.updated ?? 0);
   if (updated !== deltas.length) {
     throw new Error(`read model: the page names ${deltas.length - updated} account(s) that were never opened`);
+  }
+  const changedTransfers = Number(result.rows[0]?.changed_transfers ?? 0);
+  if (changedTransfers !== td.length) {
+    throw new Error(`read model: the page names ${td.length - changedTransfers} transfer(s) that were never started`);
   }
 }

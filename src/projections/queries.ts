@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { Checkpoint } from '../platform/checkpoints';
 import type { Tables } from '../platform/tables';
 import { READ_MODELS_CHECKPOINT } from './projector';
+import type { TransferStatus } from '../domain/transfer-state';
 import { balanceFromIndex } from './time-index';
 import { isoTimestamp } from '../platform/sql';
 
@@ -13,6 +14,8 @@ export interface AccountView {
   status: 'open' | 'frozen' | 'closed';
   debitsPosted: bigint;
   creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
   version: number;
   openedAt: string;
   code?: string;
@@ -26,7 +29,12 @@ export interface TransferView {
   creditAccountId: string;
   amount: bigint;
   currency: string;
-  status: 'posted';
+  status: TransferStatus;
+  pendingAmount: bigint;
+  postedAmount: bigint;
+  reversedAmount: bigint;
+  expiresAt?: string;
+  reverses?: string;
   code?: string;
   reference?: string;
   metadata: Record<string, string>;
@@ -50,6 +58,8 @@ export interface BalanceView {
   normalSide: 'debit' | 'credit';
   debitsPosted: bigint;
   creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
 }
 
 /** The query side: reads of the read models the projector keeps. */
@@ -70,13 +80,16 @@ export class ReadModels {
       status: AccountView['status'];
       debits_posted: string;
       credits_posted: string;
+      debits_pending: string;
+      credits_pending: string;
       version: string;
       opened_at: string;
       code: string | null;
       metadata: Record<string, string>;
       position: string;
     }>`select id, currency, normal_side, flags, status, debits_posted::text as debits_posted,
-              credits_posted::text as credits_posted, version::text as version, ${isoTimestamp('opened_at')} as opened_at,
+              credits_posted::text as credits_posted, debits_pending::text as debits_pending,
+              credits_pending::text as credits_pending, version::text as version, ${isoTimestamp('opened_at')} as opened_at,
               code, metadata, position::text as position
        from rm_accounts where id = ${id}`.execute(this.db);
     const r = rows.rows[0];
@@ -89,6 +102,8 @@ export class ReadModels {
       status: r.status,
       debitsPosted: BigInt(r.debits_posted),
       creditsPosted: BigInt(r.credits_posted),
+      debitsPending: BigInt(r.debits_pending),
+      creditsPending: BigInt(r.credits_pending),
       version: Number(r.version),
       openedAt: r.opened_at,
       ...(r.code !== null ? { code: r.code } : {}),
@@ -104,13 +119,22 @@ export class ReadModels {
       credit_account_id: string;
       amount: string;
       currency: string;
+      status: TransferStatus;
+      pending_amount: string;
+      posted_amount: string;
+      reversed_amount: string;
+      expires_at: string | null;
+      reverses: string | null;
       code: string | null;
       reference: string | null;
       metadata: Record<string, string>;
       effective_at: string;
       recorded_at: string;
       position: string;
-    }>`select id, debit_account_id, credit_account_id, amount::text as amount, currency, code, reference, metadata,
+    }>`select id, debit_account_id, credit_account_id, amount::text as amount, currency, status,
+              pending_amount::text as pending_amount, posted_amount::text as posted_amount,
+              reversed_amount::text as reversed_amount, ${isoTimestamp('expires_at')} as expires_at, reverses,
+              code, reference, metadata,
               ${isoTimestamp('effective_at')} as effective_at, ${isoTimestamp('recorded_at')} as recorded_at, position::text as position
        from rm_transfers where id = ${id}`.execute(this.db);
     const r = rows.rows[0];
@@ -121,7 +145,12 @@ export class ReadModels {
       creditAccountId: r.credit_account_id,
       amount: BigInt(r.amount),
       currency: r.currency,
-      status: 'posted',
+      status: r.status,
+      pendingAmount: BigInt(r.pending_amount),
+      postedAmount: BigInt(r.posted_amount),
+      reversedAmount: BigInt(r.reversed_amount),
+      ...(r.expires_at !== null ? { expiresAt: r.expires_at } : {}),
+      ...(r.reverses !== null ? { reverses: r.reverses } : {}),
       ...(r.code !== null ? { code: r.code } : {}),
       ...(r.reference !== null ? { reference: r.reference } : {}),
       metadata: r.metadata,

@@ -8,6 +8,9 @@ export interface ReadModelTables {
     status: string;
     debits_posted: string;
     credits_posted: string;
+    /** migrations/0030 */
+    debits_pending: string;
+    credits_pending: string;
     entry_count: string;
     version: string;
     opened_at: Date;
@@ -22,6 +25,12 @@ export interface ReadModelTables {
     amount: string;
     currency: string;
     status: string;
+    /** migrations/0030 */
+    pending_amount: string;
+    posted_amount: string;
+    reversed_amount: string;
+    expires_at: Date | null;
+    reverses: string | null;
     code: string | null;
     reference: string | null;
     metadata: unknown;
@@ -45,6 +54,9 @@ export interface ReadModelTables {
     recorded_at: Date;
     debits_through: string;
     credits_through: string;
+    /** migrations/0030 */
+    debits_pending_through: string;
+    credits_pending_through: string;
   };
   rm_backdated_entries: {
     account_id: string;

@@ -5,6 +5,8 @@ const row = (recordedAt: string, debits: bigint, credits: bigint) => ({
   recordedAt,
   debitsThrough: debits,
   creditsThrough: credits,
+  debitsPendingThrough: 0n,
+  creditsPendingThrough: 0n,
 });
 const delta = (recordedAt: string, debits: bigint, credits: bigint) => ({ recordedAt, debits, credits });
 

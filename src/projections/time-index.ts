@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { assertMoney } from '../domain/money';
 import type { Tables } from '../platform/tables';
-import type { EntryRow } from './read-model-changes';
+import type { EntryRow, PendingRow } from './read-model-changes';
 import { isoTimestamp } from '../platform/sql';
 
 /**
@@ -16,18 +16,28 @@ import { isoTimestamp } from '../platform/sql';
  * a window as wide as the longest correction, not as long as the history.
  */
 
-/** A row of rm_balance_known: totals of the postings recorded at or before `recordedAt`. */
+/** A row of rm_balance_known: totals of the postings (and holds) recorded at or before `recordedAt`. */
 export interface KnownRow {
   readonly recordedAt: string;
   readonly debitsThrough: bigint;
   readonly creditsThrough: bigint;
+  readonly debitsPendingThrough: bigint;
+  readonly creditsPendingThrough: bigint;
 }
 
+/** What one posting, hold or release recorded at `recordedAt` adds; pending deltas may be negative. */
 export interface PostingDelta {
   readonly recordedAt: string;
   readonly debits: bigint;
   readonly credits: bigint;
+  readonly debitsPending?: bigint;
+  readonly creditsPending?: bigint;
 }
+
+type Sums = [bigint, bigint, bigint, bigint];
+const sumsOf = (row: KnownRow | undefined): Sums =>
+  row ? [row.debitsThrough, row.creditsThrough, row.debitsPendingThrough, row.creditsPendingThrough] : [0n, 0n, 0n, 0n];
+const plus = (a: Sums, b: Sums): Sums => [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
 
 /**
  * The rows of one account's rm_balance_known to write after a batch. `before` is the last stored
@@ -41,43 +51,58 @@ export function knownRowsAfter(
   deltas: readonly PostingDelta[],
 ): KnownRow[] {
   const stored = new Map(after.map((row) => [row.recordedAt, row]));
-  const added = new Map<string, { debits: bigint; credits: bigint }>();
+  const added = new Map<string, Sums>();
   for (const delta of deltas) {
-    const sum = added.get(delta.recordedAt) ?? { debits: 0n, credits: 0n };
-    sum.debits += delta.debits;
-    sum.credits += delta.credits;
-    added.set(delta.recordedAt, sum);
+    const sum = added.get(delta.recordedAt) ?? [0n, 0n, 0n, 0n];
+    added.set(
+      delta.recordedAt,
+      plus(sum, [delta.debits, delta.credits, delta.debitsPending ?? 0n, delta.creditsPending ?? 0n]),
+    );
   }
   const keys = [...new Set([...stored.keys(), ...added.keys()])].sort();
-  let storedDebits = before?.debitsThrough ?? 0n;
-  let storedCredits = before?.creditsThrough ?? 0n;
-  let addedDebits = 0n;
-  let addedCredits = 0n;
+  let storedSums = sumsOf(before);
+  let addedSums: Sums = [0n, 0n, 0n, 0n];
   const rows: KnownRow[] = [];
   for (const recordedAt of keys) {
     const old = stored.get(recordedAt);
     if (old) {
       assertMoney(!before || old.recordedAt > before.recordedAt, `known rows out of order at ${recordedAt}`);
-      storedDebits = old.debitsThrough;
-      storedCredits = old.creditsThrough;
+      storedSums = sumsOf(old);
     }
     const sum = added.get(recordedAt);
-    if (sum) {
-      addedDebits += sum.debits;
-      addedCredits += sum.credits;
-    }
-    rows.push({ recordedAt, debitsThrough: storedDebits + addedDebits, creditsThrough: storedCredits + addedCredits });
+    if (sum) addedSums = plus(addedSums, sum);
+    const [debitsThrough, creditsThrough, debitsPendingThrough, creditsPendingThrough] = plus(storedSums, addedSums);
+    rows.push({ recordedAt, debitsThrough, creditsThrough, debitsPendingThrough, creditsPendingThrough });
   }
   return rows;
 }
 
 const str = (values: bigint[]) => values.map((v) => v.toString());
 
-/** Writes a batch's entries into the time-travel index, inside the projector's transaction. */
-export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly EntryRow[]): Promise<void> {
-  if (entries.length === 0) return;
+/** One row of rm_backdated_entries: side is debit, credit, debit-pending or credit-pending. */
+interface BackdatedRow {
+  readonly accountId: string;
+  readonly position: bigint;
+  readonly recordedAt: string;
+  readonly effectiveAt: string;
+  readonly side: string;
+  readonly amount: bigint;
+}
+
+/** Writes a batch's entries and pending changes into the time-travel index, inside the projector's transaction. */
+export async function writeTimeIndex(
+  db: Kysely<Tables>,
+  entries: readonly EntryRow[],
+  pendings: readonly PendingRow[] = [],
+): Promise<void> {
+  if (entries.length === 0 && pendings.length === 0) return;
   const byAccount = new Map<string, PostingDelta[]>();
-  const backdated: EntryRow[] = [];
+  const backdated: BackdatedRow[] = [];
+  const add = (accountId: string, delta: PostingDelta) => {
+    const deltas = byAccount.get(accountId) ?? [];
+    deltas.push(delta);
+    byAccount.set(accountId, deltas);
+  };
   for (const entry of entries) {
     // The command side refuses a future effectiveAt; the index relies on it (known(min(T, K))).
     assertMoney(
@@ -85,13 +110,25 @@ export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly Entry
       `transfer ${entry.transferId} is effective ${entry.effectiveAt}, after it was recorded ${entry.recordedAt}`,
     );
     if (entry.effectiveAt < entry.recordedAt) backdated.push(entry);
-    const deltas = byAccount.get(entry.accountId) ?? [];
-    deltas.push({
+    add(entry.accountId, {
       recordedAt: entry.recordedAt,
       debits: entry.side === 'debit' ? entry.amount : 0n,
       credits: entry.side === 'credit' ? entry.amount : 0n,
     });
-    byAccount.set(entry.accountId, deltas);
+  }
+  for (const pending of pendings) {
+    assertMoney(
+      pending.effectiveAt <= pending.recordedAt,
+      `a hold effective after it was recorded at ${pending.position}`,
+    );
+    if (pending.effectiveAt < pending.recordedAt) backdated.push({ ...pending, side: `${pending.side}-pending` });
+    add(pending.accountId, {
+      recordedAt: pending.recordedAt,
+      debits: 0n,
+      credits: 0n,
+      debitsPending: pending.side === 'debit' ? pending.amount : 0n,
+      creditsPending: pending.side === 'credit' ? pending.amount : 0n,
+    });
   }
 
   const accountIds = [...byAccount.keys()];
@@ -103,25 +140,31 @@ export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly Entry
     recorded_at: string;
     debits: string;
     credits: string;
+    debits_pending: string;
+    credits_pending: string;
     is_before: boolean;
   }>`
-    select x.acc as account_id, k.recorded_at, k.debits, k.credits, k.is_before
+    select x.acc as account_id, k.recorded_at, k.debits, k.credits, k.debits_pending, k.credits_pending, k.is_before
     from unnest(${accountIds}::text[], ${earliest}::text[]) as x(acc, r)
     cross join lateral (
-      (select ${isoTimestamp('b.recorded_at')} as recorded_at, b.debits_through::text as debits, b.credits_through::text as credits, true as is_before
+      (select ${isoTimestamp('b.recorded_at')} as recorded_at, b.debits_through::text as debits, b.credits_through::text as credits,
+              b.debits_pending_through::text as debits_pending, b.credits_pending_through::text as credits_pending, true as is_before
        from rm_balance_known b where b.account_id = x.acc and b.recorded_at < x.r::timestamptz
        order by b.recorded_at desc limit 1)
       union all
-      (select ${isoTimestamp('a.recorded_at')}, a.debits_through::text, a.credits_through::text, false
+      (select ${isoTimestamp('a.recorded_at')}, a.debits_through::text, a.credits_through::text,
+              a.debits_pending_through::text, a.credits_pending_through::text, false
        from rm_balance_known a where a.account_id = x.acc and a.recorded_at >= x.r::timestamptz)
     ) k`.execute(db);
   const before = new Map<string, KnownRow>();
   const after = new Map<string, KnownRow[]>();
   for (const row of stored.rows) {
-    const known = {
+    const known: KnownRow = {
       recordedAt: row.recorded_at,
       debitsThrough: BigInt(row.debits),
       creditsThrough: BigInt(row.credits),
+      debitsPendingThrough: BigInt(row.debits_pending),
+      creditsPendingThrough: BigInt(row.credits_pending),
     };
     if (row.is_before) before.set(row.account_id, known);
     else after.set(row.account_id, [...(after.get(row.account_id) ?? []), known]);
@@ -133,12 +176,17 @@ export async function writeTimeIndex(db: Kysely<Tables>, entries: readonly Entry
       out.push({ ...row, accountId });
   }
   await sql`
-    insert into rm_balance_known (account_id, recorded_at, debits_through, credits_through)
-    select acc, r::timestamptz, d::numeric, c::numeric
+    insert into rm_balance_known (account_id, recorded_at, debits_through, credits_through,
+                                  debits_pending_through, credits_pending_through)
+    select acc, r::timestamptz, d::numeric, c::numeric, dp::numeric, cp::numeric
     from unnest(${out.map((r) => r.accountId)}::text[], ${out.map((r) => r.recordedAt)}::text[],
-                ${str(out.map((r) => r.debitsThrough))}::text[], ${str(out.map((r) => r.creditsThrough))}::text[]) as x(acc, r, d, c)
+                ${str(out.map((r) => r.debitsThrough))}::text[], ${str(out.map((r) => r.creditsThrough))}::text[],
+                ${str(out.map((r) => r.debitsPendingThrough))}::text[], ${str(out.map((r) => r.creditsPendingThrough))}::text[])
+         as x(acc, r, d, c, dp, cp)
     on conflict (account_id, recorded_at) do update
-      set debits_through = excluded.debits_through, credits_through = excluded.credits_through`.execute(db);
+      set debits_through = excluded.debits_through, credits_through = excluded.credits_through,
+          debits_pending_through = excluded.debits_pending_through,
+          credits_pending_through = excluded.credits_pending_through`.execute(db);
 
   if (backdated.length > 0) {
     await sql`
@@ -157,6 +205,8 @@ export interface BalanceAt {
   readonly normalSide: 'debit' | 'credit';
   readonly debitsPosted: bigint;
   readonly creditsPosted: bigint;
+  readonly debitsPending: bigint;
+  readonly creditsPending: bigint;
 }
 
 /** balance(account, T, K) from the index: a few index probes, whatever the length of the history. */
@@ -166,16 +216,25 @@ export async function balanceFromIndex(
   asOf: string,
   knownAt: string,
 ): Promise<BalanceAt | undefined> {
-  const rows = await sql<{ currency: string; normal_side: 'debit' | 'credit'; debits: string; credits: string }>`
+  const rows = await sql<{
+    currency: string;
+    normal_side: 'debit' | 'credit';
+    debits: string;
+    credits: string;
+    debits_pending: string;
+    credits_pending: string;
+  }>`
     with known as (
-      select debits_through, credits_through from rm_balance_known
+      select debits_through, credits_through, debits_pending_through, credits_pending_through from rm_balance_known
       where account_id = ${accountId} and recorded_at <= least(${asOf}::timestamptz, ${knownAt}::timestamptz)
       order by recorded_at desc limit 1
     ), lag as (
       select max(recorded_at - effective_at) as lag_max from rm_backdated_entries where account_id = ${accountId}
     ), late as (
       select coalesce(sum(b.amount) filter (where b.side = 'debit'), 0) as debits,
-             coalesce(sum(b.amount) filter (where b.side = 'credit'), 0) as credits
+             coalesce(sum(b.amount) filter (where b.side = 'credit'), 0) as credits,
+             coalesce(sum(b.amount) filter (where b.side = 'debit-pending'), 0) as debits_pending,
+             coalesce(sum(b.amount) filter (where b.side = 'credit-pending'), 0) as credits_pending
       from lag, rm_backdated_entries b
       where b.account_id = ${accountId}
         and b.recorded_at > ${asOf}::timestamptz
@@ -184,7 +243,9 @@ export async function balanceFromIndex(
     )
     select a.currency, a.normal_side,
            (coalesce((select debits_through from known), 0) + (select debits from late))::text as debits,
-           (coalesce((select credits_through from known), 0) + (select credits from late))::text as credits
+           (coalesce((select credits_through from known), 0) + (select credits from late))::text as credits,
+           (coalesce((select debits_pending_through from known), 0) + (select debits_pending from late))::text as debits_pending,
+           (coalesce((select credits_pending_through from known), 0) + (select credits_pending from late))::text as credits_pending
     from rm_accounts a where a.id = ${accountId}`.execute(db);
   const row = rows.rows[0];
   if (!row) return undefined;
@@ -193,5 +254,7 @@ export async function balanceFromIndex(
     normalSide: row.normal_side,
     debitsPosted: BigInt(row.debits),
     creditsPosted: BigInt(row.credits),
+    debitsPending: BigInt(row.debits_pending),
+    creditsPending: BigInt(row.credits_pending),
   };
 }

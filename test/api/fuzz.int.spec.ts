@@ -27,7 +27,7 @@ const routes = [
 
 const printable = (max: number) => fc.stringMatching(new RegExp(`^[\\x20-\\x7e]{0,${max}}$`));
 const anyJson = fc.jsonValue({ maxDepth: 3 });
-const known = ['fz-a', 'fz-b', 'fz-eur', 'fz-t', 'nobody'];
+const known = ['fz-a', 'fz-b', 'fz-eur', 'fz-t', 'fz-h', 'nobody'];
 const id = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...known) },
   { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z0-9._:-]{1,12}$/).map((s) => `fz-${s}`) },
@@ -77,8 +77,21 @@ const transfer = fc.record(
       anyJson,
     ),
     effectiveAt: timestamp,
+    pending: fc.oneof(fc.boolean(), anyJson),
+    expiresAt: timestamp,
   },
   { requiredKeys: ['id', 'debitAccountId', 'creditAccountId', 'amount', 'currency'] },
+);
+/** Bodies of a hold's post and void and of a reversal (the path names the transfer). */
+const holdCommand = fc.record(
+  {
+    id,
+    amount,
+    final: fc.oneof(fc.boolean(), anyJson),
+    effectiveAt: timestamp,
+    reason: fc.oneof(fc.string({ maxLength: 20 }), anyJson),
+  },
+  { requiredKeys: ['id'] },
 );
 const account = fc.record(
   {
@@ -108,6 +121,7 @@ const shaped = (path: string): fc.Arbitrary<unknown> => {
       { transfers: fc.array(transfer, { maxLength: 4 }), atomic: fc.oneof(fc.boolean(), anyJson) },
       { requiredKeys: ['transfers'] },
     );
+  if (/\/(post|void|reverse)$/.test(path)) return holdCommand;
   if (path === '/v1/fraud/reviews/{transferId}')
     return fc.record(
       {
@@ -264,6 +278,19 @@ describe('fuzzing every route', () => {
         })
       ).status,
     ).toBe(201);
+    // A hold that posts, voids and reversals can find (the first successful post or void settles it).
+    expect(
+      (
+        await t.request('POST', '/v1/transfers', {
+          id: 'fz-h',
+          debitAccountId: 'fz-a',
+          creditAccountId: 'fz-b',
+          amount: '500',
+          currency: 'USD',
+          pending: true,
+        })
+      ).status,
+    ).toBe(201);
     // fz-t under review, as the scorer would record it (this app runs no model): its review route
     // then answers 200 once, and 409 to every other resolution.
     const scored = await t.ledger.writer.submit({
@@ -298,6 +325,9 @@ describe('fuzzing every route', () => {
         (select count(*)::int from events) as events,
         (select count(*)::int from rm_accounts) as accounts,
         (select coalesce(sum(version), 0)::text from rm_accounts) as versions,
+        (select coalesce(sum(debits_pending + credits_pending), 0)::text from rm_accounts) as pending,
+        (select string_agg(status || ':' || pending_amount || ':' || posted_amount || ':' || reversed_amount, ',' order by id)
+           from rm_transfers) as transfer_states,
         (select string_agg(status, ',' order by id) from rm_accounts) as statuses,
         (select count(*)::int from rm_transfers) as transfers,
         (select count(*)::int from rm_entries) as entries,

@@ -205,7 +205,18 @@ describe('queries', () => {
       const response = await t.request('GET', `/v1/accounts/${user}/balance?minPosition=${posted.position}`);
       expect(response.status, response.text).toBe(200);
       expect(Object.keys(response.body).sort()).toEqual(
-        ['accountId', 'asOf', 'balance', 'creditsPosted', 'currency', 'debitsPosted', 'knownAt'].sort(),
+        [
+          'accountId',
+          'asOf',
+          'available',
+          'balance',
+          'creditsPending',
+          'creditsPosted',
+          'currency',
+          'debitsPending',
+          'debitsPosted',
+          'knownAt',
+        ].sort(),
       );
       expect(response.body).toMatchObject({
         accountId: user,

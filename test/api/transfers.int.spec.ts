@@ -49,6 +49,9 @@ describe('transfers over HTTP', () => {
       expect(response.body).toEqual({
         ...body,
         status: 'posted',
+        pendingAmount: '0',
+        postedAmount: '1050',
+        reversedAmount: '0',
         effectiveAt: expect.stringMatching(TIMESTAMP),
         recordedAt: expect.stringMatching(TIMESTAMP),
         position: expect.stringMatching(/^[1-9][0-9]*$/),

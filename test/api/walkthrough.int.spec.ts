@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 
-describe('README walk-through', () => {
+describe('the walk-through of README.md and docs/api-guide.md', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();

@@ -16,7 +16,7 @@ import { eventStoreContract } from './contract';
 const url = process.env.ESDB_URL;
 
 if (!url) {
-  console.log('[tests] EventStoreDB contract suite skipped: ESDB_URL is not set (see README, "Tests")');
+  console.log('[tests] EventStoreDB contract suite skipped: ESDB_URL is not set (see docs/testing.md)');
   describe.skip('event store contract: EventStoreDB (ESDB_URL not set)', () => {
     it('needs ESDB_URL', () => {});
   });
