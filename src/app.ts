@@ -68,6 +68,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
 
   const { database, writer, projector, relay, fraud, fraudReviews, auditor, esdb, merkleTree } = parts;
   projector?.start();
+  parts.holdExpirer?.start();
   fraudReviews?.start();
   merkleTree?.start();
   relay?.start();
@@ -94,6 +95,7 @@ export async function createLedgerApp(config: Config, sharedDatabase?: Database)
       // still serves them; only then does the writer stop (a request never meets a stopped writer).
       await app.close();
       await fraud?.close();
+      await parts.holdExpirer?.stop();
       await writer.stop();
       await projector?.stop();
       await merkleTree?.stop();

@@ -7,6 +7,7 @@ import { decideReversal } from '../domain/reversal';
 import { evolveTransfer } from '../domain/transfer-state';
 import { expect } from '../eventstore/port';
 import { type BatchDecision, type Pending, conflict } from './batch-decision';
+import { underReview } from './fraud-decisions';
 import type { HoldOutcome, ReverseOutcome, TransferRecord, WriteJob } from './write-commands';
 
 const refused =
@@ -81,6 +82,8 @@ export function decideHoldJob(batch: BatchDecision, job: Extract<WriteJob, { kin
   let decision: MoneyEvent | LedgerError | null;
   switch (command.type) {
     case 'PostPendingTransfer': {
+      const review = underReview(batch.existing, state.id);
+      if (review) return refused(review);
       const debit = batch.account(state.debitAccountId);
       const credit = batch.account(state.creditAccountId);
       if (!debit || !credit) throw new Error(`accounts of hold ${state.id} were not loaded`);

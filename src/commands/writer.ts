@@ -7,7 +7,7 @@ import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
 import { TransferStates } from './transfer-states';
 import type { TransferRecord } from './write-commands';
-import { fraudStreamsOf } from './fraud-decisions';
+import { fraudStreamsOf, reviewStreamsOf } from './fraud-decisions';
 import { type WriteJob, type WriteOutcome, WriterOverloadedError, WriterStoppedError } from './write-commands';
 
 interface Queued {
@@ -314,7 +314,11 @@ function streamsOf(jobs: readonly WriteJob[]): {
       case 'hold': {
         const { command } = job;
         transferIds.add(command.transferId);
-        if (command.type === 'PostPendingTransfer') firstEventStreams.add(holdCommandStream(command.postId));
+        if (command.type === 'PostPendingTransfer') {
+          firstEventStreams.add(holdCommandStream(command.postId));
+          // A hold under fraud review is not posted (ADR 0024): its score and review decide.
+          for (const stream of reviewStreamsOf(command.transferId)) firstEventStreams.add(stream);
+        }
         if (command.type === 'VoidPendingTransfer') firstEventStreams.add(holdCommandStream(command.voidId));
         break;
       }

@@ -19,6 +19,7 @@ import { Metrics } from '../platform/metrics';
 import { migrate } from '../platform/migrations';
 import { CatchUp } from '../projections/catch-up';
 import { Projector } from '../projections/projector';
+import { HoldExpirer } from '../commands/hold-expirer';
 import { ReadModels } from '../projections/queries';
 import { collectLedgerGauges, countCommands } from './ledger-metrics';
 
@@ -35,6 +36,8 @@ export interface LedgerParts {
   readonly readModels: ReadModels;
   readonly catchUp: CatchUp;
   readonly projector: Projector | null;
+  /** Releases holds past their expiresAt (with the projector role: it reads the read model). */
+  readonly holdExpirer: HoldExpirer | null;
   readonly relay: NatsRelay | null;
   readonly fraud: FraudRole | null;
   /** The risk and review read models' follower (with the projector role). */
@@ -137,6 +140,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
     readModels,
     catchUp,
     projector,
+    holdExpirer: projector ? new HoldExpirer(database.db, writer) : null,
     relay,
     fraud,
     fraudReviews,

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
+import { commandHash } from '../commands/command-hash';
 import type { Writer } from '../commands/writer';
+import type { CommandContext } from '../commands/write-commands';
 import { isLedgerError } from '../domain/errors';
 import { transferStream } from '../domain/events';
-import type { FraudScored } from '../domain/fraud';
+import type { FraudReviewResolved, FraudScored } from '../domain/fraud';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { type LogHandler, LogFollower, type Prepared } from '../platform/log-follower';
 import type { Tables } from '../platform/tables';
@@ -37,9 +39,15 @@ export const compensationIds = (transferId: string) => ({
 
 /**
  * The fraud saga (ADR 0024): a reader of the global log whose reactions go through the command
- * side's writer like any client's commands. Its policy here: a score at or above
- * FRAUD_AUTO_FREEZE_THRESHOLD freezes the debited account (freezing a frozen account changes
- * nothing, so a page read again after a crash is harmless).
+ * side's writer like any client's commands. Two policies:
+ *
+ * - a review resolved `fraud` compensates the transfer: a hold still pending is voided; a posted
+ *   transfer (or a hold posted meanwhile) has what remains reversible reversed and its debit
+ *   account frozen. Each step's command id comes from the transfer id, so a step done before a
+ *   crash is answered `duplicate` when the page is read again; the row in `fraud_compensations`
+ *   commits with the checkpoint, after every step, and is what `compensation.state: done` reads.
+ * - a score at or above FRAUD_AUTO_FREEZE_THRESHOLD freezes the debited account (freezing a frozen
+ *   account changes nothing, so a re-run is harmless).
  */
 export class CompensationSaga implements LogHandler<RecordedEvent, CompensationSteps[]> {
   private readonly follower: LogFollower<RecordedEvent, CompensationSteps[]>;
@@ -89,6 +97,12 @@ export class CompensationSaga implements LogHandler<RecordedEvent, CompensationS
     const done: CompensationSteps[] = [];
     for (const event of events) {
       if (event.type === 'FraudScored') await this.autoFreeze(event);
+      else if (
+        event.type === 'FraudReviewResolved' &&
+        (event.data as FraudReviewResolved['data']).outcome === 'fraud'
+      ) {
+        done.push(await this.compensate(event));
+      }
     }
     return { value: done };
   }
@@ -117,6 +131,56 @@ export class CompensationSaga implements LogHandler<RecordedEvent, CompensationS
     );
   }
 
+  private async compensate(resolution: RecordedEvent): Promise<CompensationSteps> {
+    const { transferId } = resolution.data as FraudReviewResolved['data'];
+    const context: CommandContext = {
+      correlationId: resolution.metadata.correlationId,
+      causationId: resolution.eventId,
+      actor: 'fraud-compensation',
+    };
+    const reason = `fraud review of transfer ${transferId} resolved fraud`;
+    const steps: CompensationSteps = { transferId };
+    const first = (await this.store.readFirstEvents([transferStream(transferId)])).get(transferStream(transferId));
+    if (!first) throw new Error(`fraud compensation: no transfer ${transferId}`);
+    const { voidId, reversalId } = compensationIds(transferId);
+
+    if (first.type === 'TransferPending') {
+      const voided = await this.writer.submit({
+        kind: 'hold',
+        command: { type: 'VoidPendingTransfer', voidId, transferId, reason },
+        commandHash: commandHash('VoidPendingTransfer', { id: voidId, transferId, reason }),
+        context,
+      });
+      steps.void = isLedgerError(voided) ? voided.slug : voided.outcome;
+      await this.pause();
+      // Voided (now or before a crash): nothing was posted, nothing to reverse or freeze. A hold
+      // posted (or expired) before the resolution falls through to the posted transfer's steps.
+      if (!isLedgerError(voided)) return steps;
+    }
+
+    const reversed = await this.writer.submit({
+      kind: 'reverse',
+      command: { type: 'ReverseTransfer', reversalId, transferId, reason },
+      commandHash: commandHash('ReverseTransfer', { id: reversalId, transferId, reason }),
+      context,
+    });
+    // exceeds-reversible: nothing left to reverse (reversed by hand, or an expired hold); any other
+    // refusal (the credited account spent the money) is recorded, and the freeze still follows.
+    steps.reverse = isLedgerError(reversed) ? reversed.slug : reversed.outcome;
+    await this.pause();
+
+    const debitAccountId = String((first.data as { debitAccountId: unknown }).debitAccountId);
+    const frozen = await this.writer.submit({
+      kind: 'status',
+      command: { type: 'FreezeAccount', accountId: debitAccountId, reason },
+      context,
+    });
+    steps.freeze = isLedgerError(frozen) ? frozen.slug : 'frozen';
+    await this.pause();
+    this.options.log?.(`fraud compensation of ${transferId}: ${JSON.stringify(steps)}`);
+    return steps;
+  }
+
   /** The auto-freeze policy: the debited account of a transfer scored at or above the threshold. */
   private async autoFreeze(scored: RecordedEvent): Promise<void> {
     const threshold = this.options.autoFreezeThreshold;
@@ -138,5 +202,9 @@ export class CompensationSaga implements LogHandler<RecordedEvent, CompensationS
     });
     this.options.onFreeze?.();
     if (isLedgerError(outcome)) this.options.log?.(`auto-freeze of ${debitAccountId} refused: ${outcome.detail}`);
+  }
+
+  private async pause(): Promise<void> {
+    if (this.options.stepPauseMs) await new Promise((r) => setTimeout(r, this.options.stepPauseMs));
   }
 }

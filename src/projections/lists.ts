@@ -1,8 +1,15 @@
-import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { Tables } from '../platform/tables';
 import { isoTimestamp } from '../platform/sql';
 import { type BalanceHistory, balanceHistory } from './balance-history';
-import type { AccountView, TransferView } from './queries';
+import {
+  type AccountView,
+  type TransferView,
+  accountColumns,
+  accountFromRow,
+  transferColumns,
+  transferFromRow,
+} from './rows';
 
 /**
  * The list reads (ADR 0025): accounts oldest first by (openedAt, id), transfers oldest first by
@@ -70,24 +77,7 @@ export class ReadLists {
 
   /** The page query of `accounts`, unexecuted (tests and the bench EXPLAIN it). */
   accountsQuery(filter: AccountFilter) {
-    let query = this.db
-      .selectFrom('rm_accounts')
-      .select((eb) => [
-        'id',
-        'currency',
-        'normal_side',
-        'flags',
-        'status',
-        eb.cast<string>('debits_posted', 'text').as('debits_posted'),
-        eb.cast<string>('credits_posted', 'text').as('credits_posted'),
-        eb.cast<string>('debits_pending', 'text').as('debits_pending'),
-        eb.cast<string>('credits_pending', 'text').as('credits_pending'),
-        eb.cast<string>('version', 'text').as('version'),
-        isoTimestamp('opened_at').as('opened_at_iso'),
-        'code',
-        'metadata',
-        eb.cast<string>('position', 'text').as('position'),
-      ]);
+    let query = this.db.selectFrom('rm_accounts').select(accountColumns);
     if (filter.currency !== undefined) query = query.where('currency', '=', filter.currency);
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.code !== undefined) query = query.where('code', '=', filter.code);
@@ -107,24 +97,7 @@ export class ReadLists {
   async accounts(filter: AccountFilter): Promise<Page<AccountView>> {
     const rows = await this.accountsQuery(filter).execute();
     const page = rows.slice(0, filter.limit);
-    const items = page.map(
-      (r): AccountView => ({
-        id: r.id,
-        currency: r.currency,
-        normalSide: r.normal_side as AccountView['normalSide'],
-        flags: r.flags as AccountView['flags'],
-        status: r.status as AccountView['status'],
-        debitsPosted: BigInt(r.debits_posted),
-        creditsPosted: BigInt(r.credits_posted),
-        debitsPending: BigInt(r.debits_pending),
-        creditsPending: BigInt(r.credits_pending),
-        version: Number(r.version),
-        openedAt: r.opened_at_iso,
-        ...(r.code !== null ? { code: r.code } : {}),
-        metadata: r.metadata as Record<string, string>,
-        position: BigInt(r.position),
-      }),
-    );
+    const items = page.map(accountFromRow);
     const last = items.at(-1);
     return { items, ...(rows.length > filter.limit && last ? { next: { at: last.openedAt, id: last.id } } : {}) };
   }
@@ -152,26 +125,7 @@ export class ReadLists {
       }
       return q;
     };
-    const columns = (eb: ExpressionBuilder<Tables, 'rm_transfers'>) => [
-      'id' as const,
-      'debit_account_id' as const,
-      'credit_account_id' as const,
-      eb.cast<string>('amount', 'text').as('amount'),
-      'currency' as const,
-      'status' as const,
-      eb.cast<string>('pending_amount', 'text').as('pending_amount'),
-      eb.cast<string>('posted_amount', 'text').as('posted_amount'),
-      eb.cast<string>('reversed_amount', 'text').as('reversed_amount'),
-      isoTimestamp('expires_at').as('expires_at_iso'),
-      'reverses' as const,
-      'code' as const,
-      'reference' as const,
-      'metadata' as const,
-      'recorded_at' as const,
-      isoTimestamp('effective_at').as('effective_at_iso'),
-      isoTimestamp('recorded_at').as('recorded_at_iso'),
-      eb.cast<string>('position', 'text').as('position'),
-    ];
+    const columns = transferColumns;
     const base = this.db.selectFrom('rm_transfers');
     if (filter.accountId === undefined) {
       return filtered(base).select(columns).orderBy('recorded_at').orderBy('id').limit(n);
@@ -201,27 +155,7 @@ export class ReadLists {
   async transfers(filter: TransferFilter): Promise<Page<TransferView>> {
     const rows = await this.transfersQuery(filter).execute();
     const page = rows.slice(0, filter.limit);
-    const items = page.map(
-      (r): TransferView => ({
-        id: r.id,
-        debitAccountId: r.debit_account_id,
-        creditAccountId: r.credit_account_id,
-        amount: BigInt(r.amount),
-        currency: r.currency,
-        status: r.status as TransferView['status'],
-        pendingAmount: BigInt(r.pending_amount),
-        postedAmount: BigInt(r.posted_amount),
-        reversedAmount: BigInt(r.reversed_amount),
-        ...(r.expires_at_iso !== null ? { expiresAt: r.expires_at_iso } : {}),
-        ...(r.reverses !== null ? { reverses: r.reverses } : {}),
-        ...(r.code !== null ? { code: r.code } : {}),
-        ...(r.reference !== null ? { reference: r.reference } : {}),
-        metadata: r.metadata as Record<string, string>,
-        effectiveAt: r.effective_at_iso,
-        recordedAt: r.recorded_at_iso,
-        position: BigInt(r.position),
-      }),
-    );
+    const items = page.map(transferFromRow);
     const last = items.at(-1);
     return { items, ...(rows.length > filter.limit && last ? { next: { at: last.recordedAt, id: last.id } } : {}) };
   }
