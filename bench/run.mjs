@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { JsonClient } from './lib/http.mjs';
+import { buildColdAccount, rawInsertCeiling } from './lib/ceiling.mjs';
 import { batchPhase, singleTransferPhase, startLagSampler, writerCounters, writerDelta } from './lib/phases.mjs';
 import { killPgbench, pgbenchReference } from './lib/pgbench.mjs';
 import { render, summarise } from './lib/report.mjs';
@@ -51,6 +52,10 @@ const PLAN = {
     { key: 'batchAtomic', clients: 4, perRequest: 1000, atomic: true, seconds: QUICK ? 3 : 8 },
   ],
   batchMaxRequests: 2000,
+  // The raw batched-insert ceiling of the same PostgreSQL (the batch figure's reference).
+  ceiling: { clients: 4, perStatement: 1000, seconds: QUICK ? 3 : 10 },
+  // Entries of the cold account whose first transfer after a restart is timed.
+  coldEntries: Number(process.env.BENCH_COLD_ENTRIES ?? (QUICK ? 100_000 : 1_000_000)),
 };
 
 let service;
@@ -359,9 +364,81 @@ async function main() {
     results.phases[plan.key] = phase;
   }
 
-  // 7. Memory, teardown, report -------------------------------------------------------------------
+  // 7. The raw batched-insert ceiling ------------------------------------------------------------
+  results.ceiling = await step('ceiling', () =>
+    rawInsertCeiling({
+      databaseUrl: DATABASE_URL,
+      seconds: PLAN.ceiling.seconds,
+      clients: PLAN.ceiling.clients,
+      perStatement: PLAN.ceiling.perStatement,
+    }),
+  );
+  if (!results.ceiling.error) {
+    log(
+      `raw batched-insert ceiling: ${results.ceiling.rowsPerSecond} event-sized rows/s (${PLAN.ceiling.clients} clients, ` +
+        `${PLAN.ceiling.perStatement} rows per INSERT), CPU pg ${results.ceiling.cpu.postgresPct}% bench ${results.ceiling.cpu.benchPct}%`,
+    );
+  }
+
+  // 8. Memory of the run so far; then a cold account with a million entries -----------------------
   results.memory = service.memoryFigures();
   results.service.exitedDuringRun = service.exited ?? null;
+  results.coldAccount = await step('cold account', async () => {
+    await client.post('/v1/accounts', { id: 'cold', currency: 'USD', flags: { debitsMustNotExceedCredits: true } });
+    await client.post('/v1/accounts', { id: 'coldbank', currency: 'USD', normalSide: 'debit' });
+    // One transfer each so both accounts have the snapshot their appends keep.
+    await client.post('/v1/transfers', {
+      id: 'cold-seed',
+      debitAccountId: 'coldbank',
+      creditAccountId: 'cold',
+      amount: '1',
+      currency: 'USD',
+    });
+    const built = await buildColdAccount({
+      root,
+      databaseUrl: DATABASE_URL,
+      schema: service.options.schema,
+      accountId: 'cold',
+      bankId: 'coldbank',
+      entries: PLAN.coldEntries,
+    });
+    log(`cold account: ${built.entries} entries written in ${built.buildSeconds} s; restarting the service (api only)`);
+    client.close();
+    await service.stop();
+    service = new Service({ ...service.options, env: { LEDGER_ROLES: 'api' } });
+    await service.start();
+    client = new JsonClient(service.baseUrl, { apiKey: API_KEY, maxSockets: 4 });
+    await client.get('/health/ready');
+    const rssBeforeMb = round((service.rssNowKb() ?? 0) / 1024, 0);
+    const started = performance.now();
+    const first = await client.post('/v1/transfers', {
+      id: 'cold-first',
+      debitAccountId: 'cold',
+      creditAccountId: 'coldbank',
+      amount: '1',
+      currency: 'USD',
+    });
+    const firstTransferMs = round(performance.now() - started, 2);
+    const started2 = performance.now();
+    await client.post('/v1/transfers', {
+      id: 'cold-second',
+      debitAccountId: 'cold',
+      creditAccountId: 'coldbank',
+      amount: '1',
+      currency: 'USD',
+    });
+    const secondTransferMs = round(performance.now() - started2, 2);
+    await new Promise((r) => setTimeout(r, 400));
+    const rssAfterMb = round((service.rssNowKb() ?? 0) / 1024, 0);
+    const figures = { ...built, firstStatus: first.status, firstTransferMs, secondTransferMs, rssBeforeMb, rssAfterMb };
+    log(
+      `cold account: first transfer after the restart ${firstTransferMs} ms (HTTP ${first.status}), the next ${secondTransferMs} ms; ` +
+        `service RSS ${rssBeforeMb} MB before, ${rssAfterMb} MB after`,
+    );
+    return figures;
+  });
+
+  // 9. Teardown, report ---------------------------------------------------------------------------
   client.close();
   await cleanup();
   results.wallSeconds = round((performance.now() - wallStarted) / 1000, 1);

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
 import { AuditController } from './api/audit.controller';
+import { StatementController } from './api/statement.controller';
 import { AUDITOR, type Auditor } from './audit/auditor';
 import { FRAUD_REVIEWS, FRAUD_STORE, FraudController } from './api/fraud.controller';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
@@ -61,6 +62,7 @@ export class LedgerModule {
               TransferEventsController,
               FraudController,
               AuditController,
+              StatementController,
             ]
           : []),
       ],

@@ -78,3 +78,43 @@ export const PublicKeysResponse = z
     ),
   })
   .meta({ id: 'SigningPublicKeys' });
+
+export const StatementQuery = z
+  .strictObject({
+    from: Timestamp.meta({ description: 'First instant of the period (effective time), inclusive' }),
+    to: Timestamp.meta({ description: 'Last instant of the period (effective time), inclusive' }),
+    knownAt: Timestamp.optional().meta({ description: 'As the ledger knew it then (recorded time); default now' }),
+    format: z.enum(['json', 'csv']).default('json'),
+    minPosition: Position.optional(),
+  })
+  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
+
+const SignedAmountText = z.string().regex(/^-?(0|[1-9][0-9]*)$/);
+
+export const StatementResponse = z
+  .object({
+    accountId: z.string(),
+    currency: z.string(),
+    normalSide: z.enum(['debit', 'credit']),
+    from: Timestamp,
+    to: Timestamp,
+    knownAt: Timestamp,
+    openingBalance: SignedAmountText,
+    entries: z.array(
+      z.object({
+        transferId: z.string(),
+        side: z.enum(['debit', 'credit']),
+        amount: z.string(),
+        effectiveAt: Timestamp,
+        recordedAt: Timestamp,
+        position: Position,
+        balanceAfter: SignedAmountText,
+      }),
+    ),
+    closingBalance: SignedAmountText,
+    position: Position.meta({ description: 'The read models’ place in the log the statement was read at' }),
+    treeHead: TreeHeadResponse.nullable().meta({
+      description: 'A signed tree head covering every event the statement rests on (null on EventStoreDB)',
+    }),
+  })
+  .meta({ id: 'Statement' });

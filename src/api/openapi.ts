@@ -30,6 +30,8 @@ import {
   InclusionQuery,
   InclusionResponse,
   PublicKeysResponse,
+  StatementQuery,
+  StatementResponse,
   TreeHeadQuery,
   TreeHeadResponse,
 } from './audit-schemas';
@@ -236,6 +238,23 @@ export function openApiDocument(version: string) {
           responses: {
             ...ok('200', PublicKeysResponse, 'The keys, oldest first'),
             ...problemResponses(400, 401, 403, 429),
+          },
+        },
+      },
+      '/v1/accounts/{id}/statement': {
+        get: {
+          summary:
+            'Statement of a period as known at knownAt: opening balance, every entry, closing balance, and a signed tree head',
+          parameters: [idParameter, ...queryParameters(StatementQuery as unknown as z.ZodObject)],
+          responses: {
+            '200': {
+              description: 'The statement (format=json), or the same as CSV (format=csv)',
+              content: {
+                'application/json': { schema: out(StatementResponse) },
+                'text/csv': { schema: { type: 'string' } },
+              },
+            },
+            ...problemResponses(400, 401, 403, 404, 422, 429, 503),
           },
         },
       },

@@ -20,7 +20,8 @@ export type ProblemSlug =
   | 'dead-letter-not-found'
   | 'dead-letter-resolved'
   | 'tree-size-out-of-range'
-  | 'position-out-of-range';
+  | 'position-out-of-range'
+  | 'statement-too-large';
 
 /** Every problem a client can see: its HTTP status and a title that does not change. */
 const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
@@ -50,6 +51,7 @@ const CATALOGUE: Record<ProblemSlug, { status: number; title: string }> = {
   'dead-letter-resolved': { status: 409, title: 'The dead letter was scored already' },
   'tree-size-out-of-range': { status: 422, title: 'The log does not hold that many events' },
   'position-out-of-range': { status: 422, title: 'No event at that position in that tree' },
+  'statement-too-large': { status: 422, title: 'The statement holds too many entries' },
   'review-not-found': { status: 404, title: 'No open or resolved review for this transfer' },
   'review-resolved': { status: 409, title: 'The review was resolved already' },
   'under-review': { status: 422, title: 'The transfer is under fraud review' },

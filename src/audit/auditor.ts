@@ -33,7 +33,7 @@ export class Auditor {
   lastSigningError: unknown;
 
   constructor(
-    private readonly db: Kysely<Tables>,
+    readonly db: Kysely<Tables>,
     private readonly store: EventStore,
     private readonly readModels: ReadModels,
     private readonly catchUp: CatchUp,

@@ -16,6 +16,7 @@ import { migrate } from '../platform/migrations';
 import { CatchUp } from '../projections/catch-up';
 import { ReadModels } from '../projections/queries';
 import { ProgressBar } from './progress';
+import { StatementUsageError, statementCommand } from './audit-statement';
 import {
   ProofUsageError,
   consistencyCommand,
@@ -37,6 +38,9 @@ const USAGE = `usage: npm run audit -- <command> [options]
       Offline: checks the digest's signature with the public key, re-walks the export's hash chain,
       and checks the event the digest names has the signed hash. Exit status 1 if anything fails.
       --public-key also takes the list of GET /v1/audit/public-keys (the digest's keyId picks the key).
+  statement --account <id> --from <T> --to <T> [--known-at <K>] [--format csv|json] --out <file>
+      The statement GET /v1/accounts/{id}/statement answers (opening balance, every entry,
+      closing balance as known at K), with the smallest signed tree head that covers it.
   verify-tree --in <ledger.jsonl> --tree-head <head.json> --public-keys <keys.json>
       Offline: checks the tree head's signature, walks the export's hash chain and rebuilds the
       RFC 9162 Merkle root of its first treeSize events, which must be the signed root.
@@ -323,6 +327,8 @@ async function main(): Promise<number> {
         return await exportLog(args);
       case 'verify':
         return await verifyExport(args);
+      case 'statement':
+        return await statementCommand(args, withDatabase);
       case 'verify-tree':
         return await verifyTreeCommand(args);
       case 'inclusion':
@@ -337,6 +343,7 @@ async function main(): Promise<number> {
     if (
       error instanceof UsageError ||
       error instanceof ProofUsageError ||
+      error instanceof StatementUsageError ||
       (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
     ) {
       console.error(`${error.message}\n\n${USAGE}`);

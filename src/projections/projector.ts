@@ -3,7 +3,7 @@ import { ROOT_CONTEXT, type Link } from '@opentelemetry/api';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
-import { type LogHandler, LogFollower } from '../platform/log-follower';
+import { LogReader } from '../platform/log-reader';
 import { type ReadModelChanges, readModelChanges } from './read-model-changes';
 import { writeTimeIndex } from './time-index';
 
@@ -17,18 +17,17 @@ export interface ProjectorOptions {
 }
 
 /**
- * Builds the read models from the global log. It is a handler of the common log follower: each
+ * Builds the read models from the global log. It is a reader of the common log follower: each
  * page of events and the checkpoint that follows it commit in one transaction, so a crash neither
  * loses nor repeats an event; the checkpoint row is locked for the page, so two projectors on one
  * database take turns instead of applying the same events twice.
  */
-export class Projector implements LogHandler<RecordedEvent> {
-  private readonly follower: LogFollower<RecordedEvent>;
+export class Projector extends LogReader<RecordedEvent> {
   /** Milliseconds between an event's recordedAt and its projection, of the last page (for metrics). */
   lastLagMs = 0;
 
   constructor(db: Kysely<Tables>, store: EventStore, options: ProjectorOptions) {
-    this.follower = new LogFollower(db, store, this, {
+    super(db, store, {
       name: READ_MODELS_CHECKPOINT,
       batchSizeMax: options.batchSizeMax,
       pollMs: options.pollMs,
@@ -36,43 +35,8 @@ export class Projector implements LogHandler<RecordedEvent> {
     });
   }
 
-  get checkpoint(): bigint {
-    return this.follower.checkpoint;
-  }
-
-  get isRunning(): boolean {
-    return this.follower.isRunning;
-  }
-
-  get lastError(): unknown {
-    return this.follower.lastError;
-  }
-
-  start(): void {
-    this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
-  }
-
-  /** New events were appended in this process: look now rather than at the next poll. */
-  wake(): void {
-    this.follower.wake();
-  }
-
-  /** Resolves true once the read models include `position`, false after `timeoutMs`. */
-  waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
-    return this.follower.waitFor(position, timeoutMs);
-  }
-
-  /** Applies everything up to the log's head now; returns the number of events applied. */
-  catchUp(onBatch?: (position: bigint, applied: number) => void): Promise<number> {
-    return this.follower.catchUp(onBatch);
-  }
-
   /** One page, in the transaction that moves the checkpoint past it. */
-  handle(events: readonly RecordedEvent[], tx: Kysely<Tables>): Promise<void> {
+  override handle(events: readonly RecordedEvent[], tx: Kysely<Tables>): Promise<void> {
     // A span only for pages that carry events (an idle poll is not worth one), linked to the
     // traces that caused the first of them.
     const links: Link[] = [];

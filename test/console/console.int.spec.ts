@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { TEST_KEYS } from '../support/keys';
@@ -84,7 +85,29 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
       effectiveAt: openedAt,
     });
     expect(late.status).toBe(201);
-    lastPosition = late.body.position;
+    // A hold on alice, part of it posted (300 of 700: 400 still held), and a reversal.
+    const hold = await api('POST', '/v1/transfers', {
+      id: `t-${suite}-hold`,
+      debitAccountId: user,
+      creditAccountId: bank,
+      amount: '700',
+      currency: 'USD',
+      pending: true,
+    });
+    expect(hold.status, JSON.stringify(hold.body)).toBe(201);
+    const part = await api('POST', `/v1/transfers/t-${suite}-hold/post`, {
+      id: `p-${suite}`,
+      amount: '300',
+      final: false,
+    });
+    expect(part.status, JSON.stringify(part.body)).toBe(200);
+    const reversal = await api('POST', `/v1/transfers/t-${suite}-0/reverse`, {
+      id: `t-${suite}-rev`,
+      amount: '100',
+      reason: 'refund',
+    });
+    expect(reversal.status, JSON.stringify(reversal.body)).toBe(201);
+    lastPosition = reversal.body.position;
     // The read models include everything before the browser looks.
     expect((await api('GET', `/v1/accounts/${user}?minPosition=${lastPosition}`)).status).toBe(200);
     browser = await openBrowser();
@@ -144,7 +167,12 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     await page.getByRole('heading', { name: user, level: 1 }).waitFor();
     const account = (await api('GET', `/v1/accounts/${user}`)).body;
     const balance = page.locator('[data-figure="Balance"] dd');
-    await expect.poll(() => balance.textContent()).toContain(account.balance.replace(/\B(?=(\d{3})+(?!\d))/g, ' '));
+    const grouped = (minor: string) => minor.replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+    await expect.poll(() => balance.textContent()).toContain(grouped(account.balance));
+    // Holds: what is held and what is available, as the API says.
+    expect(account.debitsPending).toBe('400');
+    expect(await page.locator('[data-figure="Debits held"] dd').textContent()).toContain('400');
+    expect(await page.locator('[data-figure="Available"] dd').textContent()).toContain(grouped(account.available));
   });
 
   it("draws the balance history and its figures are the API's, with the restated line as known earlier", async () => {
@@ -209,7 +237,30 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     await screenshot(page, 'transfer');
   });
 
-  it('runs a replay with progress and finds every balance matching; verifies the chain', async () => {
+  it("shows a hold's lifecycle and a reversal", async () => {
+    const { page } = browser;
+    await page.goto(`${service.url}/console/#/transfers/t-${suite}-hold`);
+    await page.getByRole('heading', { name: `t-${suite}-hold`, level: 1 }).waitFor();
+    const facts = page.locator('dl.facts').first();
+    await expect.poll(() => facts.textContent()).toContain('Still held400');
+    expect(await facts.textContent()).toContain('Posted so far300');
+    expect(await facts.locator('.badge').textContent()).toBe('pending');
+    const types = await page.locator('#events tbody tr td:nth-child(2)').allTextContents();
+    expect(types).toEqual(['TransferPending', 'PendingTransferPosted']);
+
+    await page.goto(`${service.url}/console/#/transfers/t-${suite}-0`);
+    await page.getByRole('heading', { name: `t-${suite}-0`, level: 1 }).waitFor();
+    await expect.poll(() => page.locator('dl.facts').first().textContent()).toContain('Reversed100');
+    await page.goto(`${service.url}/console/#/transfers/t-${suite}-rev`);
+    await page.getByRole('heading', { name: `t-${suite}-rev`, level: 1 }).waitFor();
+    await page
+      .locator('dl.facts')
+      .first()
+      .getByRole('link', { name: `t-${suite}-0` })
+      .waitFor();
+  });
+
+  it("runs a replay with progress and shows the replay's verdict per account; verifies the chain", async () => {
     const { page } = browser;
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
@@ -218,9 +269,34 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     await page.getByRole('button', { name: 'Replay' }).click();
     const verdict = page.locator('#replay-report [data-mismatches]');
     await verdict.waitFor({ timeout: 30_000 });
-    expect(await verdict.getAttribute('data-mismatches')).toBe('0');
+    // The page's verdict is the replay's own, account by account (chunked by the page, whole here).
     const replay = await api('POST', '/v1/audit/replay', { asOf });
+    expect(await verdict.getAttribute('data-mismatches')).toBe(String(replay.body.mismatches));
+    const flagged = await page.locator('#replay-report tbody tr.bad td:first-child').allTextContents();
+    expect(flagged.sort()).toEqual(
+      replay.body.accounts
+        .filter((a: any) => !a.matches)
+        .map((a: any) => a.accountId)
+        .sort(),
+    );
     expect(await page.locator('#replay-report tbody tr').count()).toBe(Math.min(200, replay.body.accounts.length));
+    // The exports are files the browser saves, with what the page showed.
+    const [report] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export report (JSON)' }).click(),
+    ]);
+    const saved = JSON.parse(readFileSync((await report.path())!, 'utf8'));
+    expect(saved).toMatchObject({ asOf, mismatches: replay.body.mismatches });
+    expect(saved.accounts).toHaveLength(replay.body.accounts.length);
+    const [digest] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download signed digest' }).click(),
+    ]);
+    expect(digest.suggestedFilename()).toBe('ledger-digest.json');
+    expect(JSON.parse(readFileSync((await digest.path())!, 'utf8'))).toMatchObject({
+      algorithm: 'Ed25519',
+      signature: expect.any(String),
+    });
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await expect.poll(() => page.locator('#chain-result strong').textContent(), { timeout: 30_000 }).toBe('Intact');
     await page.getByRole('button', { name: 'Fetch and check the tree head' }).click();

@@ -136,7 +136,7 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
 
   it('every published message, FraudScored included, validates against its published JSON Schema and headers schema (ajv)', async () => {
     // With the fraud role too: its FraudScored events (and their v8 UUID ids) go out like the others.
-    const { t, stream } = await relayApp({ LEDGER_ROLES: 'api,projector,relay,fraud' });
+    const { t, stream } = await relayApp({ LEDGER_ROLES: 'api,projector,relay,fraud', FRAUD_REVIEW_THRESHOLD: '0' });
     cleanup.push(
       () => t.close(),
       () => deleteStream(nc, stream),
@@ -166,13 +166,40 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
       amount: '5',
       currency: 'EUR',
     });
+    // Holds, their posts, a void, an expiry, a reversal and a review's resolution: every type of the catalogue.
+    const eventsOf = (type: string) =>
+      t.ledger.store.readAll({ after: 0n, limit: 1000 }).then((events) => events.filter((e) => e.type === type));
+    const scored = async (transferId: string) =>
+      (await eventsOf('FraudScored')).some((e) => (e.data as { transferId: string }).transferId === transferId);
+    const hold = (id: string, extra: Record<string, unknown> = {}) =>
+      t.request('POST', '/v1/transfers', {
+        id,
+        debitAccountId: 'x',
+        creditAccountId: 'y',
+        amount: '10',
+        currency: 'EUR',
+        pending: true,
+        ...extra,
+      });
+    expect((await hold('h1')).status).toBe(201);
+    expect((await hold('h2')).status).toBe(201);
+    expect((await hold('h3', { expiresAt: new Date(Date.now() + 1500).toISOString() })).status).toBe(201);
+    // With a review threshold of 0 every score is a review; a hold under open review takes no post.
+    await eventually('h1 scored', () => scored('h1'));
+    const resolved = await t.request('POST', '/v1/fraud/reviews/h1', { id: 'rv1', outcome: 'legitimate', note: 'ok' });
+    expect(resolved.status).toBe(200);
+    expect((await t.request('POST', '/v1/transfers/h1/post', { id: 'p1', amount: '4', final: false })).status).toBe(
+      200,
+    );
+    expect((await t.request('POST', '/v1/transfers/h1/post', { id: 'p2' })).status).toBe(200);
+    expect((await t.request('POST', '/v1/transfers/h2/void', { id: 'vd1', reason: 'cancelled' })).status).toBe(200);
+    const reversal = await t.request('POST', '/v1/transfers/v2/reverse', { id: 'r1', amount: '2', reason: 'refund' });
+    expect(reversal.status).toBe(201);
+    await eventually('h3 expired', async () => (await eventsOf('PendingTransferExpired')).length === 1);
     for (const change of ['freeze', 'unfreeze', 'close'])
       await t.request('POST', `/v1/accounts/x/${change}`, { reason: change });
-    // Both transfers scored (FraudScored appended after them), then everything published.
-    await eventually('both transfers scored', async () => {
-      const events = await t.ledger.store.readAll({ after: 0n, limit: 1000 });
-      return events.filter((e) => e.type === 'FraudScored').length === 2;
-    });
+    // Every transfer and hold scored (FraudScored appended after them), then everything published.
+    for (const id of ['v1', 'v2', 'h1', 'h2', 'h3']) await eventually(`${id} scored`, () => scored(id));
     const messages = await published(t, nc, stream);
     const types = new Set(messages.map((m) => m.body.type));
     expect([...types].sort()).toEqual([...PUBLISHED_EVENT_TYPES].sort());
