@@ -48,7 +48,7 @@ export class ReplayFold {
   }
 
   apply(events: readonly ReplayEvent[]): void {
-    const { asOf, knownAt } = this.request;
+    const { knownAt } = this.request;
     for (const event of events) {
       this.eventsReplayed++;
       if (event.position > this.position) this.position = event.position;

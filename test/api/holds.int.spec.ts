@@ -318,6 +318,7 @@ describe('holds and reversals over HTTP', () => {
     await new Promise((r) => setTimeout(r, 5));
     const part = (await t.request('POST', `/v1/transfers/${h.id}/post`, { id: uid('p'), amount: '20', final: false }))
       .body;
+    expect(part).toMatchObject({ status: 'pending', postedAmount: '20', pendingAmount: '40' });
     await new Promise((r) => setTimeout(r, 5));
     const voided = (await t.request('POST', `/v1/transfers/${h.id}/void`, { id: uid('v') })).body;
     const at = async (asOf: string) =>
