@@ -245,8 +245,10 @@ describe.skipIf(missing !== undefined)(`the console in Chromium${missing ? ` (sk
     await expect.poll(() => facts.textContent()).toContain('Still held400');
     expect(await facts.textContent()).toContain('Posted so far300');
     expect(await facts.locator('.badge').textContent()).toBe('pending');
-    const types = await page.locator('#events tbody tr td:nth-child(2)').allTextContents();
-    expect(types).toEqual(['TransferPending', 'PendingTransferPosted']);
+    // The events table loads on its own request, after the facts: wait for it, do not read it once.
+    await expect
+      .poll(() => page.locator('#events tbody tr td:nth-child(2)').allTextContents())
+      .toEqual(['TransferPending', 'PendingTransferPosted']);
 
     await page.goto(`${service.url}/console/#/transfers/t-${suite}-0`);
     await page.getByRole('heading', { name: `t-${suite}-0`, level: 1 }).waitFor();
