@@ -6,7 +6,8 @@ import { isLedgerError } from '../domain/errors';
 import { transferStream } from '../domain/events';
 import type { FraudReviewResolved, FraudScored } from '../domain/fraud';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
-import { type LogHandler, LogFollower, type Prepared } from '../platform/log-follower';
+import type { Prepared } from '../platform/log-follower';
+import { LogReader } from '../platform/log-reader';
 import type { Tables } from '../platform/tables';
 
 export const COMPENSATION_CHECKPOINT = 'fraud-compensation';
@@ -49,51 +50,21 @@ export const compensationIds = (transferId: string) => ({
  * - a score at or above FRAUD_AUTO_FREEZE_THRESHOLD freezes the debited account (freezing a frozen
  *   account changes nothing, so a re-run is harmless).
  */
-export class CompensationSaga implements LogHandler<RecordedEvent, CompensationSteps[]> {
-  private readonly follower: LogFollower<RecordedEvent, CompensationSteps[]>;
-
+export class CompensationSaga extends LogReader<RecordedEvent, CompensationSteps[]> {
   constructor(
     db: Kysely<Tables>,
     private readonly store: EventStore,
     private readonly writer: Writer,
     private readonly options: CompensationOptions,
   ) {
-    this.follower = new LogFollower(db, store, this, {
+    super(db, store, {
       name: COMPENSATION_CHECKPOINT,
       batchSizeMax: options.batchSizeMax,
       pollMs: options.pollMs,
     });
   }
 
-  get checkpoint(): bigint {
-    return this.follower.checkpoint;
-  }
-
-  get isRunning(): boolean {
-    return this.follower.isRunning;
-  }
-
-  get lastError(): unknown {
-    return this.follower.lastError;
-  }
-
-  start(): void {
-    this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
-  }
-
-  wake(): void {
-    this.follower.wake();
-  }
-
-  catchUp(): Promise<number> {
-    return this.follower.catchUp();
-  }
-
-  async prepare(events: readonly RecordedEvent[]): Promise<Prepared<CompensationSteps[]>> {
+  override async prepare(events: readonly RecordedEvent[]): Promise<Prepared<CompensationSteps[]>> {
     const done: CompensationSteps[] = [];
     for (const event of events) {
       if (event.type === 'FraudScored') await this.autoFreeze(event);
@@ -107,7 +78,7 @@ export class CompensationSaga implements LogHandler<RecordedEvent, CompensationS
     return { value: done };
   }
 
-  async handle(
+  override async handle(
     _events: readonly RecordedEvent[],
     tx: Kysely<Tables>,
     done: CompensationSteps[] | undefined,

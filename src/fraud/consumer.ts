@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Writer } from '../commands/writer';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
-import { type LogHandler, LogFollower, type Prepared } from '../platform/log-follower';
+import type { Prepared } from '../platform/log-follower';
+import { LogReader } from '../platform/log-reader';
 import type { Tables } from '../platform/tables';
 import { BatchScorer } from './batch-scorer';
 import { processRetries } from './dead-letter-retries';
@@ -48,8 +49,7 @@ interface Scored {
  * records (score-recorder.ts) and dead-letter retries (dead-letter-retries.ts). What follows from a
  * score or a review (auto-freeze, compensation) is the saga's (compensation-saga.ts).
  */
-export class FraudConsumer implements LogHandler<RecordedEvent, Scored> {
-  private readonly follower: LogFollower<RecordedEvent, Scored>;
+export class FraudConsumer extends LogReader<RecordedEvent, Scored> {
   private readonly poisons: PoisonTracker;
   private readonly batchScorer: BatchScorer;
   private readonly recorder: ScoreRecorder;
@@ -66,49 +66,24 @@ export class FraudConsumer implements LogHandler<RecordedEvent, Scored> {
     private readonly metrics: FraudMetrics | undefined,
     private readonly options: FraudConsumerOptions,
   ) {
-    this.poisons = new PoisonTracker(options.poisonAttempts, options.log);
-    this.batchScorer = new BatchScorer(scorer, this.poisons, metrics, options.isolateMax ?? 32);
-    this.recorder = new ScoreRecorder(writer, metrics, options);
-    this.follower = new LogFollower(db, store, this, {
+    super(db, store, {
       name: FRAUD_CHECKPOINT,
       batchSizeMax: options.batchSizeMax,
       pollMs: options.pollMs,
       ...(options.beforeCheckpoint ? { beforeCheckpoint: options.beforeCheckpoint } : {}),
     });
-  }
-
-  get checkpoint(): bigint {
-    return this.follower.checkpoint;
-  }
-
-  get isRunning(): boolean {
-    return this.follower.isRunning;
-  }
-
-  get lastError(): unknown {
-    return this.follower.lastError;
-  }
-
-  start(): void {
-    this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
-  }
-
-  /** New events were appended in this process: look now rather than at the next poll. */
-  wake(): void {
-    this.follower.wake();
+    this.poisons = new PoisonTracker(options.poisonAttempts, options.log);
+    this.batchScorer = new BatchScorer(scorer, this.poisons, metrics, options.isolateMax ?? 32);
+    this.recorder = new ScoreRecorder(writer, metrics, options);
   }
 
   /**
    * Scores everything up to the log's head now (tests, tools). Returns the number of events passed;
    * stops early, without error, when the breaker is open or an event is held back for a retry.
    */
-  catchUp(): Promise<number> {
+  override catchUp(onPage?: (position: bigint, passed: number) => void): Promise<number> {
     this.wasIdle = false;
-    return this.follower.catchUp();
+    return super.catchUp(onPage);
   }
 
   /** An open breaker pauses reading until its probe is due; after an idle read a batch may gather. */
@@ -140,7 +115,7 @@ export class FraudConsumer implements LogHandler<RecordedEvent, Scored> {
    * writer's appends are idempotent). Passes the page up to the first event held back: one the
    * scorer cannot read or score yet (a poison candidate), or, once dead-lettered, through it.
    */
-  async prepare(events: readonly RecordedEvent[]): Promise<Prepared<Scored>> {
+  override async prepare(events: readonly RecordedEvent[]): Promise<Prepared<Scored>> {
     this.wasIdle = false;
     const read = readItems(events);
     let items: ScoringItem[] = read.items;
@@ -185,7 +160,11 @@ export class FraudConsumer implements LogHandler<RecordedEvent, Scored> {
   }
 
   /** The feature state after the page and its dead letter, in the transaction that moves the checkpoint. */
-  async handle(events: readonly RecordedEvent[], tx: Kysely<Tables>, scored: Scored | undefined): Promise<void> {
+  override async handle(
+    events: readonly RecordedEvent[],
+    tx: Kysely<Tables>,
+    scored: Scored | undefined,
+  ): Promise<void> {
     if (!scored) return;
     const { prepared, dead } = scored;
     const changed = new Map([...prepared.changedAccounts].map((id) => [id, prepared.state.profiles.get(id)!]));

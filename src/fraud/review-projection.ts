@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { FraudReviewResolved, FraudScored } from '../domain/fraud';
 import { transferStream } from '../domain/events';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
-import { type LogHandler, LogFollower } from '../platform/log-follower';
+import { LogReader } from '../platform/log-reader';
 import type { Tables } from '../platform/tables';
 
 export const FRAUD_REVIEWS_CHECKPOINT = 'fraud-reviews';
@@ -24,50 +24,16 @@ interface ReviewedTransfer {
  * (the event's actor). Rows are only inserted once and resolved once, so a page applied again by a
  * rebuild changes nothing.
  */
-export class ReviewProjection implements LogHandler<RecordedEvent, Map<string, ReviewedTransfer>> {
-  private readonly follower: LogFollower<RecordedEvent, Map<string, ReviewedTransfer>>;
-
+export class ReviewProjection extends LogReader<RecordedEvent, Map<string, ReviewedTransfer>> {
   constructor(
     db: Kysely<Tables>,
     private readonly store: EventStore,
     options: { batchSizeMax: number; pollMs: number },
   ) {
-    this.follower = new LogFollower(db, store, this, { name: FRAUD_REVIEWS_CHECKPOINT, ...options });
+    super(db, store, { name: FRAUD_REVIEWS_CHECKPOINT, ...options });
   }
 
-  get checkpoint(): bigint {
-    return this.follower.checkpoint;
-  }
-
-  get isRunning(): boolean {
-    return this.follower.isRunning;
-  }
-
-  get lastError(): unknown {
-    return this.follower.lastError;
-  }
-
-  start(): void {
-    this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
-  }
-
-  wake(): void {
-    this.follower.wake();
-  }
-
-  waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
-    return this.follower.waitFor(position, timeoutMs);
-  }
-
-  catchUp(): Promise<number> {
-    return this.follower.catchUp();
-  }
-
-  async prepare(events: readonly RecordedEvent[]): Promise<{ value: Map<string, ReviewedTransfer> }> {
+  override async prepare(events: readonly RecordedEvent[]): Promise<{ value: Map<string, ReviewedTransfer> }> {
     const reviewed = events
       .filter((e) => e.type === 'FraudScored' && (e.data as FraudScored['data']).decision === 'review')
       .map((e) => (e.data as FraudScored['data']).transferId);
@@ -89,7 +55,7 @@ export class ReviewProjection implements LogHandler<RecordedEvent, Map<string, R
     return { value: transfers };
   }
 
-  async handle(
+  override async handle(
     events: readonly RecordedEvent[],
     tx: Kysely<Tables>,
     transfers: Map<string, ReviewedTransfer> | undefined,

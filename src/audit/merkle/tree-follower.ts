@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { EventStore, RecordedEvent } from '../../eventstore/port';
-import { type LogHandler, LogFollower } from '../../platform/log-follower';
+import { LogReader } from '../../platform/log-reader';
 import type { Tables } from '../../platform/tables';
 import { appendToTree } from './tree-appender';
 
@@ -12,43 +12,12 @@ export const MERKLE_TREE_CHECKPOINT = 'merkle-tree';
  * the write path pays nothing for the tree, and proofs of the newest events wait for it (503
  * not-caught-up for a moment).
  */
-export class MerkleTreeFollower implements LogHandler<RecordedEvent> {
-  private readonly follower: LogFollower<RecordedEvent>;
-
+export class MerkleTreeFollower extends LogReader<RecordedEvent> {
   constructor(db: Kysely<Tables>, store: EventStore, options: { batchSizeMax: number; pollMs: number }) {
-    this.follower = new LogFollower(db, store, this, { name: MERKLE_TREE_CHECKPOINT, ...options });
+    super(db, store, { name: MERKLE_TREE_CHECKPOINT, ...options });
   }
 
-  get checkpoint(): bigint {
-    return this.follower.checkpoint;
-  }
-
-  get isRunning(): boolean {
-    return this.follower.isRunning;
-  }
-
-  get lastError(): unknown {
-    return this.follower.lastError;
-  }
-
-  start(): void {
-    this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
-  }
-
-  wake(): void {
-    this.follower.wake();
-  }
-
-  /** Adds everything up to the log's head now (tools, tests). */
-  catchUp(): Promise<number> {
-    return this.follower.catchUp();
-  }
-
-  async handle(events: readonly RecordedEvent[], tx: Kysely<Tables>): Promise<void> {
+  override async handle(events: readonly RecordedEvent[], tx: Kysely<Tables>): Promise<void> {
     await appendToTree(tx, events);
   }
 }
