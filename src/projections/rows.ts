@@ -2,6 +2,7 @@ import type { ExpressionBuilder } from 'kysely';
 import type { TransferStatus } from '../domain/transfer-state';
 import { isoTimestamp } from '../platform/sql';
 import type { Tables } from '../platform/tables';
+import type { ReadModelTables } from './schema';
 
 /**
  * The read models' rows as the queries answer them: one selection and one mapper per table, used by
@@ -74,22 +75,10 @@ export const accountColumns = (eb: ExpressionBuilder<Tables, 'rm_accounts'>) =>
     eb.cast<string>('position', 'text').as('position'),
   ] as const;
 
-export interface AccountSelection {
-  id: string;
-  currency: string;
-  normal_side: string;
-  flags: unknown;
-  status: string;
-  debits_posted: string;
-  credits_posted: string;
-  debits_pending: string;
-  credits_pending: string;
-  version: string;
+/** A row as accountColumns selects it: the table's columns, opened_at as ISO text. */
+export type AccountSelection = Omit<ReadModelTables['rm_accounts'], 'opened_at' | 'entry_count'> & {
   opened_at_iso: string;
-  code: string | null;
-  metadata: unknown;
-  position: string;
-}
+};
 
 /** The columns' values are what the projector wrote from the domain's events (their check constraints hold them). */
 export const accountFromRow = (r: AccountSelection): AccountView => ({
@@ -131,25 +120,12 @@ export const transferColumns = (eb: ExpressionBuilder<Tables, 'rm_transfers'>) =
     eb.cast<string>('position', 'text').as('position'),
   ] as const;
 
-export interface TransferSelection {
-  id: string;
-  debit_account_id: string;
-  credit_account_id: string;
-  amount: string;
-  currency: string;
-  status: string;
-  pending_amount: string;
-  posted_amount: string;
-  reversed_amount: string;
+/** A row as transferColumns selects it: the table's columns, times as ISO text. */
+export type TransferSelection = Omit<ReadModelTables['rm_transfers'], 'expires_at' | 'effective_at' | 'recorded_at'> & {
   expires_at_iso: string | null;
-  reverses: string | null;
-  code: string | null;
-  reference: string | null;
-  metadata: unknown;
   effective_at_iso: string;
   recorded_at_iso: string;
-  position: string;
-}
+};
 
 export const transferFromRow = (r: TransferSelection): TransferView => ({
   id: r.id,
@@ -183,14 +159,14 @@ export const entryColumns = (eb: ExpressionBuilder<Tables, 'rm_entries'>) =>
     isoTimestamp('recorded_at').as('recorded_at_iso'),
   ] as const;
 
-export interface EntrySelection {
-  transfer_id: string;
-  side: string;
-  amount: string;
-  balance_after: string;
+/** A row as entryColumns selects it (what an answer shows), times as ISO text. */
+export type EntrySelection = Pick<
+  ReadModelTables['rm_entries'],
+  'transfer_id' | 'side' | 'amount' | 'balance_after'
+> & {
   effective_at_iso: string;
   recorded_at_iso: string;
-}
+};
 
 export const entryFromRow = (r: EntrySelection): EntryView => ({
   transferId: r.transfer_id,
