@@ -168,11 +168,15 @@ export class Writer {
     return repeats;
   }
 
-  /** Accounts among these whose stream the store has past the revision the cache reflects. */
-  private async staleAccounts(accountIds: ReadonlySet<string>): Promise<string[]> {
-    const ids = [...accountIds];
-    const heads = await this.store.streamRevisions(ids.map(accountStream));
-    return ids.filter((id) => (heads.get(accountStream(id)) ?? -1n) > (this.states.get(id)?.revision ?? -1n));
+  /** Ids among these whose stream the store has past the revision the cache reflects (one read). */
+  private async staleIds(
+    ids: ReadonlySet<string>,
+    streamOf: (id: string) => string,
+    cachedRevision: (id: string) => bigint | undefined,
+  ): Promise<string[]> {
+    const list = [...ids];
+    const heads = await this.store.streamRevisions(list.map(streamOf));
+    return list.filter((id) => (heads.get(streamOf(id)) ?? -1n) > (cachedRevision(id) ?? -1n));
   }
 
   private async decideAndAppend(batch: readonly Queued[], parent: Context): Promise<void> {
@@ -204,17 +208,17 @@ export class Writer {
       // A refusal decided on cached state must hold against the store: if another process moved one
       // of the accounts it rested on, catch up and decide the batch again (bounded like conflicts).
       if (decision.refusedOn.size > 0 && attempt < retriesMax) {
-        const stale = await this.staleAccounts(decision.refusedOn);
+        const stale = await this.staleIds(decision.refusedOn, accountStream, (id) => this.states.get(id)?.revision);
         if (stale.length > 0) {
           await this.states.refresh(stale);
           continue;
         }
       }
       if (decision.refusedOnTransfers.size > 0 && attempt < retriesMax) {
-        const ids = [...decision.refusedOnTransfers];
-        const heads = await this.store.streamRevisions(ids.map(transferStream));
-        const stale = ids.filter(
-          (id) => (heads.get(transferStream(id)) ?? -1n) > (this.transfers.get(id)?.revision ?? -1n),
+        const stale = await this.staleIds(
+          decision.refusedOnTransfers,
+          transferStream,
+          (id) => this.transfers.get(id)?.revision,
         );
         if (stale.length > 0) {
           await this.transfers.refresh(stale);
