@@ -60,14 +60,14 @@ const toAppend = (streamId: string, event: { type: string; data: object }, alsoI
   ...(alsoIn ? { alsoIn } : {}),
 });
 
-export async function buildBigAccount(store: EventStore, plan: BigAccountPlan): Promise<BigAccount> {
-  const chunk = plan.chunk ?? 20_000;
+/** Opens the big account and its counterparty through the port like any append, snapshots included. */
+async function openBoth(store: EventStore, plan: BigAccountPlan): Promise<{ account: Account; bank: Account }> {
   const accountStreamId = accountStream(plan.accountId);
   const bankStreamId = accountStream(plan.bankId);
   const openAccount = opened(plan.accountId, 'credit', true);
   const openBank = opened(plan.bankId, 'debit', false);
-  let account = openedAccount(openAccount);
-  let bank = openedAccount(openBank);
+  const account = openedAccount(openAccount);
+  const bank = openedAccount(openBank);
   await store.append({
     events: [toAppend(accountStreamId, openAccount), toAppend(bankStreamId, openBank)],
     expected: new Map([
@@ -80,6 +80,14 @@ export async function buildBigAccount(store: EventStore, plan: BigAccountPlan): 
       { streamId: bankStreamId, data: encodeAccountSnapshot(bank) },
     ],
   });
+  return { account, bank };
+}
+
+export async function buildBigAccount(store: EventStore, plan: BigAccountPlan): Promise<BigAccount> {
+  const chunk = plan.chunk ?? 20_000;
+  const accountStreamId = accountStream(plan.accountId);
+  const bankStreamId = accountStream(plan.bankId);
+  let { account, bank } = await openBoth(store, plan);
 
   const total = plan.credits + plan.debits;
   const runId = randomUUID().slice(0, 8);
@@ -143,23 +151,7 @@ export async function buildBigAccountInPostgres(
   const chunk = plan.chunk ?? 100_000;
   const accountStreamId = accountStream(plan.accountId);
   const bankStreamId = accountStream(plan.bankId);
-  const openAccount = opened(plan.accountId, 'credit', true);
-  const openBank = opened(plan.bankId, 'debit', false);
-  let account = openedAccount(openAccount);
-  let bank = openedAccount(openBank);
-  // The two openings go through the port like any append.
-  await store.append({
-    events: [toAppend(accountStreamId, openAccount), toAppend(bankStreamId, openBank)],
-    expected: new Map([
-      [accountStreamId, rev.noStream],
-      [bankStreamId, rev.noStream],
-    ]),
-    recordedAt: openedAt,
-    snapshots: [
-      { streamId: accountStreamId, data: encodeAccountSnapshot(account) },
-      { streamId: bankStreamId, data: encodeAccountSnapshot(bank) },
-    ],
-  });
+  let { account, bank } = await openBoth(store, plan);
   const runId = randomUUID().slice(0, 8);
   const correlationId = randomUUID();
   const metadataJson = canonicalJson({ correlationId, causationId: correlationId });
