@@ -1,6 +1,7 @@
 import { type Context, ROOT_CONTEXT, type Link } from '@opentelemetry/api';
 import { encodeAccountSnapshot } from '../domain/account-snapshot';
 import { accountStream, holdCommandStream, transferStream } from '../domain/events';
+import { MoneyInvariantError } from '../domain/money';
 import { type EventStore, type RecordedEvent, WrongExpectedRevisionError } from '../eventstore/port';
 import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { AccountStates } from './account-states';
@@ -147,15 +148,15 @@ export class Writer {
   }
 
   /**
-   * For batches with posts, voids or reversals: the accounts of the transfers they name, and the
-   * first answers of posts and voids sent again (the hold as it stood after them).
+   * For batches with posts, voids or reversals: the accounts of the transfers they name (loaded,
+   * and returned), and the first answers of posts and voids sent again (the hold as it stood after them).
    */
   private async holdsAndRepeats(
     transferIds: readonly string[],
     existing: ReadonlyMap<string, RecordedEvent>,
-  ): Promise<Map<string, TransferRecord>> {
+  ): Promise<{ repeats: Map<string, TransferRecord>; accounts: string[] }> {
     const repeats = new Map<string, TransferRecord>();
-    if (transferIds.length === 0) return repeats;
+    if (transferIds.length === 0) return { repeats, accounts: [] };
     const accounts = transferIds.flatMap((id) => {
       const entry = this.transfers.get(id);
       return entry ? [entry.state.debitAccountId, entry.state.creditAccountId] : [];
@@ -165,7 +166,17 @@ export class Writer {
       this.states.ensure(accounts),
       ...again.map(async ([stream, event]) => repeats.set(stream, await this.transfers.answerAt(event))),
     ]);
-    return repeats;
+    return { repeats, accounts };
+  }
+
+  /** Refreshes the accounts and transfers whose streams the store has past the cache; whether any had. */
+  private async catchUp(accountIds: Iterable<string>, transferIds: Iterable<string>): Promise<boolean> {
+    const [accounts, transfers] = await Promise.all([
+      this.staleIds(new Set(accountIds), accountStream, (id) => this.states.get(id)?.revision),
+      this.staleIds(new Set(transferIds), transferStream, (id) => this.transfers.get(id)?.revision),
+    ]);
+    await Promise.all([this.states.refresh(accounts), this.transfers.refresh(transfers)]);
+    return accounts.length + transfers.length > 0;
   }
 
   /** Ids among these whose stream the store has past the revision the cache reflects (one read). */
@@ -192,18 +203,28 @@ export class Writer {
         this.states.ensure(accountIds),
         this.transfers.ensure(transferIds),
       ]);
-      const repeats = await this.holdsAndRepeats(transferIds, existing);
+      const { repeats, accounts: holdAccounts } = await this.holdsAndRepeats(transferIds, existing);
       const recordedAt = this.nextRecordedAt();
-      const decision = await withSpan(
-        'ledger.decide',
-        (span) => {
-          const decided = new BatchDecision(this.states, existing, recordedAt, this.transfers, repeats);
-          for (const job of jobs) decided.decide(job);
-          span.setAttribute('ledger.events', decided.events.length);
-          return decided;
-        },
-        { parent, attributes: { 'ledger.attempt': attempt } },
-      );
+      let decision: BatchDecision;
+      try {
+        decision = await withSpan(
+          'ledger.decide',
+          (span) => {
+            const decided = new BatchDecision(this.states, existing, recordedAt, this.transfers, repeats);
+            for (const job of jobs) decided.decide(job);
+            span.setAttribute('ledger.events', decided.events.length);
+            return decided;
+          },
+          { parent, attributes: { 'ledger.attempt': attempt } },
+        );
+      } catch (error) {
+        // Caches of different ages (another process moved a hold and its accounts since this one
+        // cached one of them) can break a money invariant no consistent state would, e.g. releasing
+        // a hold the cached account never held: catch up and decide again. Nothing stale: a bug.
+        if (!(error instanceof MoneyInvariantError) || attempt >= retriesMax) throw error;
+        if (!(await this.catchUp([...accountIds, ...holdAccounts], transferIds))) throw error;
+        continue;
+      }
 
       // A refusal decided on cached state must hold against the store: if another process moved one
       // of the accounts it rested on, catch up and decide the batch again (bounded like conflicts).

@@ -17,7 +17,15 @@ export function parseAmount(text: string): bigint | undefined {
   return amount <= AMOUNT_MAX ? amount : undefined;
 }
 
+/** A money invariant did not hold for the state a decision or a fold was given. */
+export class MoneyInvariantError extends Error {
+  constructor(message: string) {
+    super(`money invariant violated: ${message}`);
+    this.name = 'MoneyInvariantError';
+  }
+}
+
 /** Crash rather than write wrong money: a violated invariant here is a bug, never user input. */
 export function assertMoney(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(`money invariant violated: ${message}`);
+  if (!condition) throw new MoneyInvariantError(message);
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventStore } from '../../src/eventstore/postgres-event-store';
 import type { RecordedEvent } from '../../src/eventstore/port';
 import { type TestApp, startTestApp } from '../support/app';
@@ -138,6 +138,16 @@ describe('expiry across two service processes on one database', () => {
   afterAll(async () => {
     await Promise.all([a?.kill(), b?.kill()]);
     await tdb?.drop();
+  });
+  // A failure here is usually an answer a process gave (a 500): its log says why.
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const [name, service] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
+      if (service) console.error(`--- log of process ${name} ---\n${service.output()}`);
+    }
   });
 
   const skipWithout = (ctx: { skip: () => void }) => {
