@@ -3,6 +3,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsController } from './api/accounts.controller';
 import { AuditController } from './api/audit.controller';
 import { StatementController } from './api/statement.controller';
+import { PeriodsController } from './api/periods.controller';
+import { PERIOD_COMMAND_HANDLERS } from './commands/period-handlers';
 import { AUDITOR, type Auditor } from './audit/auditor';
 import { FRAUD_REVIEWS, FRAUD_STORE, FraudController } from './api/fraud.controller';
 import { CONFIG, HealthController, READINESS } from './api/health.controller';
@@ -63,6 +65,7 @@ export class LedgerModule {
               FraudController,
               AuditController,
               StatementController,
+              PeriodsController,
             ]
           : []),
       ],
@@ -78,6 +81,7 @@ export class LedgerModule {
         { provide: READ_LISTS, useValue: parts.readLists },
         { provide: EVENT_STORE, useValue: parts.eventStore },
         ...COMMAND_HANDLERS,
+        ...PERIOD_COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
         ...(parts.rateLimit ? [RATE_LIMIT_GUARD] : []),
       ],

@@ -16,8 +16,8 @@ import {
   Problem,
   ReadQuery,
   StatusChangeBody,
+  PostTransferBody,
   TransferBatchBody,
-  TransferBody,
   TransferResponse,
   PostPendingBody,
   VoidPendingBody,
@@ -37,6 +37,8 @@ import {
 } from './audit-schemas';
 import { completeOperations } from './openapi-conventions';
 import { fraudPaths } from './fraud.openapi';
+import { periodPaths } from './periods.openapi';
+import { AdjustmentResponse } from './period-schemas';
 
 type Schema = z.ZodType;
 
@@ -148,11 +150,20 @@ export function openApiDocument(version: string) {
       '/v1/transfers': {
         get: lists.listTransfers,
         post: {
-          summary: 'Post a transfer (idempotent by id)',
-          requestBody: body(TransferBody),
+          summary: 'Post a transfer (idempotent by id), or request a prior-period adjustment (adjustment: true)',
+          requestBody: body(PostTransferBody),
           responses: {
             ...ok('201', TransferResponse, 'Posted'),
-            ...ok('200', TransferResponse, 'Posted before with the same body'),
+            ...ok(
+              '200',
+              z.union([TransferResponse, AdjustmentResponse]),
+              'Posted before with the same body (an adjustment sent again: the adjustment as it stands)',
+            ),
+            ...ok(
+              '202',
+              AdjustmentResponse,
+              'A prior-period adjustment, recorded pending: it posts once another key approves it',
+            ),
             ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
           },
         },
@@ -294,6 +305,13 @@ export function openApiDocument(version: string) {
           responses: { ...ok('200', VerifyResponse, 'The walk of the chain'), ...problemResponses(400, 401, 403) },
         },
       },
+      ...periodPaths({
+        ok,
+        problemResponses,
+        queryParameters,
+        body,
+        pathParameter: (name, schema) => ({ name, in: 'path', required: true, schema: json(schema) }),
+      }),
       ...fraudPaths({
         ok,
         problemResponses,

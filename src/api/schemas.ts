@@ -100,34 +100,66 @@ export const StatusChangeBody = z
   .strictObject({ reason: z.string().min(1).max(LIMITS.reasonLengthMax) })
   .meta({ id: 'AccountStatusChangeRequest' });
 
-export const TransferBody = z
+const transferFields = {
+  id: Id,
+  debitAccountId: Id,
+  creditAccountId: Id,
+  amount: Amount,
+  currency: Currency,
+  code: z.string().min(1).max(LIMITS.codeLengthMax).optional(),
+  reference: z.string().min(1).max(LIMITS.referenceLengthMax).optional(),
+  metadata: Metadata.default({}),
+  effectiveAt: Timestamp.optional(),
+  pending: z.boolean().optional().meta({
+    description: 'A hold: reserve the amount now; post or void it later (POST /v1/transfers/{id}/post, /void)',
+  }),
+  expiresAt: Timestamp.optional().meta({
+    description: 'Only with pending: true; after now. Whatever is still held then is released on its own',
+  }),
+};
+
+const holdChecks = (
+  body: { expiresAt?: string | undefined; pending?: boolean | undefined },
+  context: z.RefinementCtx,
+) => {
+  if (body.expiresAt === undefined) return;
+  if (body.pending !== true) {
+    context.addIssue({ code: 'custom', path: ['expiresAt'], message: 'is only for a hold (pending: true)' });
+  } else if (Date.parse(body.expiresAt) <= Date.now()) {
+    context.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be after now' });
+  }
+};
+
+export const TransferBody = z.strictObject(transferFields).superRefine(holdChecks).meta({ id: 'TransferRequest' });
+export type TransferBody = z.infer<typeof TransferBody>;
+
+/**
+ * POST /v1/transfers: a transfer, or a prior-period adjustment into a closed period (docs/contract.md,
+ * "Closed periods"), which is recorded pending and posts once a second API key approves it.
+ */
+export const PostTransferBody = z
   .strictObject({
-    id: Id,
-    debitAccountId: Id,
-    creditAccountId: Id,
-    amount: Amount,
-    currency: Currency,
-    code: z.string().min(1).max(LIMITS.codeLengthMax).optional(),
-    reference: z.string().min(1).max(LIMITS.referenceLengthMax).optional(),
-    metadata: Metadata.default({}),
-    effectiveAt: Timestamp.optional(),
-    pending: z.boolean().optional().meta({
-      description: 'A hold: reserve the amount now; post or void it later (POST /v1/transfers/{id}/post, /void)',
-    }),
-    expiresAt: Timestamp.optional().meta({
-      description: 'Only with pending: true; after now. Whatever is still held then is released on its own',
+    ...transferFields,
+    adjustment: z.boolean().optional().meta({
+      description:
+        'A prior-period adjustment: effectiveAt falls into a closed period; answered 202 pending, posted once another key approves it (POST /v1/adjustments/{id}/approve)',
     }),
   })
   .superRefine((body, context) => {
-    if (body.expiresAt === undefined) return;
-    if (body.pending !== true) {
-      context.addIssue({ code: 'custom', path: ['expiresAt'], message: 'is only for a hold (pending: true)' });
-    } else if (Date.parse(body.expiresAt) <= Date.now()) {
-      context.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be after now' });
+    holdChecks(body, context);
+    if (body.adjustment !== true) return;
+    if (body.pending === true) {
+      context.addIssue({ code: 'custom', path: ['adjustment'], message: 'is for a plain transfer, not a hold' });
+    }
+    if (body.effectiveAt === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['effectiveAt'],
+        message: 'is needed for an adjustment: the instant in the closed period it counts at',
+      });
     }
   })
-  .meta({ id: 'TransferRequest' });
-export type TransferBody = z.infer<typeof TransferBody>;
+  .meta({ id: 'PostTransferRequest' });
 
 export const TransferBatchBody = z
   .strictObject({

@@ -21,10 +21,13 @@ import {
   PostPendingBody,
   ReadQuery,
   ReverseBody,
+  PostTransferBody,
   TransferBatchBody,
-  TransferBody,
   VoidPendingBody,
 } from './schemas';
+import { RequestAdjustmentCommand } from '../commands/period-handlers';
+import type { AdjustmentOutcome } from '../commands/write-commands';
+import { adjustmentAnswer } from './periods.controller';
 import { parseOrThrow } from './validation';
 import { FRAUD_REVIEWS } from './fraud.controller';
 import type { FraudReviews } from '../fraud/fraud-reviews';
@@ -40,7 +43,16 @@ export class TransfersController {
 
   @Post()
   async post(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const input = parseOrThrow(TransferBody, body, 'body');
+    const { adjustment, ...input } = parseOrThrow(PostTransferBody, body, 'body');
+    if (adjustment === true) {
+      // A prior-period adjustment (docs/contract.md, "Closed periods"): recorded, posted once approved.
+      const requested: AdjustmentOutcome = await this.commands.execute(
+        new RequestAdjustmentCommand({ ...input, effectiveAt: input.effectiveAt! }, commandContext(request)),
+      );
+      const answer = adjustmentAnswer(requested);
+      reply.status(!isLedgerError(requested) && requested.outcome === 'created' ? 202 : 200);
+      return answer;
+    }
     const outcome: TransfersOutcome = await this.commands.execute(
       new PostTransfersCommand([input], false, commandContext(request)),
     );

@@ -7,10 +7,13 @@ import { type TransferState, evolveTransfer } from '../domain/transfer-state';
 import type { EventMetadata, EventToAppend, ExpectedRevision, RecordedEvent } from '../eventstore/port';
 import { expect } from '../eventstore/port';
 import type { FraudEvent } from '../domain/fraud';
+import type { PeriodEvent } from '../domain/closed-period';
 import type { AccountState, AccountStates } from './account-states';
 import { decideHoldJob, decideReverseJob } from './hold-decisions';
 import type { TransferStates } from './transfer-states';
 import { FraudDecisions } from './fraud-decisions';
+import { PeriodDecisions } from './period-decisions';
+import type { PreparedPeriods } from './period-states';
 import type { CommandContext, TransferOutcome, TransferRecord, WriteJob } from './write-commands';
 
 /**
@@ -58,6 +61,8 @@ export class BatchDecision {
   /** Posts and voids decided earlier in this batch, by their command's id. */
   readonly pendingHoldCommands = new Map<string, { commandHash: string; answer: Pending<TransferRecord> }>();
   private readonly fraud: FraudDecisions;
+  /** Closed periods and adjustments (ADR 0033). */
+  readonly periods: PeriodDecisions;
 
   constructor(
     private readonly states: AccountStates,
@@ -67,7 +72,10 @@ export class BatchDecision {
     readonly transferStates?: TransferStates,
     /** The first answers of posts and voids found again by their id (by command stream). */
     readonly repeats: ReadonlyMap<string, TransferRecord> = new Map(),
+    /** Not given: decided as if no period were closed, expecting the periods stream not to exist. */
+    prepared: PreparedPeriods = { periods: { state: {}, revision: -1n }, adjustments: new Map() },
   ) {
+    this.periods = new PeriodDecisions(this, prepared);
     this.fraud = new FraudDecisions(
       existing,
       recordedAt,
@@ -91,6 +99,12 @@ export class BatchDecision {
         return void this.results.push(decideReverseJob(this, job));
       case 'fraud':
         return void this.results.push(this.fraud.decide(job));
+      case 'close-period':
+        return void this.results.push(this.periods.close(job));
+      case 'request-adjustment':
+        return void this.results.push(this.periods.request(job));
+      case 'approve-adjustment':
+        return void this.results.push(this.periods.approve(job));
     }
   }
 
@@ -143,7 +157,7 @@ export class BatchDecision {
   }
 
   append(
-    event: LedgerEvent | FraudEvent,
+    event: LedgerEvent | FraudEvent | PeriodEvent,
     streamId: string,
     context: CommandContext,
     extra: { commandHash?: string; alsoIn?: string[]; commandId?: string },
@@ -333,6 +347,8 @@ export class BatchDecision {
       this.refusedOnState(decision, command.debitAccountId, command.creditAccountId);
       return fail(decision);
     }
+    const closed = this.periods.refusal(decision);
+    if (closed) return fail(closed);
 
     this.expectAccount(command.debitAccountId);
     this.expectAccount(command.creditAccountId);

@@ -2,9 +2,9 @@ import { isLedgerError } from '../domain/errors';
 import type { WriteJob } from './write-commands';
 
 export interface CommandOutcomeLabel {
-  /** The command's name: OpenAccount, FreezeAccount, UnfreezeAccount, CloseAccount, PostTransfer, PostPendingTransfer, VoidPendingTransfer, ExpirePendingTransfer, ReverseTransfer. */
+  /** The command's name: OpenAccount, FreezeAccount, UnfreezeAccount, CloseAccount, PostTransfer, PostPendingTransfer, VoidPendingTransfer, ExpirePendingTransfer, ReverseTransfer, ClosePeriod, RequestAdjustment, ApproveAdjustment. */
   readonly command: string;
-  /** created, duplicate, applied, or the refusal's slug (insufficient-funds, …). */
+  /** created, duplicate, applied, approved, or the refusal's slug (insufficient-funds, …). */
   readonly outcome: string;
 }
 
@@ -29,6 +29,9 @@ export function commandOutcomes(job: WriteJob, outcome: unknown): CommandOutcome
     }
     case 'hold':
     case 'reverse':
+    case 'close-period':
+    case 'request-adjustment':
+    case 'approve-adjustment':
       return [
         {
           command: job.command.type,
@@ -56,6 +59,9 @@ export function commandNames(job: WriteJob): string[] {
       return job.commands.map(() => 'PostTransfer');
     case 'hold':
     case 'reverse':
+    case 'close-period':
+    case 'request-adjustment':
+    case 'approve-adjustment':
       return [job.command.type];
     case 'fraud':
       return job.commands.map(({ command }) => command.type);

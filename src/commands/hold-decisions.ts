@@ -100,6 +100,8 @@ export function decideHoldJob(batch: BatchDecision, job: Extract<WriteJob, { kin
   }
   if (decision === null) return () => ({ outcome: 'nothing' });
   if (isLedgerError(decision)) return refused(decision);
+  const closed = batch.periods.refusal(decision);
+  if (closed) return refused(closed);
 
   batch.expectTransfer(state.id);
   batch.expectAccount(state.debitAccountId);
@@ -178,6 +180,8 @@ export function decideReverseJob(
     if (decision.slug === 'exceeds-reversible') batch.refusedOnTransfers.add(state.id);
     return refused(decision);
   }
+  const closed = batch.periods.refusal(decision);
+  if (closed) return refused(closed);
 
   batch.expected.set(transferStream(id), expect.noStream);
   batch.expectTransfer(state.id);

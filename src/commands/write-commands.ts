@@ -3,6 +3,7 @@ import type { LedgerError } from '../domain/errors';
 import type { HoldCommand } from '../domain/hold';
 import type { ReverseTransfer } from '../domain/reversal';
 import type { FraudCommand, FraudEvent } from '../domain/fraud';
+import type { Adjustment, ApproveAdjustment, ClosePeriod, RequestAdjustment } from '../domain/closed-period';
 import type { PostTransfer } from '../domain/transfer';
 import type { TransferState } from '../domain/transfer-state';
 
@@ -74,6 +75,28 @@ export interface FraudOutcome {
   readonly position: bigint;
 }
 
+/** A close of the books (docs/contract.md, "Closed periods"): the close that stands after it. */
+export type ClosePeriodOutcome =
+  | {
+      readonly outcome: 'created' | 'duplicate';
+      readonly through: string;
+      readonly reason: string;
+      readonly closedBy: string;
+      readonly closedAt: string;
+      readonly position: bigint;
+    }
+  | LedgerError;
+
+/** A request or approval of a prior-period adjustment: the adjustment as it stands after it. */
+export type AdjustmentOutcome =
+  | {
+      readonly outcome: 'created' | 'approved' | 'duplicate';
+      readonly adjustment: Adjustment;
+      /** Of the adjustment's last event (for an approval: its TransferPosted's). */
+      readonly position: bigint;
+    }
+  | LedgerError;
+
 /** What the writer takes; each kind resolves to its outcome. */
 export type WriteJob =
   | {
@@ -108,7 +131,16 @@ export type WriteJob =
       readonly kind: 'fraud';
       readonly commands: ReadonlyArray<{ readonly command: FraudCommand; readonly context: CommandContext }>;
       readonly context: CommandContext;
-    };
+    }
+  /** Closed periods and prior-period adjustments (src/commands/period-decisions.ts). */
+  | { readonly kind: 'close-period'; readonly command: ClosePeriod; readonly context: CommandContext }
+  | {
+      readonly kind: 'request-adjustment';
+      readonly command: RequestAdjustment;
+      readonly commandHash: string;
+      readonly context: CommandContext;
+    }
+  | { readonly kind: 'approve-adjustment'; readonly command: ApproveAdjustment; readonly context: CommandContext };
 
 export type WriteOutcome<J extends WriteJob> = J extends { kind: 'open' }
   ? OpenAccountOutcome
@@ -120,7 +152,11 @@ export type WriteOutcome<J extends WriteJob> = J extends { kind: 'open' }
         ? ReverseOutcome
         : J extends { kind: 'fraud' }
           ? FraudOutcome
-          : TransfersOutcome;
+          : J extends { kind: 'close-period' }
+            ? ClosePeriodOutcome
+            : J extends { kind: 'request-adjustment' | 'approve-adjustment' }
+              ? AdjustmentOutcome
+              : TransfersOutcome;
 
 /** The writer is saturated: the client should retry later (503). */
 export class WriterOverloadedError extends Error {

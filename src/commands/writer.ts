@@ -7,6 +7,7 @@ import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/t
 import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
 import { TransferStates } from './transfer-states';
+import { PeriodStates } from './period-states';
 import type { TransferRecord } from './write-commands';
 import { fraudStreamsOf, reviewStreamsOf } from './fraud-decisions';
 import { type WriteJob, type WriteOutcome, WriterOverloadedError, WriterStoppedError } from './write-commands';
@@ -60,6 +61,8 @@ export class Writer {
     private readonly options: WriterOptions,
     /** Holds and the transfers that reversals undo (ADR 0020). */
     private readonly transfers: TransferStates = new TransferStates(store),
+    /** The periods stream and the adjustments a batch names (ADR 0033). */
+    private readonly periods: PeriodStates = new PeriodStates(store),
   ) {}
 
   get queueLength(): number {
@@ -198,10 +201,11 @@ export class Writer {
     const retriesMax = this.options.conflictRetriesMax ?? 50;
 
     for (let attempt = 1; ; attempt++) {
-      const [existing] = await Promise.all([
+      const [existing, , , periods] = await Promise.all([
         this.store.readFirstEvents(firstEventStreams),
         this.states.ensure(accountIds),
         this.transfers.ensure(transferIds),
+        this.periods.prepare(jobs, this.states),
       ]);
       const { repeats, accounts: holdAccounts } = await this.holdsAndRepeats(transferIds, existing);
       const recordedAt = this.nextRecordedAt();
@@ -210,7 +214,7 @@ export class Writer {
         decision = await withSpan(
           'ledger.decide',
           (span) => {
-            const decided = new BatchDecision(this.states, existing, recordedAt, this.transfers, repeats);
+            const decided = new BatchDecision(this.states, existing, recordedAt, this.transfers, repeats, periods);
             for (const job of jobs) decided.decide(job);
             span.setAttribute('ledger.events', decided.events.length);
             return decided;
@@ -275,6 +279,7 @@ export class Writer {
           await this.transfers.refresh(
             error.conflicts.filter((c) => c.streamId.startsWith('transfer-')).map((c) => c.streamId.slice(9)),
           );
+          await this.periods.refreshOn(error.conflicts);
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
           continue;
         } finally {
@@ -291,6 +296,8 @@ export class Writer {
           if (revision === undefined) throw new Error(`append did not report transfer ${transferId}`);
           this.transfers.set(transferId, { state: working.state, recordedAt: working.recordedAt, revision });
         }
+        const periodsAfter = decision.periods.after(recorded.events, recorded.revisions);
+        if (periodsAfter) this.periods.set(periodsAfter);
       }
       const events = recorded?.events ?? [];
       // Where the log stands after this batch; a batch that wrote nothing (every command refused,
@@ -353,6 +360,19 @@ function streamsOf(jobs: readonly WriteJob[]): {
         break;
       case 'fraud':
         for (const stream of fraudStreamsOf(job)) firstEventStreams.add(stream);
+        break;
+      // Adjustments' own streams are read whole by PeriodStates.prepare; here: the id of the transfer they post.
+      case 'request-adjustment': {
+        const { transfer } = job.command;
+        firstEventStreams.add(transferStream(transfer.transferId));
+        accountIds.add(transfer.debitAccountId);
+        accountIds.add(transfer.creditAccountId);
+        break;
+      }
+      case 'approve-adjustment':
+        firstEventStreams.add(transferStream(job.command.adjustmentId));
+        break;
+      case 'close-period':
         break;
     }
   }

@@ -17,7 +17,14 @@ export type LedgerErrorSlug =
   | 'exceeds-reversible'
   | 'review-not-found'
   | 'review-resolved'
-  | 'under-review';
+  | 'under-review'
+  | 'period-closed'
+  | 'period-not-over'
+  | 'period-close-not-later'
+  | 'not-in-closed-period'
+  | 'adjustment-not-found'
+  | 'self-approval'
+  | 'actor-required';
 
 export interface LedgerError {
   readonly kind: 'ledger-error';

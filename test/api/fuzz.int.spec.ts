@@ -79,6 +79,8 @@ const transfer = fc.record(
     effectiveAt: timestamp,
     pending: fc.oneof(fc.boolean(), anyJson),
     expiresAt: timestamp,
+    // A prior-period adjustment (POST /v1/transfers only; a batch item refuses the key).
+    adjustment: fc.oneof(fc.boolean(), anyJson),
   },
   { requiredKeys: ['id', 'debitAccountId', 'creditAccountId', 'amount', 'currency'] },
 );
@@ -130,6 +132,11 @@ const shaped = (path: string): fc.Arbitrary<unknown> => {
         note: fc.oneof(fc.string({ maxLength: 20 }), anyJson),
       },
       { requiredKeys: ['id', 'outcome', 'note'] },
+    );
+  if (path === '/v1/periods/close')
+    return fc.record(
+      { through: timestamp, reason: fc.oneof(fc.string({ maxLength: 20 }), anyJson) },
+      { requiredKeys: ['through', 'reason'] },
     );
   if (/(freeze|unfreeze|close)$/.test(path))
     return fc.record({ reason: fc.oneof(fc.string({ maxLength: 20 }), anyJson) }, { requiredKeys: [] });
