@@ -1,17 +1,22 @@
 // Audit benchmarks (issue 3), against PostgreSQL directly, with the compiled service's own code:
 //   1. as-of / known-at balance latency (p50, p99) on one account with 1,000,000 entries, random T and K;
 //   2. replay rate from the PostgreSQL event store (events/s);
-//   3. the hash chain's cost on the write path: the event store's append with the real hash vs a stub;
+//   3. the hash chain's cost on the write path: the event store's append with the real hash vs the
+//      chain step stubbed inside ledger_append (a bench schema of its own);
 //   4. Merkle proofs (bench/audit-merkle.mjs): proof sizes and times at 1M and 10M events.
 // BENCH_AUDIT_ONLY=merkle runs phase 4 alone.
 // Works in fresh schemas of BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) and
 // drops them afterwards. BENCH_QUICK=1: 100,000 entries and fewer rounds. `npm run bench:audit`.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { benchMerkle } from './audit-merkle.mjs';
 
 const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // The compiled service (npm run build); required by a computed path, so tsc checks this file and not dist/.
 const dist = (file) => require(`../dist/src/${file}`);
 const { openDatabase } = dist('platform/database.js');
@@ -19,7 +24,6 @@ const { migrate } = dist('platform/migrations.js');
 const { PostgresEventStore } = dist('eventstore/postgres-event-store.js');
 const { ReadModels } = dist('projections/queries.js');
 const { ReplayFold, foldLog } = dist('audit/replay.js');
-const { chainHash, canonicalJson } = dist('eventstore/hash-chain.js');
 const { Writer } = dist('commands/writer.js');
 const { AccountStates } = dist('commands/account-states.js');
 const { sql } = require('kysely');
@@ -235,25 +239,38 @@ function transferBatch(round, batch) {
   });
 }
 
+/**
+ * Replaces, in one bench schema, the append function's chain step (migrations/0012: the SHA-256 of
+ * the previous hash and the event's canonical text) with a constant: the same append without the
+ * chain, to measure what the chain costs where it is computed (ADR 0027).
+ */
+async function stubChain(target) {
+  const script = readFileSync(path.join(root, 'migrations', '0012_append_function.sql'), 'utf8');
+  const stubbed = script
+    .replace('create function ledger_append(', 'create or replace function ledger_append(')
+    .replace(/v_hash := sha256\([\s\S]*?'UTF8'\)\);/, `v_hash := '\\x${'00'.repeat(32)}'::bytea;`);
+  if (stubbed.includes('sha256(')) throw new Error('bench: could not find the chain step of ledger_append to stub');
+  await sql.raw(stubbed).execute(target.database.db);
+}
+
 async function benchChainCost() {
-  const target = await freshSchema('chain');
+  const targets = { hashed: await freshSchema('chain'), stub: await freshSchema('chainstub') };
   try {
-    const stubHash = '00'.repeat(32);
+    await stubChain(targets.stub);
     const stores = {
-      hashed: new PostgresEventStore(target.database.db),
-      stub: new PostgresEventStore(target.database.db, { hasher: () => stubHash }),
+      hashed: new PostgresEventStore(targets.hashed.database.db),
+      stub: new PostgresEventStore(targets.stub.database.db),
     };
     const totals = { hashed: { events: 0, ms: 0 }, stub: { events: 0, ms: 0 } };
     const batches = APPEND_EVENTS / APPEND_BATCH / ROUNDS;
     // Warm-up, then alternate the two so the machine's drift hits both alike.
-    for (let b = 0; b < 5; b++)
-      await stores.hashed.append({
-        events: transferBatch('w', b),
-        expected: new Map(),
-        recordedAt: new Date().toISOString(),
-      });
-    let cpuMs = 0;
-    let cpuEvents = 0;
+    for (const mode of ['hashed', 'stub'])
+      for (let b = 0; b < 5; b++)
+        await stores[mode].append({
+          events: transferBatch(`w${mode}`, b),
+          expected: new Map(),
+          recordedAt: new Date().toISOString(),
+        });
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of round % 2 === 0 ? ['hashed', 'stub'] : ['stub', 'hashed']) {
         const prepared = Array.from({ length: batches }, (_, b) => transferBatch(`${mode}${round}`, b));
@@ -262,40 +279,15 @@ async function benchChainCost() {
           await stores[mode].append({ events, expected: new Map(), recordedAt: new Date().toISOString() });
         totals[mode].ms += performance.now() - started;
         totals[mode].events += batches * APPEND_BATCH;
-        if (mode === 'hashed') {
-          // The hash alone, on the same events: what the chain adds in CPU.
-          const t0 = performance.now();
-          let prev = stubHash;
-          for (const events of prepared) {
-            for (const [i, e] of events.entries()) {
-              prev = chainHash(
-                prev,
-                {
-                  position: BigInt(i),
-                  eventId: e.eventId,
-                  streamId: e.streamId,
-                  revision: 0n,
-                  type: e.type,
-                  recordedAt: '2026-01-01T00:00:00.000Z',
-                },
-                canonicalJson(e.data),
-                canonicalJson(e.metadata),
-              );
-            }
-          }
-          cpuMs += performance.now() - t0;
-          cpuEvents += batches * APPEND_BATCH;
-        }
       }
     }
     return {
       hashed: (totals.hashed.events / totals.hashed.ms) * 1000,
       stub: (totals.stub.events / totals.stub.ms) * 1000,
       events: totals.hashed.events,
-      hashMicros: (cpuMs * 1000) / cpuEvents,
     };
   } finally {
-    await target.drop();
+    await Promise.all([targets.hashed.drop(), targets.stub.drop()]);
   }
 }
 
@@ -306,13 +298,10 @@ async function benchChainCost() {
 async function benchWriterChainCost() {
   const schemas = { hashed: await freshSchema('whash'), stub: await freshSchema('wstub') };
   try {
-    const stubHash = '00'.repeat(32);
+    await stubChain(schemas.stub);
     const writers = {};
     for (const mode of ['hashed', 'stub']) {
-      const store = new PostgresEventStore(
-        schemas[mode].database.db,
-        mode === 'stub' ? { hasher: () => stubHash } : {},
-      );
+      const store = new PostgresEventStore(schemas[mode].database.db);
       writers[mode] = new Writer(store, new AccountStates(store), { batchSizeMax: 2000, queueSizeMax: 1_000_000 });
       const context = { correlationId: crypto.randomUUID(), causationId: crypto.randomUUID() };
       await Promise.all(
@@ -438,9 +427,9 @@ async function main() {
     `3. the hash chain on the write path: PostgresEventStore.append, batches of ${APPEND_BATCH} transfers (3 streams each), ${chain.events.toLocaleString('en')} events per mode, alternating`,
   );
   log(`   with SHA-256 chain: ${Math.round(chain.hashed).toLocaleString('en')} events/s`);
-  log(`   with a stub hash:   ${Math.round(chain.stub).toLocaleString('en')} events/s`);
+  log(`   with the chain step stubbed in SQL: ${Math.round(chain.stub).toLocaleString('en')} events/s`);
   log(
-    `   cost of the chain:  ${((1 - chain.hashed / chain.stub) * 100).toFixed(1)}% of append throughput; the hash alone ${chain.hashMicros.toFixed(1)} µs/event`,
+    `   cost of the chain:  ${((1 - chain.hashed / chain.stub) * 100).toFixed(1)}% of append throughput (the chain is computed inside ledger_append, migrations/0012)`,
   );
   const writer = await benchWriterChainCost();
   log(

@@ -225,8 +225,9 @@ export async function writerCounters(client) {
     const commands = value('ledger_write_batch_commands_sum');
     const commits = value('ledger_write_batch_commands_count');
     const seconds = value('ledger_write_batch_duration_seconds_sum');
+    const appendSeconds = value('ledger_append_duration_seconds_sum');
     if (commands === null || commits === null) return null;
-    return { commands, commits, seconds };
+    return { commands, commits, seconds, appendSeconds };
   } catch {
     return null;
   }
@@ -248,6 +249,11 @@ export function writerDelta(before, after, wallSeconds) {
     writerBusyPct:
       after.seconds !== null && before.seconds !== null
         ? Math.round(((after.seconds - before.seconds) / wallSeconds) * 100)
+        : null,
+    // The part of each group commit spent in the event store's append (the rest: loading and deciding).
+    avgAppendMs:
+      commits > 0 && after.appendSeconds != null && before.appendSeconds != null
+        ? round(((after.appendSeconds - before.appendSeconds) / commits) * 1000, 2)
         : null,
   };
 }

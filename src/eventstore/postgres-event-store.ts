@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../platform/tables';
-import { type ChainHasher, type StoredChainLink, canonicalJson, chainHash } from './hash-chain';
+import { type StoredChainLink, canonicalJson } from './hash-chain';
 import {
   type AppendRequest,
   type AppendResult,
@@ -13,7 +13,6 @@ import {
   type StreamSnapshot,
   StreamTooLongError,
   WrongExpectedRevisionError,
-  satisfies,
 } from './port';
 import { isoTimestamp } from '../platform/sql';
 
@@ -51,21 +50,15 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
 /** Deadlocks and serialization failures are transient: the append is retried from the start. */
 const TRANSIENT = new Set(['40P01', '40001']);
 const APPEND_ATTEMPTS_MAX = 5;
+/** The SQLSTATE `ledger_append` raises on a wrong expected revision (migrations/0012). */
+const WRONG_EXPECTED_REVISION = 'LE001';
 
 /**
  * The event store on PostgreSQL (a server, or the embedded PGlite). See migrations/0001 for the
  * tables and ADR 0002 for why position order is commit order.
  */
 export class PostgresEventStore implements EventStore {
-  private readonly hasher: ChainHasher;
-
-  /** `options.hasher` replaces the chain's hash function: for benchmarks that measure its cost, never in service. */
-  constructor(
-    private readonly db: Kysely<Tables>,
-    options: { hasher?: ChainHasher } = {},
-  ) {
-    this.hasher = options.hasher ?? chainHash;
-  }
+  constructor(private readonly db: Kysely<Tables>) {}
 
   async append(request: AppendRequest): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
@@ -92,135 +85,99 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  private appendOnce(request: AppendRequest): Promise<AppendResult> {
+  /**
+   * One statement in autocommit: `ledger_append` (migrations/0012, ADR 0027) locks the heads in
+   * stream order, checks the expected revisions, takes the log head's lock, chains the events'
+   * hashes there, and writes events, links, heads, snapshots and the log head.
+   */
+  private async appendOnce(request: AppendRequest): Promise<AppendResult> {
     const touched = new Set<string>(request.expected.keys());
     for (const event of request.events) {
       touched.add(event.streamId);
       for (const other of event.alsoIn ?? []) touched.add(other);
     }
-    // Sorted, so that two appenders lock shared streams in the same order and cannot deadlock.
     const streamIds = [...touched].sort();
-
-    return this.db.transaction().execute(async (trx) => {
-      // Lock the heads of the streams that exist. A stream that does not exist yet gets its head
-      // inserted below; an appender racing to create the same stream then fails on the primary
-      // key and the whole append is tried again, seeing the winner's revision.
-      const heads = await sql<{ stream_id: string; revision: string }>`
-        select stream_id, revision::text as revision from stream_heads
-        where stream_id = any(${streamIds}::text[]) order by stream_id for update`.execute(trx);
-      const before = new Map(heads.rows.map((row) => [row.stream_id, BigInt(row.revision)]));
-
-      const conflicts = [];
-      for (const [streamId, expected] of request.expected) {
-        const actual = before.get(streamId) ?? -1n;
-        if (!satisfies(expected, actual)) conflicts.push({ streamId, expected, actual });
+    const written = new Set<string>();
+    const linkEvents: number[] = [];
+    const linkStreams: string[] = [];
+    request.events.forEach((event, i) => {
+      written.add(event.streamId);
+      for (const other of event.alsoIn ?? []) {
+        written.add(other);
+        linkEvents.push(i + 1);
+        linkStreams.push(other);
       }
-      if (conflicts.length > 0) throw new WrongExpectedRevisionError(conflicts);
-
-      // The global critical section starts here and ends at commit: position order = commit order.
-      const head = await sql<{ position: string; hash: string }>`
-        select position::text as position, encode(hash, 'hex') as hash
-        from log_head where id = 1 for update`.execute(trx);
-      const headRow = head.rows[0];
-      if (!headRow) throw new Error('log_head row is missing: the event store schema is damaged');
-      let position = BigInt(headRow.position);
-      let prevHash = headRow.hash;
-
-      const revisions = new Map(before);
-      if (request.events.length === 0) return { events: [], revisions, position };
-
-      const recorded: RecordedEvent[] = [];
-      const dataJson: string[] = [];
-      const metadataJson: string[] = [];
-      const links: { streamId: string; revision: bigint; position: bigint }[] = [];
-      const lastPosition = new Map<string, bigint>();
-      for (const event of request.events) {
-        position += 1n;
-        lastPosition.set(event.streamId, position);
-        for (const other of event.alsoIn ?? []) lastPosition.set(other, position);
-        const revision = (revisions.get(event.streamId) ?? -1n) + 1n;
-        revisions.set(event.streamId, revision);
-        for (const other of event.alsoIn ?? []) {
-          const linkRevision = (revisions.get(other) ?? -1n) + 1n;
-          revisions.set(other, linkRevision);
-          links.push({ streamId: other, revision: linkRevision, position });
-        }
-        const fields = {
-          position,
-          eventId: event.eventId,
-          streamId: event.streamId,
-          revision,
-          type: event.type,
-          recordedAt: request.recordedAt,
-          data: event.data,
-          metadata: event.metadata,
-        };
-        const data = canonicalJson(event.data);
-        const metadata = canonicalJson(event.metadata);
-        const hash = this.hasher(prevHash, fields, data, metadata);
-        dataJson.push(data);
-        metadataJson.push(metadata);
-        recorded.push({ ...fields, prevHash, hash });
-        prevHash = hash;
-      }
-
-      const created = [...revisions.keys()].filter((id) => !before.has(id));
-      const updated = [...revisions.keys()].filter((id) => before.has(id) && revisions.get(id) !== before.get(id));
-      const text = (values: Array<bigint | string>) => values.map(String);
-      const snapshots = new Map<string, string>();
-      for (const snapshot of request.snapshots ?? []) {
-        if (!lastPosition.has(snapshot.streamId)) {
-          throw new Error(`a snapshot of ${snapshot.streamId}, which this append does not write to`);
-        }
-        snapshots.set(snapshot.streamId, JSON.stringify(snapshot.data));
-      }
-      // Per head: the snapshot (or null: keep the stored one), its revision and its event's position.
-      const snapshotOf = (ids: string[]) => ({
-        data: ids.map((id) => snapshots.get(id) ?? null),
-        position: ids.map((id) => (snapshots.has(id) ? lastPosition.get(id)!.toString() : null)),
-      });
-      const createdSnapshots = snapshotOf(created);
-      const updatedSnapshots = snapshotOf(updated);
-      // One statement writes the events, their links, the stream heads and the log head.
-      await sql`
-        with new_events as (
-          insert into events (position, event_id, stream_id, revision, type, data, metadata,
-                              recorded_at, prev_hash, hash)
-          select p::bigint, id::uuid, s, r::bigint, t, d::json, m::json, ${request.recordedAt}::timestamptz,
-                 decode(ph, 'hex'), decode(h, 'hex')
-          from unnest(${text(recorded.map((e) => e.position))}::text[], ${recorded.map((e) => e.eventId)}::text[],
-                      ${recorded.map((e) => e.streamId)}::text[], ${text(recorded.map((e) => e.revision))}::text[],
-                      ${recorded.map((e) => e.type)}::text[], ${dataJson}::text[], ${metadataJson}::text[],
-                      ${recorded.map((e) => e.prevHash)}::text[], ${recorded.map((e) => e.hash)}::text[])
-               as x(p, id, s, r, t, d, m, ph, h)
-          returning 1
-        ), new_links as (
-          insert into stream_links (stream_id, revision, position)
-          select s, r::bigint, p::bigint
-          from unnest(${links.map((l) => l.streamId)}::text[], ${text(links.map((l) => l.revision))}::text[],
-                      ${text(links.map((l) => l.position))}::text[]) as x(s, r, p)
-          returning 1
-        ), new_heads as (
-          insert into stream_heads (stream_id, revision, snapshot, snapshot_revision, snapshot_position)
-          select s, r::bigint, sn::json, case when sn is null then null else r::bigint end, sp::bigint
-          from unnest(${created}::text[], ${text(created.map((id) => revisions.get(id)!))}::text[],
-                      ${createdSnapshots.data}::text[], ${createdSnapshots.position}::text[]) as x(s, r, sn, sp)
-          returning 1
-        ), moved_heads as (
-          update stream_heads h set revision = x.r::bigint,
-            snapshot = coalesce(x.sn::json, h.snapshot),
-            snapshot_revision = case when x.sn is null then h.snapshot_revision else x.r::bigint end,
-            snapshot_position = coalesce(x.sp::bigint, h.snapshot_position)
-          from unnest(${updated}::text[], ${text(updated.map((id) => revisions.get(id)!))}::text[],
-                      ${updatedSnapshots.data}::text[], ${updatedSnapshots.position}::text[]) as x(s, r, sn, sp)
-          where h.stream_id = x.s
-          returning 1
-        )
-        update log_head set position = ${position.toString()}::bigint, hash = decode(${prevHash}, 'hex'),
-                            recorded_at = ${request.recordedAt}::timestamptz
-        where id = 1`.execute(trx);
-      return { events: recorded, revisions, position };
     });
+    for (const snapshot of request.snapshots ?? []) {
+      if (!written.has(snapshot.streamId)) {
+        throw new Error(`a snapshot of ${snapshot.streamId}, which this append does not write to`);
+      }
+    }
+    const dataJson = request.events.map((event) => canonicalJson(event.data));
+    const metadataJson = request.events.map((event) => canonicalJson(event.metadata));
+    const expectedOf = streamIds.map((id) => request.expected.get(id));
+    let result: { base_position: string; base_hash: string; before_revisions: string[]; hashes: string };
+    try {
+      const { rows } = await sql<typeof result>`
+        select base_position::text as base_position, base_hash, before_revisions::text[] as before_revisions, hashes
+        from ledger_append(
+          ${streamIds}::text[], ${expectedOf.map((e) => e?.kind ?? 'any')}::text[],
+          ${expectedOf.map((e) => (e?.kind === 'at' ? e.revision.toString() : null))}::bigint[],
+          ${request.events.map((e) => e.eventId)}::text[], ${request.events.map((e) => e.streamId)}::text[],
+          ${request.events.map((e) => e.type)}::text[], ${dataJson}::text[], ${metadataJson}::text[],
+          ${request.events.map((e) => JSON.stringify(e.eventId))}::text[],
+          ${request.events.map((e) => JSON.stringify(e.streamId))}::text[],
+          ${request.events.map((e) => JSON.stringify(e.type))}::text[],
+          ${linkEvents}::int[], ${linkStreams}::text[],
+          ${(request.snapshots ?? []).map((snapshot) => snapshot.streamId)}::text[],
+          ${(request.snapshots ?? []).map((snapshot) => JSON.stringify(snapshot.data))}::text[],
+          ${request.recordedAt}, ${JSON.stringify(request.recordedAt)})`.execute(this.db);
+      result = rows[0]!;
+    } catch (error) {
+      if ((error as { code?: string }).code !== WRONG_EXPECTED_REVISION) throw error;
+      const actual = JSON.parse(String((error as { detail?: string }).detail)) as {
+        streamId: string;
+        actual: string;
+      }[];
+      throw new WrongExpectedRevisionError(
+        actual.map(({ streamId, actual }) => ({
+          streamId,
+          expected: request.expected.get(streamId) ?? { kind: 'any' },
+          actual: BigInt(actual),
+        })),
+      );
+    }
+
+    const before = new Map<string, bigint>();
+    streamIds.forEach((id, i) => {
+      const revision = BigInt(result.before_revisions[i]!);
+      if (revision >= 0n) before.set(id, revision);
+    });
+    let position = BigInt(result.base_position);
+    let prevHash = result.base_hash;
+    const revisions = new Map(before);
+    const recorded: RecordedEvent[] = request.events.map((event, i) => {
+      position += 1n;
+      const revision = (revisions.get(event.streamId) ?? -1n) + 1n;
+      revisions.set(event.streamId, revision);
+      for (const other of event.alsoIn ?? []) revisions.set(other, (revisions.get(other) ?? -1n) + 1n);
+      const hash = result.hashes.slice(i * 64, (i + 1) * 64);
+      const recordedEvent: RecordedEvent = {
+        position,
+        eventId: event.eventId,
+        streamId: event.streamId,
+        revision,
+        type: event.type,
+        recordedAt: request.recordedAt,
+        data: event.data,
+        metadata: event.metadata,
+        prevHash,
+        hash,
+      };
+      prevHash = hash;
+      return recordedEvent;
+    });
+    return { events: recorded, revisions, position };
   }
 
   async readStream(streamId: string, options: { fromRevision?: bigint; limit?: number } = {}): Promise<StreamSlice> {

@@ -169,12 +169,33 @@ async function runTail(openLog: (beforeCommit: BeforeCommit) => Promise<TailedLo
 
 const byPosition = (entries: readonly Entry[]) => [...entries].sort((a, b) => (a.position < b.position ? -1 : 1));
 
-/** Runs `beforeCommit` before every COMMIT a client of this pool sends, holding the transaction open. */
+/**
+ * Holds every append of this pool's clients open before it commits, running `beforeCommit` there:
+ * an explicit COMMIT is delayed; the one-statement append (`ledger_append`, ADR 0027), which
+ * commits by itself, is run inside BEGIN … COMMIT with the delay before the COMMIT, so it keeps its
+ * positions and the log head's lock uncommitted for as long as the harness wants.
+ */
 function delayCommits(pool: pg.Pool, writer: number, beforeCommit: BeforeCommit): void {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) =>
-      args[0] === 'commit' ? beforeCommit(writer).then(() => query(...args)) : query(...args);
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      if (args[0] === 'commit') return beforeCommit(writer).then(() => query(...args));
+      if (typeof args[0] === 'string' && args[0].includes('ledger_append(')) {
+        return (async () => {
+          await query('begin');
+          try {
+            const result = await query(...args);
+            await beforeCommit(writer);
+            await query('commit');
+            return result;
+          } catch (error) {
+            await query('rollback').catch(() => {});
+            throw error;
+          }
+        })();
+      }
+      return query(...args);
+    };
   });
 }
 

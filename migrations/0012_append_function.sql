@@ -1,0 +1,155 @@
+-- One append, one statement (ADR 0027): `select * from ledger_append(...)` in autocommit does what
+-- the writer's transaction did in five round trips (BEGIN, lock the heads, lock the log head, write,
+-- COMMIT), and computes the hash chain where its order is kept: under the lock of `log_head`.
+--
+-- The caller passes every stream the append touches or expects (sorted), with its expected
+-- revision; the events in order, their data and
+-- metadata as the canonical JSON that is stored and hashed; the links (event index, stream); the
+-- snapshots of streams the append writes to (ADR 0013); the transaction time, as text and as the
+-- JSON string the chain hashes. A wrong expected revision raises SQLSTATE LE001 with the streams
+-- and their actual revisions as JSON in the detail; nothing is written. Appenders queue on the row
+-- lock of `log_head`, taken before anything is read, so no head can change under a decision here.
+--
+-- The chain (src/eventstore/hash-chain.ts): hash = SHA-256(prev_hash ‖ UTF-8 of
+-- {"data":D,"eventId":E,"metadata":M,"position":"P","recordedAt":R,"revision":"V","streamId":S,"type":T}),
+-- with E, R, S, T the JSON strings the caller wrote (so they are byte for byte what it hashes).
+create function ledger_append(
+  p_streams text[],
+  p_expect_kinds text[],
+  p_expect_revisions bigint[],
+  p_event_ids text[],
+  p_event_streams text[],
+  p_event_types text[],
+  p_event_data text[],
+  p_event_metadata text[],
+  p_event_ids_json text[],
+  p_event_streams_json text[],
+  p_event_types_json text[],
+  p_link_events int[],
+  p_link_streams text[],
+  p_snapshot_streams text[],
+  p_snapshot_data text[],
+  p_recorded_at text,
+  p_recorded_at_json text
+) returns table (base_position bigint, base_hash text, before_revisions bigint[], hashes text)
+language plpgsql as $$
+declare
+  v_before bigint[];
+  v_conflicts text;
+  v_count int := coalesce(array_length(p_event_ids, 1), 0);
+  v_position bigint;
+  v_hash bytea;
+  v_base_hash bytea;
+  v_event_revisions bigint[];
+  v_link_revisions bigint[];
+  v_hashes bytea[] := '{}';
+  v_recorded_at timestamptz := p_recorded_at::timestamptz;
+begin
+  -- The global critical section starts here and ends at commit: position order = commit order.
+  -- Taken first, so that every head read below is as the last appender committed it (a stream
+  -- another appender was creating has its head by now) and appenders queue here, not on heads.
+  select l.position, l.hash into v_position, v_hash from log_head l where l.id = 1 for update;
+  if not found then
+    raise exception 'log_head row is missing: the event store schema is damaged';
+  end if;
+  -- The heads that exist, locked in stream order (snapshot writes take them too).
+  perform 1 from stream_heads where stream_id = any(p_streams) order by stream_id for update;
+  select array_agg(coalesce(h.revision, -1) order by s.ord) into v_before
+    from unnest(p_streams) with ordinality as s(stream_id, ord)
+    left join stream_heads h on h.stream_id = s.stream_id;
+  select json_agg(json_build_object('streamId', p_streams[k], 'actual', v_before[k]::text))::text into v_conflicts
+    from generate_subscripts(p_streams, 1) as k
+    where case p_expect_kinds[k]
+      when 'no-stream' then v_before[k] <> -1
+      when 'exists' then v_before[k] = -1
+      when 'at' then v_before[k] <> p_expect_revisions[k]
+      else false
+    end;
+  if v_conflicts is not null then
+    raise exception 'wrong expected revision' using errcode = 'LE001', detail = v_conflicts;
+  end if;
+
+  base_position := v_position;
+  base_hash := encode(v_hash, 'hex');
+  v_base_hash := v_hash;
+  before_revisions := v_before;
+  if v_count = 0 then
+    hashes := '';
+    return next;
+    return;
+  end if;
+
+  -- Revisions: each stream counts on from its head, in event order (an event's own stream, then
+  -- its links, as the caller lists them).
+  with items as (
+    select e.ord::int as idx, 0 as kind, e.ord::int as item, e.stream_id
+      from unnest(p_event_streams) with ordinality as e(stream_id, ord)
+    union all
+    select l.event_index, 1, l.ord::int, l.stream_id
+      from unnest(p_link_events, p_link_streams) with ordinality as l(event_index, stream_id, ord)
+  ), numbered as (
+    select it.kind, it.item,
+           coalesce(b.before, -1) + row_number() over (partition by it.stream_id order by it.idx, it.kind) as revision
+      from items it
+      left join unnest(p_streams, v_before) as b(stream_id, before) on b.stream_id = it.stream_id
+  )
+  select array_agg(n.revision order by n.item) filter (where n.kind = 0),
+         array_agg(n.revision order by n.item) filter (where n.kind = 1)
+    into v_event_revisions, v_link_revisions
+    from numbered n;
+
+  for i in 1 .. v_count loop
+    v_position := v_position + 1;
+    v_hash := sha256(v_hash || convert_to(
+      '{"data":' || p_event_data[i] || ',"eventId":' || p_event_ids_json[i] || ',"metadata":' || p_event_metadata[i] ||
+      ',"position":"' || v_position || '","recordedAt":' || p_recorded_at_json || ',"revision":"' ||
+      v_event_revisions[i] || '","streamId":' || p_event_streams_json[i] || ',"type":' || p_event_types_json[i] || '}',
+      'UTF8'));
+    v_hashes[i] := v_hash;
+  end loop;
+
+  insert into events (position, event_id, stream_id, revision, type, data, metadata, recorded_at, prev_hash, hash)
+  select base_position + x.ord, x.id::uuid, x.s, v_event_revisions[x.ord], x.t, x.d::json, x.m::json, v_recorded_at,
+         case when x.ord = 1 then v_base_hash else v_hashes[x.ord - 1] end, v_hashes[x.ord]
+    from unnest(p_event_ids, p_event_streams, p_event_types, p_event_data, p_event_metadata)
+         with ordinality as x(id, s, t, d, m, ord);
+
+  if coalesce(array_length(p_link_events, 1), 0) > 0 then
+    insert into stream_links (stream_id, revision, position)
+    select l.s, v_link_revisions[l.ord], base_position + l.e
+      from unnest(p_link_events, p_link_streams) with ordinality as l(e, s, ord);
+  end if;
+
+  -- Heads: a stream's new revision, and its snapshot (or the stored one kept) with the revision and
+  -- position of its last event in this append.
+  with items as (
+    select e.ord::int as idx, e.stream_id from unnest(p_event_streams) with ordinality as e(stream_id, ord)
+    union all
+    select l.event_index, l.stream_id from unnest(p_link_events, p_link_streams) as l(event_index, stream_id)
+  ), moved as (
+    select it.stream_id, b.before, b.before + count(*) as after, base_position + max(it.idx) as last_position, sn.data
+      from items it
+      join unnest(p_streams, v_before) as b(stream_id, before) on b.stream_id = it.stream_id
+      left join unnest(p_snapshot_streams, p_snapshot_data) as sn(stream_id, data) on sn.stream_id = it.stream_id
+     group by it.stream_id, b.before, sn.data
+  ), created as (
+    insert into stream_heads (stream_id, revision, snapshot, snapshot_revision, snapshot_position)
+    select m.stream_id, m.after, m.data::json,
+           case when m.data is null then null else m.after end,
+           case when m.data is null then null else m.last_position end
+      from moved m where m.before = -1
+    returning 1
+  )
+  update stream_heads h set revision = m.after,
+         snapshot = coalesce(m.data::json, h.snapshot),
+         snapshot_revision = case when m.data is null then h.snapshot_revision else m.after end,
+         snapshot_position = case when m.data is null then h.snapshot_position else m.last_position end
+    from moved m
+   where m.before <> -1 and h.stream_id = m.stream_id;
+
+  update log_head set position = base_position + v_count, hash = v_hashes[v_count], recorded_at = v_recorded_at
+   where id = 1;
+  hashes := array_to_string(array(select encode(h, 'hex') from unnest(v_hashes) as h), '');
+  return next;
+end;
+$$;
