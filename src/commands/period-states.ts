@@ -109,10 +109,15 @@ export class PeriodStates {
   /** The periods and the adjustments (with their accounts loaded) that these jobs are decided against. */
   async prepare(jobs: readonly WriteJob[], accounts: AccountStates): Promise<PreparedPeriods> {
     const ids = new Set<string>();
+    let fresh = false;
     for (const job of jobs) {
       if (job.kind === 'request-adjustment') ids.add(job.command.transfer.transferId);
       if (job.kind === 'approve-adjustment') ids.add(job.command.adjustmentId);
+      // Refusals of these (not in a closed period; not later) would rest on the cache, and a refusal
+      // appends nothing for the store to check: they are rare, so they read the periods afresh.
+      if (job.kind === 'request-adjustment' || job.kind === 'close-period') fresh = true;
     }
+    if (fresh) this.entry = undefined;
     const [periods, adjustments] = await Promise.all([this.current(), this.readAdjustments([...ids])]);
     const named = [...adjustments.values()].flatMap(({ adjustment }) => [
       adjustment.transfer.debitAccountId,
