@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 
@@ -59,4 +61,88 @@ describe('the walk-through of README.md and docs/api-guide.md', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers['content-type']).toContain('application/problem+json');
   });
+
+  it('docs/api-guide.md: every command gives the answer the guide shows (timestamps and positions aside)', async () => {
+    const fresh = await startTestApp();
+    try {
+      const steps = guideSteps(readFileSync(path.resolve(__dirname, '../../docs/api-guide.md'), 'utf8'));
+      // The guide covers accounts, a transfer, reads, a retry, an error, a hold's life and a refund.
+      expect(steps.length).toBeGreaterThanOrEqual(15);
+      // The guide's positions, as this run has them (the guide's run had the fraud scorer on: its scores take positions too).
+      const positions = new Map<string, string>();
+      for (const step of steps) {
+        const url = step.url.replace(/minPosition=(\d+)/, (_m, documented: string) => {
+          const actual = positions.get(documented);
+          if (actual === undefined)
+            throw new Error(`${step.url}: the guide's position ${documented} comes from no answer`);
+          return `minPosition=${actual}`;
+        });
+        const response = await fresh.request(step.method, url, step.body);
+        const what = `${step.method} ${step.url} ${JSON.stringify(step.body ?? '')}`;
+        expect(response.status, `${what}: ${response.text}`).toBe(step.status);
+        const documented = step.answer as { position?: string };
+        if (documented.position !== undefined) {
+          const known = positions.get(documented.position);
+          if (known !== undefined) expect(response.body.position, what).toBe(known);
+          positions.set(documented.position, response.body.position);
+        }
+        expect(
+          withoutTimes({ ...response.body, ...(documented.position ? { position: documented.position } : {}) }),
+          what,
+        ).toEqual(withoutTimes(step.answer));
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
 });
+
+interface GuideStep {
+  method: string;
+  url: string;
+  body?: unknown;
+  status: number;
+  answer: unknown;
+}
+
+/**
+ * The curl commands of the guide's sh blocks, in order, each with the answer shown under it
+ * (`# <status> <json>`, the JSON wrapped over `#` lines).
+ */
+function guideSteps(markdown: string): GuideStep[] {
+  const steps: GuideStep[] = [];
+  for (const [, block] of markdown.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    const lines = block!.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i]!.startsWith('curl ')) continue;
+      let command = lines[i]!;
+      while (command.endsWith('\\')) command = `${command.slice(0, -1)} ${lines[++i]!.trim()}`;
+      const answer = /^# (\d{3}) (.*)$/.exec(lines[i + 1] ?? '');
+      if (!answer) throw new Error(`the guide shows no answer for: ${command}`);
+      let json = answer[2]!;
+      i++;
+      while (/^#\s{2,}\S/.test(lines[i + 1] ?? '')) json += lines[++i]!.replace(/^#\s+/, '');
+      const url = /\$LEDGER([^\s"']+)/.exec(command)?.[1];
+      if (!url) throw new Error(`no $LEDGER url in: ${command}`);
+      const body = /-d '([^']*)'/.exec(command)?.[1];
+      steps.push({
+        method: /-X (\w+)/.exec(command)?.[1] ?? 'GET',
+        url,
+        ...(body !== undefined ? { body: JSON.parse(body) } : {}),
+        status: Number(answer[1]),
+        answer: JSON.parse(json),
+      });
+    }
+  }
+  return steps;
+}
+
+/** Every ISO timestamp as <time>: they differ from run to run. */
+function withoutTimes(value: unknown): unknown {
+  if (typeof value === 'string') return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value) ? '<time>' : value;
+  if (Array.isArray(value)) return value.map(withoutTimes);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutTimes(v)]));
+  }
+  return value;
+}
