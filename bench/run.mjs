@@ -9,10 +9,14 @@
 //   4. POST /v1/transfers at 1, 16, 64 clients (random pairs), and 64 clients on one hot account
 //   5. projection lag sampled during the 64-client phase
 //   6. POST /v1/transfers/batch, 1,000 per request, non-atomic and atomic
+//   6b. holds then captures at 64 clients (POST /v1/transfers pending, then /post), with its ratio
+//       to the 64-client single-transfer figure of the same run
 //   7. the table, and bench/out/last-run.json
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_QUICK=1,
-// BENCH_CPU_PROF=1 (the service writes a V8 CPU profile under bench/out/profile/ as it stops).
+// BENCH_CPU_PROF=1 (the service writes a V8 CPU profile under bench/out/profile/ as it stops),
+// BENCH_PHASES=holds64,spread64 (only these measured steps, for checking one: the setup and the
+// warm-up always run; keys: pgbench, the phase keys of PLAN, ceiling, cold).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,7 +25,14 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { JsonClient } from './lib/http.mjs';
 import { buildColdAccount, rawInsertCeiling } from './lib/ceiling.mjs';
-import { batchPhase, singleTransferPhase, startLagSampler, writerCounters, writerDelta } from './lib/phases.mjs';
+import {
+  batchPhase,
+  holdCapturePhase,
+  singleTransferPhase,
+  startLagSampler,
+  writerCounters,
+  writerDelta,
+} from './lib/phases.mjs';
 import { killPgbench, pgbenchReference } from './lib/pgbench.mjs';
 import { render, summarise } from './lib/report.mjs';
 import { API_KEY, Service } from './lib/service.mjs';
@@ -52,11 +63,31 @@ const PLAN = {
     { key: 'batchAtomic', clients: 4, perRequest: 1000, atomic: true, seconds: QUICK ? 3 : 8 },
   ],
   batchMaxRequests: 2000,
+  // Card authorisations: a hold, then its capture, per client and again (two requests each).
+  holds: { key: 'holds64', connections: 64, seconds: QUICK ? 3 : 12 },
   // The raw batched-insert ceiling of the same PostgreSQL (the batch figure's reference).
   ceiling: { clients: 4, perStatement: 1000, seconds: QUICK ? 3 : 10 },
   // Entries of the cold account whose first transfer after a restart is timed.
   coldEntries: Number(process.env.BENCH_COLD_ENTRIES ?? (QUICK ? 100_000 : 1_000_000)),
 };
+
+const STEPS = [
+  'pgbench',
+  ...PLAN.single.map((p) => p.key),
+  ...PLAN.batch.map((p) => p.key),
+  PLAN.holds.key,
+  'ceiling',
+  'cold',
+];
+const ONLY = process.env.BENCH_PHASES ? new Set(process.env.BENCH_PHASES.split(',').map((k) => k.trim())) : null;
+for (const key of ONLY ?? []) {
+  if (!STEPS.includes(key)) {
+    console.error(`BENCH_PHASES: no step ${key}; the steps are ${STEPS.join(', ')}`);
+    process.exit(2);
+  }
+}
+/** Whether this run measures `key` (every step, unless BENCH_PHASES names some). */
+const runs = (key) => !ONLY || ONLY.has(key);
 
 let service;
 let client;
@@ -135,6 +166,11 @@ async function step(name, fn) {
   }
 }
 
+/** `step`, for a step BENCH_PHASES may leave out (then its result is undefined: shown as –). */
+function stepIf(key, name, fn) {
+  return runs(key) ? step(name, fn) : undefined;
+}
+
 /** Time until the read models include a transfer posted now (null: not within 60 s, or failed). */
 async function drain(key) {
   const ms = await step(`${key} drain`, () => settle(client, settleSource));
@@ -191,10 +227,11 @@ async function main() {
   const results = { startedAt: startedAt.toISOString(), quick: QUICK, machine, plan: PLAN, phases: {} };
 
   // 1. Reference ----------------------------------------------------------------------------------
-  log(
-    `pgbench reference: scale ${PLAN.pgbench.scale}, ${PLAN.pgbench.seconds} s at ${PLAN.pgbench.clients.slice(0, -1).join(', ')} and ${PLAN.pgbench.clients.at(-1)} clients`,
-  );
-  results.pgbench = await step('pgbench', () =>
+  if (runs('pgbench'))
+    log(
+      `pgbench reference: scale ${PLAN.pgbench.scale}, ${PLAN.pgbench.seconds} s at ${PLAN.pgbench.clients.slice(0, -1).join(', ')} and ${PLAN.pgbench.clients.at(-1)} clients`,
+    );
+  results.pgbench = await stepIf('pgbench', 'pgbench', () =>
     pgbenchReference({
       databaseUrl: DATABASE_URL,
       scale: PLAN.pgbench.scale,
@@ -272,6 +309,7 @@ async function main() {
   // 4 + 5. Single transfers, with the lag sampler alongside the 64-client spread phase -----------
   for (const plan of PLAN.single) {
     if (interrupted) return;
+    if (!runs(plan.key)) continue;
     gc();
     const source = new TransferSource(`${plan.key}-${runTag}-`, PLAN.accounts);
     const makeBody = plan.kind === 'hot' ? () => source.hot() : () => source.spread();
@@ -326,6 +364,7 @@ async function main() {
   // 6. Batches ------------------------------------------------------------------------------------
   for (const plan of PLAN.batch) {
     if (interrupted) return;
+    if (!runs(plan.key)) continue;
     gc();
     const source = new TransferSource(`${plan.key}-${runTag}-`, PLAN.accounts);
     log(
@@ -364,8 +403,45 @@ async function main() {
     results.phases[plan.key] = phase;
   }
 
+  // 6b. Holds then captures ----------------------------------------------------------------------
+  if (runs(PLAN.holds.key) && !interrupted) {
+    const plan = PLAN.holds;
+    gc();
+    const source = new TransferSource(`${plan.key}-${runTag}-`, PLAN.accounts);
+    log(
+      `${plan.key}: POST /v1/transfers (pending: true, 2), then POST /v1/transfers/{id}/post (1, the rest released), ` +
+        `${plan.connections} clients, ${plan.seconds} s`,
+    );
+    const countersBefore = await writerCounters(client);
+    const phase = await step(plan.key, () =>
+      holdCapturePhase({
+        service,
+        apiKey: API_KEY,
+        connections: plan.connections,
+        seconds: plan.seconds,
+        maxRequests: PLAN.singleMaxRequests,
+        makeHold: () => source.hold(),
+        makeCapture: (hold) => source.capture(hold),
+      }),
+    );
+    if (!phase.error) {
+      phase.writer = writerDelta(countersBefore, await writerCounters(client), phase.seconds);
+      log(
+        `${plan.key}: ${phase.perSecond} holds captured/s (${phase.requestsPerSecond} requests/s), hold p50 ${phase.hold.p50Ms} ms ` +
+          `p99 ${phase.hold.p99Ms} ms, capture p50 ${phase.capture.p50Ms} ms p99 ${phase.capture.p99Ms} ms, ` +
+          `${phase.errors} errors of ${phase.requests}, CPU svc ${phase.cpu.servicePct}% pg ${phase.cpu.postgresPct}% ` +
+          `bench ${phase.cpu.benchPct}% other ${phase.cpu.otherPct}%` +
+          describeWriter(phase.writer) +
+          (phase.firstError ? `\n    first error: ${phase.firstError}` : ''),
+      );
+      phase.drainMs = await drain(plan.key);
+      phase.rssMbAfter = (service.rssNowKb() ?? 0) / 1024;
+    }
+    results.phases[plan.key] = phase;
+  }
+
   // 7. The raw batched-insert ceiling ------------------------------------------------------------
-  results.ceiling = await step('ceiling', () =>
+  results.ceiling = await stepIf('ceiling', 'ceiling', () =>
     rawInsertCeiling({
       databaseUrl: DATABASE_URL,
       seconds: PLAN.ceiling.seconds,
@@ -373,7 +449,7 @@ async function main() {
       perStatement: PLAN.ceiling.perStatement,
     }),
   );
-  if (!results.ceiling.error) {
+  if (results.ceiling && !results.ceiling.error) {
     log(
       `raw batched-insert ceiling: ${results.ceiling.rowsPerSecond} event-sized rows/s (${PLAN.ceiling.clients} clients, ` +
         `${PLAN.ceiling.perStatement} rows per INSERT), CPU pg ${results.ceiling.cpu.postgresPct}% bench ${results.ceiling.cpu.benchPct}%`,
@@ -383,7 +459,7 @@ async function main() {
   // 8. Memory of the run so far; then a cold account with a million entries -----------------------
   results.memory = service.memoryFigures();
   results.service.exitedDuringRun = service.exited ?? null;
-  results.coldAccount = await step('cold account', async () => {
+  results.coldAccount = await stepIf('cold', 'cold account', async () => {
     await client.post('/v1/accounts', { id: 'cold', currency: 'USD', flags: { debitsMustNotExceedCredits: true } });
     await client.post('/v1/accounts', { id: 'coldbank', currency: 'USD', normalSide: 'debit' });
     // One transfer each so both accounts have the snapshot their appends keep.

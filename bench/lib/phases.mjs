@@ -81,6 +81,108 @@ export function singleTransferPhase({ service, apiKey, connections, seconds, max
 }
 
 /**
+ * Card authorisations: each of `connections` keep-alive clients (autocannon, as the single-transfer
+ * phases) holds with POST /v1/transfers (`pending: true`, body from `makeHold()`), then captures it
+ * with POST /v1/transfers/{id}/post (`makeCapture(hold)`), and again, for `seconds` (or
+ * `maxRequests` requests in all). A capture is sent only after its hold's 201. Latency is per
+ * request, holds and captures apart (successful ones only); any non-2xx or socket error is an error.
+ */
+export function holdCapturePhase({ service, apiKey, connections, seconds, maxRequests, makeHold, makeCapture }) {
+  const latencies = { hold: new Samples(), capture: new Samples(), all: new Samples() };
+  const ok = { hold: 0, capture: 0 };
+  const statuses = {};
+  let errors = 0;
+  let firstError;
+  // autocannon calls a request's onResponse just before it emits 'response' for it, in one go.
+  let answered = 'hold';
+  const cpu = cpuMeter(service.pid);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: service.baseUrl,
+        connections,
+        duration: seconds,
+        maxOverallRequests: maxRequests,
+        timeout: 30,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/transfers',
+            setupRequest(request, context) {
+              context.hold = makeHold();
+              context.held = false;
+              request.body = JSON.stringify(context.hold);
+              return request;
+            },
+            onResponse(status, body, context) {
+              answered = 'hold';
+              context.held = status === 201;
+              if (status !== 201 && firstError === undefined) firstError = `hold: HTTP ${status} ${body.slice(0, 800)}`;
+            },
+          },
+          {
+            method: 'POST',
+            // Without its hold there is nothing to capture: autocannon starts the next hold instead.
+            setupRequest(request, context) {
+              if (!context.held) return undefined;
+              request.path = `/v1/transfers/${encodeURIComponent(context.hold.id)}/post`;
+              request.body = JSON.stringify(makeCapture(context.hold));
+              return request;
+            },
+            onResponse(status, body) {
+              answered = 'capture';
+              if (status !== 200 && firstError === undefined)
+                firstError = `capture: HTTP ${status} ${body.slice(0, 800)}`;
+            },
+          },
+        ],
+      },
+      (error) => {
+        const wallS = (performance.now() - started) / 1000;
+        if (error) return reject(error);
+        resolve({
+          connections,
+          seconds: round(wallS, 2),
+          requests: ok.hold + ok.capture + errors,
+          ok: ok.hold + ok.capture,
+          errors,
+          statuses,
+          holds: ok.hold,
+          captures: ok.capture,
+          // Money moved: a hold counts once it is captured.
+          perSecond: round(ok.capture / wallS, 1),
+          requestsPerSecond: round((ok.hold + ok.capture) / wallS, 1),
+          hold: latencyFigures(latencies.hold),
+          capture: latencyFigures(latencies.capture),
+          // Both kinds together (the per-phase table's latency column).
+          ...latencyFigures(latencies.all),
+          firstError: firstError ?? null,
+          cpu: cpu.stop(),
+        });
+      },
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      const kind = answered;
+      statuses[`${kind}:${statusCode}`] = (statuses[`${kind}:${statusCode}`] ?? 0) + 1;
+      if (statusCode === (kind === 'hold' ? 201 : 200)) {
+        ok[kind]++;
+        latencies[kind].add(responseTime);
+        latencies.all.add(responseTime);
+      } else {
+        errors++;
+      }
+    });
+    instance.on('reqError', (error) => {
+      errors++;
+      statuses.socketError = (statuses.socketError ?? 0) + 1;
+      if (firstError === undefined) firstError = `socket error: ${error?.message ?? error}`;
+    });
+  });
+}
+
+/**
  * POST /v1/transfers/batch with `perRequest` transfers per request from `clients` concurrent
  * clients for `seconds` (or `maxRequests` requests). Counts posted transfers (status `created`)
  * and failed items; any non-200 is an error.

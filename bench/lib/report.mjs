@@ -17,6 +17,7 @@ export function summarise(results) {
   const lag = results.projectionLag;
   const peakRssMb = results.memory?.peakRssMb ?? null;
   const hotSpread = ratio(hot?.perSecond, s64?.perSecond);
+  const holds = p.holds64;
 
   const targets = [
     {
@@ -86,6 +87,10 @@ export function summarise(results) {
       hotVsSpread: round(hotSpread, 3),
       batchVsPgbench64: round(ratio(batch?.perSecond, pg64), 3),
       batchVsInsertCeiling: round(ratio(batch?.perSecond, results.ceiling?.rowsPerSecond), 3),
+      // Holds captured per second (two requests each) over single transfers per second, 64 clients each.
+      holdsCapturedVsSingle64: round(ratio(holds?.perSecond, s64?.perSecond), 3),
+      // The same in requests: a hold and a capture are each one command, as a transfer is.
+      holdRequestsVsSingle64: round(ratio(holds?.requestsPerSecond, s64?.perSecond), 3),
     },
     peakRssMb: round(peakRssMb, 1),
     targets,
@@ -160,6 +165,22 @@ export function render(results, summary) {
       null,
     );
   }
+  const holds = p.holds64;
+  if (!holds || holds.error) {
+    add('holds then captures, 64 clients', holds?.error ? 'FAILED' : '–', '', null);
+  } else {
+    add('holds then captures, 64 clients', fmtNumber(holds.perSecond), 'holds captured/s', holds.perSecond);
+    add('  requests (holds + captures)', fmtNumber(holds.requestsPerSecond), 'requests/s', holds.requestsPerSecond);
+    add('  hold latency p50 / p99', `${fmtMs(holds.hold.p50Ms)} / ${fmtMs(holds.hold.p99Ms)}`, 'ms', null);
+    add('  capture latency p50 / p99', `${fmtMs(holds.capture.p50Ms)} / ${fmtMs(holds.capture.p99Ms)}`, 'ms', null);
+    add(`  errors (non-2xx)`, fmtNumber(holds.errors), `of ${fmtNumber(holds.requests)}`, null);
+  }
+  add(
+    'holds captured / single transfers (64 clients)',
+    summary.ratios.holdsCapturedVsSingle64?.toFixed(2) ?? '–',
+    `× (requests: ${summary.ratios.holdRequestsVsSingle64?.toFixed(2) ?? '–'}×)`,
+    null,
+  );
   if (lag && !lag.error) {
     add(
       'projection lag p50 / p99 (64-client load)',

@@ -34,6 +34,16 @@ export class TransferSource {
     };
   }
 
+  /** A card authorisation: a hold of 2 between two random accounts (its capture takes 1, releases 1). */
+  hold() {
+    return { ...this.spread(), amount: '2', pending: true };
+  }
+
+  /** The capture of a hold from `hold()`: part of it, the rest released (`final` defaults to true). */
+  capture(hold) {
+    return { id: `${hold.id}-capture`, amount: '1' };
+  }
+
   /** Every transfer credits the one hot account, from a random account. */
   hot() {
     const debit = Math.floor(Math.random() * this.accounts);
