@@ -11,6 +11,7 @@ import type {
   TransferReversed,
 } from '../domain/events';
 import { AMOUNT_PATTERN, CURRENCY_PATTERN, ID_PATTERN } from '../domain/money';
+import type { AdjustmentApproved, AdjustmentRequested, PeriodClosed, PeriodEventType } from '../domain/closed-period';
 
 /**
  * The published schema of every event on NATS (docs/contract.md, "Events"): zod schemas of each event's
@@ -139,6 +140,44 @@ export const FraudReviewResolvedData = z
   })
   .meta({ description: "An analyst resolved a transfer's fraud review: `fraud` starts its compensation." });
 
+/** The books were closed (ADR 0033); the actor in the metadata is the closing key's id, as closedBy. */
+export const PeriodClosedData = z
+  .object({
+    through: Timestamp.meta({ description: 'Every instant up to and including this one is closed.' }),
+    reason: z.string(),
+    closedBy: z.string().meta({ description: 'The id of the API key that closed it.' }),
+    previousThrough: Timestamp.optional().meta({ description: 'The close it supersedes (absent for the first).' }),
+  })
+  .meta({
+    description:
+      'The books were closed through `through`: a posting that counts at or before it is refused unless it is an approved adjustment.',
+  });
+
+export const AdjustmentRequestedData = z
+  .object({
+    adjustmentId: Id.meta({ description: "The client's id; also the id of the transfer it posts once approved." }),
+    transfer: TransferPostedData.meta({ description: 'What it posts once approved (nested: it moves no money yet).' }),
+    closedThrough: Timestamp.meta({ description: 'The closed period it falls into, as closed when requested.' }),
+    requestedBy: z.string().meta({ description: 'The id of the API key that requested it.' }),
+  })
+  .meta({
+    description:
+      'A prior-period adjustment was requested: a transfer into a closed period, recorded pending; it moves nothing until another key approves it.',
+  });
+
+export const AdjustmentApprovedData = z
+  .object({
+    adjustmentId: Id,
+    transferId: Id.meta({
+      description: 'The transfer posted with it (its TransferPosted follows, caused by this event).',
+    }),
+    requestedBy: z.string(),
+    approvedBy: z.string().meta({ description: 'The id of the approving API key: never requestedBy (four eyes).' }),
+  })
+  .meta({
+    description: 'A prior-period adjustment was approved by a second key; its transfer posted in the same append.',
+  });
+
 /** Every event type the relay has a schema for, with the aggregate that names its subject. */
 export const EVENT_CATALOGUE = {
   AccountOpened: { aggregate: 'account', data: AccountOpenedData },
@@ -153,6 +192,9 @@ export const EVENT_CATALOGUE = {
   TransferReversed: { aggregate: 'transfer', data: TransferReversedData },
   FraudScored: { aggregate: 'fraud', data: FraudScoredData },
   FraudReviewResolved: { aggregate: 'fraud', data: FraudReviewResolvedData },
+  PeriodClosed: { aggregate: 'period', data: PeriodClosedData },
+  AdjustmentRequested: { aggregate: 'adjustment', data: AdjustmentRequestedData },
+  AdjustmentApproved: { aggregate: 'adjustment', data: AdjustmentApprovedData },
 } as const satisfies Record<string, { aggregate: string; data: z.ZodObject }>;
 
 export type PublishedEventType = keyof typeof EVENT_CATALOGUE;
@@ -218,8 +260,11 @@ same<Same<Plain<PendingTransferPosted['data']>, z.infer<typeof PendingTransferPo
 same<Same<Plain<PendingTransferVoided['data']>, z.infer<typeof PendingTransferVoidedData>>>();
 same<Same<Plain<PendingTransferExpired['data']>, z.infer<typeof PendingTransferExpiredData>>>();
 same<Same<Plain<TransferReversed['data']>, z.infer<typeof TransferReversedData>>>();
+same<Same<Plain<PeriodClosed['data']>, z.infer<typeof PeriodClosedData>>>();
+same<Same<Plain<AdjustmentRequested['data']>, z.infer<typeof AdjustmentRequestedData>>>();
+same<Same<Plain<AdjustmentApproved['data']>, z.infer<typeof AdjustmentApprovedData>>>();
 // Every domain event type has a published schema.
-same<Same<Exclude<LedgerEventType, PublishedEventType>, never>>();
+same<Same<Exclude<LedgerEventType | PeriodEventType, PublishedEventType>, never>>();
 
 /** The headers of every message (CloudEvents binary mode, W3C trace context, JetStream's own). */
 export const MessageHeaders = z

@@ -7,6 +7,7 @@ import { schemaFiles } from '../../src/cli/asyncapi';
 import { asyncApiDocument } from '../../src/messaging/asyncapi';
 import { PUBLISHED_EVENT_TYPES } from '../../src/messaging/event-schemas';
 import { LEDGER_EVENT_TYPES } from '../../src/domain/events';
+import { PERIOD_EVENT_TYPES } from '../../src/domain/closed-period';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -34,7 +35,7 @@ describe('published event schemas and the AsyncAPI document', () => {
     expect(document.asyncapi).toBe('3.0.0');
     expect(document.info.version).toBe('1.2.3');
     expect(new Set(PUBLISHED_EVENT_TYPES)).toEqual(
-      new Set([...LEDGER_EVENT_TYPES, 'FraudScored', 'FraudReviewResolved']),
+      new Set([...LEDGER_EVENT_TYPES, 'FraudScored', 'FraudReviewResolved', ...PERIOD_EVENT_TYPES]),
     );
     const addresses: Record<string, string> = {
       AccountOpened: 'ledger.account.AccountOpened',
@@ -49,6 +50,9 @@ describe('published event schemas and the AsyncAPI document', () => {
       TransferReversed: 'ledger.transfer.TransferReversed',
       FraudScored: 'ledger.fraud.FraudScored',
       FraudReviewResolved: 'ledger.fraud.FraudReviewResolved',
+      PeriodClosed: 'ledger.period.PeriodClosed',
+      AdjustmentRequested: 'ledger.adjustment.AdjustmentRequested',
+      AdjustmentApproved: 'ledger.adjustment.AdjustmentApproved',
     };
     expect(Object.keys(document.channels).sort()).toEqual(Object.keys(addresses).sort());
     for (const [type, address] of Object.entries(addresses)) {

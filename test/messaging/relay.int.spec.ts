@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventJsonSchemas, messageHeadersJsonSchema, PUBLISHED_EVENT_TYPES } from '../../src/messaging/event-schemas';
 import { startTestApp, type TestApp } from '../support/app';
+import { TEST_KEYS, bearer } from '../support/keys';
 import {
   deleteStream,
   eventually,
@@ -196,10 +197,23 @@ describe.skipIf(!nats)('NATS relay (real NATS)', () => {
     const reversal = await t.request('POST', '/v1/transfers/v2/reverse', { id: 'r1', amount: '2', reason: 'refund' });
     expect(reversal.status).toBe(201);
     await eventually('h3 expired', async () => (await eventsOf('PendingTransferExpired')).length === 1);
+    // A close of the books, an adjustment into the closed period (operator) and its approval (admin).
+    const through = new Date(Date.now() - 1).toISOString();
+    const closed = await t.request('POST', '/v1/periods/close', { through, reason: 'month end' });
+    expect(closed.status, closed.text).toBe(201);
+    const adjustment = { id: 'adj1', debitAccountId: 'y', creditAccountId: 'x', amount: '1', currency: 'EUR' };
+    const requested = await t.request(
+      'POST',
+      '/v1/transfers',
+      { ...adjustment, effectiveAt: through, adjustment: true },
+      bearer(TEST_KEYS.operator),
+    );
+    expect(requested.status, requested.text).toBe(202);
+    expect((await t.request('POST', '/v1/adjustments/adj1/approve')).status).toBe(200);
     for (const change of ['freeze', 'unfreeze', 'close'])
       await t.request('POST', `/v1/accounts/x/${change}`, { reason: change });
     // Every transfer and hold scored (FraudScored appended after them), then everything published.
-    for (const id of ['v1', 'v2', 'h1', 'h2', 'h3']) await eventually(`${id} scored`, () => scored(id));
+    for (const id of ['v1', 'v2', 'h1', 'h2', 'h3', 'adj1']) await eventually(`${id} scored`, () => scored(id));
     const messages = await published(t, nc, stream);
     const types = new Set(messages.map((m) => m.body.type));
     expect([...types].sort()).toEqual([...PUBLISHED_EVENT_TYPES].sort());
