@@ -116,5 +116,13 @@ export const StatementResponse = z
     treeHead: TreeHeadResponse.nullable().meta({
       description: 'A signed tree head covering every event the statement rests on (null on EventStoreDB)',
     }),
+    closedThrough: Timestamp.nullable().meta({
+      description:
+        'The books were closed through this instant as known at knownAt (null: nothing closed); entries effective at or before it change only by approved adjustments',
+    }),
   })
-  .meta({ id: 'Statement' });
+  .meta({
+    id: 'Statement',
+    description:
+      'Posted entries only: a pending hold is not an entry (it moves no posted money) until it is posted; its post is an entry at the post’s effectiveAt',
+  });

@@ -40,6 +40,7 @@ export class StatementController {
         this.auditor.db,
         { accountId: id, from, to, knownAt: knownAt ?? new Date().toISOString() },
         (position) => this.treeHeadCovering(position),
+        (at) => this.auditor.closedThroughAt(at),
       );
     } catch (error) {
       if (error instanceof StatementAccountNotFoundError)

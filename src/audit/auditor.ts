@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { closedThroughAsKnownAt } from './closed-periods';
 import { PostgresEventStore } from '../eventstore/postgres-event-store';
 import type { EventStore } from '../eventstore/port';
 import type { Tables } from '../platform/tables';
@@ -41,6 +42,11 @@ export class Auditor {
     readonly registry: KeyRegistry,
     readonly proofs: LogProofs,
   ) {}
+
+  /** The instant the books were closed through as known at `knownAt` (null: none), from the log. */
+  closedThroughAt(knownAt: string): Promise<string | null> {
+    return closedThroughAsKnownAt(this.store, knownAt);
+  }
 
   /** The key this process signs with now. */
   get key(): SigningKey {

@@ -35,6 +35,11 @@ export interface Statement {
   readonly position: bigint;
   /** A signed head of a tree that holds every event the statement rests on (null where no tree is kept). */
   readonly treeHead: SignedTreeHead | null;
+  /**
+   * The books were closed through this instant as known at `knownAt` (null: nothing closed): entries
+   * effective at or before it are of closed books, changed since only by approved adjustments (ADR 0033).
+   */
+  readonly closedThrough: string | null;
 }
 
 export class StatementAccountNotFoundError extends Error {}
@@ -50,6 +55,7 @@ export async function buildStatement(
   db: Kysely<Tables>,
   request: { accountId: string; from: string; to: string; knownAt: string },
   treeHeadCovering: (position: bigint) => Promise<SignedTreeHead | null>,
+  closedThroughAt: (knownAt: string) => Promise<string | null>,
 ): Promise<Statement> {
   const { accountId, from, to, knownAt } = request;
   const read = await db
@@ -131,6 +137,7 @@ export async function buildStatement(
     closingBalance: read.closingBalance,
     position: read.position,
     treeHead: await treeHeadCovering(read.position),
+    closedThrough: await closedThroughAt(knownAt),
   };
 }
 
@@ -158,9 +165,10 @@ const CSV_COLUMNS = [
   'keyId',
   'signedAt',
   'signature',
+  'closedThrough',
 ] as const;
 
-/** One row per line: `opening` (with the period and the signed tree head), each `entry`, `closing`. */
+/** One row per line: `opening` (with the period, the signed tree head and closedThrough), each `entry`, `closing`. */
 export function statementCsv(s: Statement): string {
   const row = (values: Partial<Record<(typeof CSV_COLUMNS)[number], string | number | bigint | null>>) =>
     CSV_COLUMNS.map((column) => csvField(values[column])).join(',');
@@ -175,6 +183,7 @@ export function statementCsv(s: Statement): string {
       from: s.from,
       to: s.to,
       knownAt: s.knownAt,
+      closedThrough: s.closedThrough,
       ...(head
         ? {
             treeSize: head.treeSize,
@@ -226,5 +235,6 @@ export function statementJson(s: Statement) {
     closingBalance: s.closingBalance.toString(),
     position: s.position.toString(),
     treeHead: s.treeHead,
+    closedThrough: s.closedThrough,
   };
 }

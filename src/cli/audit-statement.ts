@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { keptTreeHeadCovering } from '../audit/log-proofs';
 import { StatementAccountNotFoundError, buildStatement, statementCsv, statementJson } from '../audit/statement';
 import type { Database } from '../platform/database';
+import { closedThroughAsKnownAt } from '../audit/closed-periods';
+import { PostgresEventStore } from '../eventstore/postgres-event-store';
 
 export class StatementUsageError extends Error {}
 
@@ -53,6 +55,7 @@ export async function statementCommand(
           missingHead = head === undefined;
           return head ?? null;
         },
+        (at) => closedThroughAsKnownAt(new PostgresEventStore(database.db), at),
       );
       writeFileSync(
         values.out!,

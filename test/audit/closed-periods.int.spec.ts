@@ -340,6 +340,33 @@ describe('closed periods and prior-period adjustments', () => {
     expect(replay.body.accounts[0]).toMatchObject({ accountId: 'cp-alice', creditsPosted: '30', matches: true });
   });
 
+  it('a statement says which period is closed as known at its knownAt, and holds the approved adjustments', async () => {
+    const head = await logHead(t);
+    const statement = await t.request(
+      'GET',
+      `/v1/accounts/cp-alice/statement?from=${openedAt}&to=${through}&minPosition=${head}`,
+    );
+    expect(statement.status, statement.text).toBe(200);
+    expect(statement.body.closedThrough).toBe(through);
+    expect(statement.body.entries.map((e: { transferId: string }) => e.transferId).sort()).toEqual([
+      'adj-1',
+      'adj-self',
+      'early',
+    ]);
+    const closeAt = (await t.request('GET', '/v1/periods')).body.items[0].closedAt as string;
+    const before = await t.request(
+      'GET',
+      `/v1/accounts/cp-alice/statement?from=${openedAt}&to=${through}&knownAt=${new Date(Date.parse(closeAt) - 1).toISOString()}&minPosition=${head}`,
+    );
+    expect(before.status, before.text).toBe(200);
+    expect(before.body.closedThrough).toBeNull();
+    expect(before.body.entries.map((e: { transferId: string }) => e.transferId)).toEqual(['early']);
+    const csv = await t.request('GET', `/v1/accounts/cp-alice/statement?from=${openedAt}&to=${through}&format=csv`);
+    const [header, opening] = csv.text.split('\r\n');
+    expect(header!.split(',').at(-1)).toBe('closedThrough');
+    expect(opening!.split(',').at(-1)).toBe(through);
+  });
+
   it('a later close supersedes the earlier one; the list pages oldest first', async () => {
     await sleep(5);
     const later = new Date(Date.now() - 1).toISOString();
