@@ -8,6 +8,8 @@ import type { HoldCommand } from '../../src/domain/hold';
 import { EsdbEventStore } from '../../src/eventstore/esdb/esdb-event-store';
 import type { EventStore } from '../../src/eventstore/port';
 import { PostgresEventStore } from '../../src/eventstore/postgres-event-store';
+import { Projector } from '../../src/projections/projector';
+import { ReadModels } from '../../src/projections/queries';
 import { FakeKurrentDB } from '../eventstore/fake-kurrentdb';
 import { type TestDatabase, createTestDatabase } from '../support/database';
 
@@ -20,6 +22,8 @@ import { type TestDatabase, createTestDatabase } from '../support/database';
 interface StoreUnderTest {
   /** A new adapter on the same store: another process. */
   open(): EventStore;
+  /** A PostgreSQL schema for read models that follow this store from its start; none where the log is not fresh. */
+  readModels?: () => Promise<TestDatabase>;
   close(): Promise<void>;
 }
 
@@ -28,14 +32,25 @@ const stores: Array<[string, () => Promise<StoreUnderTest>]> = [
     'PostgreSQL',
     async () => {
       const tdb: TestDatabase = await createTestDatabase();
-      return { open: () => new PostgresEventStore(tdb.database.db), close: () => tdb.drop() };
+      return {
+        open: () => new PostgresEventStore(tdb.database.db),
+        readModels: async () => tdb,
+        close: () => tdb.drop(),
+      };
     },
   ],
   [
     'EventStoreDB adapter, in-memory fake client',
     async () => {
       const server = new FakeKurrentDB();
-      return { open: () => new EsdbEventStore(server), close: async () => {} };
+      let tdb: TestDatabase | undefined;
+      return {
+        open: () => new EsdbEventStore(server),
+        readModels: async () => (tdb ??= await createTestDatabase()),
+        close: async () => {
+          await tdb?.drop();
+        },
+      };
     },
   ],
 ];
@@ -300,5 +315,36 @@ describe.each(stores)('holds and reversals through the writer: %s', (_name, make
       slug: 'exceeds-reversible',
     });
     expect(await reverse(writer, id('refund-hold-2'), id('rev-hold'), 12n)).toMatchObject({ outcome: 'created' });
+  });
+
+  it('the projector derives pending totals and hold states from this store alone', async (ctx) => {
+    const { writer, store } = await startProcess();
+    if (!under!.readModels) return ctx.skip();
+    const [a, b] = [id('rm-a'), id('rm-b')];
+    await open(writer, a);
+    await open(writer, b);
+    await transfer(writer, id('rm-hold'), a, b, 70n, true);
+    await transfer(writer, id('rm-hold-2'), a, b, 5n, true);
+    await hold(writer, {
+      type: 'PostPendingTransfer',
+      postId: id('rm-post'),
+      transferId: id('rm-hold'),
+      amount: 20n,
+      final: false,
+    });
+    await hold(writer, { type: 'VoidPendingTransfer', voidId: id('rm-void'), transferId: id('rm-hold-2') });
+    await reverse(writer, id('rm-refund'), id('rm-hold'), 5n);
+    const tdb = await under!.readModels();
+    await new Projector(tdb.database.db, store, { batchSizeMax: 3, pollMs: 10 }).catchUp();
+    const readModels = new ReadModels(tdb.database.db);
+    expect(await readModels.account(a)).toMatchObject({ debitsPending: 50n, debitsPosted: 20n, creditsPosted: 5n });
+    expect(await readModels.account(b)).toMatchObject({ creditsPending: 50n, creditsPosted: 20n, debitsPosted: 5n });
+    expect(await readModels.transfer(id('rm-hold'))).toMatchObject({
+      status: 'pending',
+      pendingAmount: 50n,
+      postedAmount: 20n,
+      reversedAmount: 5n,
+    });
+    expect(await readModels.transfer(id('rm-hold-2'))).toMatchObject({ status: 'voided', pendingAmount: 0n });
   });
 });
