@@ -35,6 +35,7 @@ create function ledger_append(
 language plpgsql as $$
 declare
   v_before bigint[];
+  v_present boolean[];
   v_conflicts text;
   v_count int := coalesce(array_length(p_event_ids, 1), 0);
   v_position bigint;
@@ -54,7 +55,10 @@ begin
   end if;
   -- The heads that exist, locked in stream order (snapshot writes take them too).
   perform 1 from stream_heads where stream_id = any(p_streams) order by stream_id for update;
-  select array_agg(coalesce(h.revision, -1) order by s.ord) into v_before
+  -- A head row may exist at revision -1 (a stream with no event yet, e.g. migrations/0043): it is
+  -- moved, not created.
+  select array_agg(coalesce(h.revision, -1) order by s.ord), array_agg(h.stream_id is not null order by s.ord)
+    into v_before, v_present
     from unnest(p_streams) with ordinality as s(stream_id, ord)
     left join stream_heads h on h.stream_id = s.stream_id;
   select json_agg(json_build_object('streamId', p_streams[k], 'actual', v_before[k]::text))::text into v_conflicts
@@ -127,17 +131,17 @@ begin
     union all
     select l.event_index, l.stream_id from unnest(p_link_events, p_link_streams) as l(event_index, stream_id)
   ), moved as (
-    select it.stream_id, b.before, b.before + count(*) as after, base_position + max(it.idx) as last_position, sn.data
+    select it.stream_id, b.present, b.before + count(*) as after, base_position + max(it.idx) as last_position, sn.data
       from items it
-      join unnest(p_streams, v_before) as b(stream_id, before) on b.stream_id = it.stream_id
+      join unnest(p_streams, v_before, v_present) as b(stream_id, before, present) on b.stream_id = it.stream_id
       left join unnest(p_snapshot_streams, p_snapshot_data) as sn(stream_id, data) on sn.stream_id = it.stream_id
-     group by it.stream_id, b.before, sn.data
+     group by it.stream_id, b.present, b.before, sn.data
   ), created as (
     insert into stream_heads (stream_id, revision, snapshot, snapshot_revision, snapshot_position)
     select m.stream_id, m.after, m.data::json,
            case when m.data is null then null else m.after end,
            case when m.data is null then null else m.last_position end
-      from moved m where m.before = -1
+      from moved m where not m.present
     returning 1
   )
   update stream_heads h set revision = m.after,
@@ -145,7 +149,7 @@ begin
          snapshot_revision = case when m.data is null then h.snapshot_revision else m.after end,
          snapshot_position = case when m.data is null then h.snapshot_position else m.last_position end
     from moved m
-   where m.before <> -1 and h.stream_id = m.stream_id;
+   where m.present and h.stream_id = m.stream_id;
 
   update log_head set position = base_position + v_count, hash = v_hashes[v_count], recorded_at = v_recorded_at
    where id = 1;

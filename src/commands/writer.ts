@@ -33,9 +33,31 @@ export interface WriterOptions {
     position: bigint;
     ms: number;
     appendMs: number;
+    /** Whether the batch was decided while the one before it appended (ADR 0027). */
+    decidedAhead: boolean;
   }) => void;
+  /**
+   * Decide the next batch while this one appends, on the state this one leaves (ADR 0027); its
+   * append is sent only once this one has committed. Default on.
+   */
+  readonly decideAhead?: boolean;
   /** Called once per job with its outcome, or with the error it failed on (metrics by outcome). */
   readonly onSettled?: (job: WriteJob, outcome: unknown, error?: unknown) => void;
+}
+
+/**
+ * A batch taken while the one before it was appending, with its decision when it could be made
+ * ahead: on the state the batch before leaves, valid only while nothing has failed since (`epoch`).
+ */
+interface Ahead {
+  readonly batch: Queued[];
+  readonly decided?: Decided;
+}
+
+interface Decided {
+  readonly decision: BatchDecision;
+  readonly recordedAt: string;
+  readonly epoch: number;
 }
 
 /** A batch span links to at most this many of the requests it carries. */
@@ -54,6 +76,10 @@ export class Writer {
   private running = false;
   private stopped = false;
   private lastRecordedMs = 0;
+  /** Moves on every failed append: a decision made ahead on the state of the failed one is void. */
+  private epoch = 0;
+  /** Wakes a drain loop waiting for work to decide ahead. */
+  private arrived: (() => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -85,6 +111,7 @@ export class Writer {
     return new Promise<WriteOutcome<J>>((resolve, reject) => {
       this.queue.push({ job, size, resolve: resolve as (o: unknown) => void, reject });
       this.queuedSize += size;
+      this.arrived?.();
       if (!this.running) void this.drain();
     });
   }
@@ -95,22 +122,78 @@ export class Writer {
     while (this.running) await new Promise((r) => setTimeout(r, 5));
   }
 
+  /**
+   * Takes batches in order. While one appends, the next is taken and decided on the state the
+   * appending one leaves (pipelined group commit, ADR 0027); its append goes out only after the
+   * one before has committed, so appends stay in order and each is checked by its expected
+   * revisions against committed state. A failed append voids the decision made ahead of it.
+   */
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length > 0) {
-        const batch = this.take();
-        try {
-          await this.process(batch);
-        } catch (error) {
-          for (const item of batch) {
-            this.options.onSettled?.(item.job, undefined, error);
-            item.reject(error);
-          }
+      let ahead: Ahead | undefined;
+      while (ahead || this.queue.length > 0) {
+        const batch = ahead?.batch ?? this.take();
+        const decided = ahead?.decided;
+        ahead = undefined;
+        let appending: () => void = () => {};
+        const sent = new Promise<'appending'>((resolve) => {
+          appending = () => resolve('appending');
+        });
+        const done = this.process(batch, decided, appending).then(
+          () => 'done' as const,
+          (error: unknown) => {
+            for (const item of batch) {
+              this.options.onSettled?.(item.job, undefined, error);
+              item.reject(error);
+            }
+            return 'done' as const;
+          },
+        );
+        if (this.options.decideAhead !== false && (await Promise.race([sent, done])) === 'appending') {
+          const next = await this.nextWhile(done);
+          if (next) ahead = await this.decideAhead(next);
         }
+        await done;
       }
     } finally {
       this.running = false;
+    }
+  }
+
+  /** The next batch, as soon as there is one, unless `done` settles first (then undefined). */
+  private async nextWhile(done: Promise<unknown>): Promise<Queued[] | undefined> {
+    if (this.queue.length === 0) {
+      const arrived = new Promise<void>((resolve) => {
+        this.arrived = resolve;
+      });
+      await Promise.race([arrived, done]);
+      this.arrived = undefined;
+    }
+    return this.queue.length > 0 ? this.take() : undefined;
+  }
+
+  /**
+   * Decides a batch of openings and plain transfers ahead. Anything else (holds, reversals, status
+   * changes, fraud, periods), and any decision that rests on a refusal or starts a hold, waits for
+   * its turn and is decided then: what is decided ahead must be exactly what the batch would
+   * decide after the one before commits.
+   */
+  private async decideAhead(batch: Queued[]): Promise<Ahead> {
+    const jobs = batch.map((item) => item.job);
+    if (!jobs.every((job) => job.kind === 'transfers' || job.kind === 'open')) return { batch };
+    const epoch = this.epoch;
+    try {
+      const { decision, recordedAt } = await this.decide(jobs, await this.load(jobs), ROOT_CONTEXT, 0);
+      const plain =
+        decision.events.length > 0 &&
+        decision.refusedOn.size === 0 &&
+        decision.refusedOnTransfers.size === 0 &&
+        decision.changedTransfers().length === 0;
+      return plain && epoch === this.epoch ? { batch, decided: { decision, recordedAt, epoch } } : { batch };
+    } catch {
+      // Whatever failed is met again, and answered, when the batch is decided in its turn.
+      return { batch };
     }
   }
 
@@ -135,7 +218,7 @@ export class Writer {
   }
 
   /** One batch in one span (a root of its own: it serves many requests, and links to them). */
-  private process(batch: readonly Queued[]): Promise<void> {
+  private process(batch: readonly Queued[], decided: Decided | undefined, appending: () => void): Promise<void> {
     const links: Link[] = [];
     for (const item of batch) {
       if (links.length >= BATCH_SPAN_LINKS_MAX) break;
@@ -143,11 +226,15 @@ export class Writer {
       if (link) links.push(link);
     }
     const commands = batch.reduce((n, item) => n + item.size, 0);
-    return withSpan('ledger.write-batch', (_span, batchContext) => this.decideAndAppend(batch, batchContext), {
-      parent: ROOT_CONTEXT,
-      links,
-      attributes: { 'ledger.commands': commands },
-    });
+    return withSpan(
+      'ledger.write-batch',
+      (_span, batchContext) => this.decideAndAppend(batch, batchContext, decided, appending),
+      {
+        parent: ROOT_CONTEXT,
+        links,
+        attributes: { 'ledger.commands': commands },
+      },
+    );
   }
 
   /**
@@ -193,67 +280,126 @@ export class Writer {
     return list.filter((id) => (heads.get(streamOf(id)) ?? -1n) > (cachedRevision(id) ?? -1n));
   }
 
-  private async decideAndAppend(batch: readonly Queued[], parent: Context): Promise<void> {
+  /** Loads what the jobs are decided against. */
+  private async load(jobs: readonly WriteJob[]) {
+    const { accountIds, firstEventStreams, transferIds } = streamsOf(jobs);
+    const [existing, , , periods] = await Promise.all([
+      this.store.readFirstEvents(firstEventStreams),
+      this.states.ensure(accountIds),
+      this.transfers.ensure(transferIds),
+      this.periods.prepare(jobs, this.states),
+    ]);
+    const { repeats, accounts: holdAccounts } = await this.holdsAndRepeats(transferIds, existing);
+    return { existing, periods, repeats, holdAccounts };
+  }
+
+  /** Decides the jobs, in order, against what `load` found and the caches (one attempt). */
+  private async decide(
+    jobs: readonly WriteJob[],
+    loaded: Awaited<ReturnType<Writer['load']>>,
+    parent: Context,
+    attempt: number,
+  ): Promise<{ decision: BatchDecision; recordedAt: string }> {
+    const recordedAt = this.nextRecordedAt();
+    const decision = await withSpan(
+      'ledger.decide',
+      (span) => {
+        const { existing, repeats, periods } = loaded;
+        const decided = new BatchDecision(this.states, existing, recordedAt, this.transfers, repeats, periods);
+        for (const job of jobs) decided.decide(job);
+        span.setAttribute('ledger.events', decided.events.length);
+        return decided;
+      },
+      { parent, attributes: { 'ledger.attempt': attempt } },
+    );
+    return { decision, recordedAt };
+  }
+
+  /**
+   * The cache as the decision leaves it, before its append commits, for the batch decided ahead:
+   * each changed account at the revision its expected one plus its events make. Undone by
+   * `unspeculate` if the append fails; replaced by the committed state if it succeeds.
+   */
+  private speculate(decision: BatchDecision): void {
+    const added = new Map<string, bigint>();
+    for (const event of decision.events) {
+      for (const stream of [event.streamId, ...(event.alsoIn ?? [])]) added.set(stream, (added.get(stream) ?? 0n) + 1n);
+    }
+    for (const [accountId, working] of decision.changedAccounts()) {
+      const stream = accountStream(accountId);
+      const expected = decision.expected.get(stream);
+      const base = expected?.kind === 'at' ? expected.revision : expected?.kind === 'no-stream' ? -1n : undefined;
+      if (base === undefined) this.states.forget(accountId);
+      else this.states.set(accountId, { account: working.account, revision: base + (added.get(stream) ?? 0n) });
+    }
+  }
+
+  /** A failed append: its accounts reload from the store, and what was decided ahead on them is void. */
+  private unspeculate(decision: BatchDecision): void {
+    this.epoch++;
+    for (const [accountId] of decision.changedAccounts()) this.states.forget(accountId);
+  }
+
+  private async decideAndAppend(
+    batch: readonly Queued[],
+    parent: Context,
+    ahead: Decided | undefined,
+    appending: () => void,
+  ): Promise<void> {
     const started = performance.now();
     let appendMs = 0;
     const jobs = batch.map((item) => item.job);
-    const { accountIds, firstEventStreams, transferIds } = streamsOf(jobs);
+    const { accountIds, transferIds } = streamsOf(jobs);
     const retriesMax = this.options.conflictRetriesMax ?? 50;
 
+    let decidedAhead = false;
     for (let attempt = 1; ; attempt++) {
-      const [existing, , , periods] = await Promise.all([
-        this.store.readFirstEvents(firstEventStreams),
-        this.states.ensure(accountIds),
-        this.transfers.ensure(transferIds),
-        this.periods.prepare(jobs, this.states),
-      ]);
-      const { repeats, accounts: holdAccounts } = await this.holdsAndRepeats(transferIds, existing);
-      const recordedAt = this.nextRecordedAt();
       let decision: BatchDecision;
-      try {
-        decision = await withSpan(
-          'ledger.decide',
-          (span) => {
-            const decided = new BatchDecision(this.states, existing, recordedAt, this.transfers, repeats, periods);
-            for (const job of jobs) decided.decide(job);
-            span.setAttribute('ledger.events', decided.events.length);
-            return decided;
-          },
-          { parent, attributes: { 'ledger.attempt': attempt } },
-        );
-      } catch (error) {
-        // Caches of different ages (another process moved a hold and its accounts since this one
-        // cached one of them) can break a money invariant no consistent state would, e.g. releasing
-        // a hold the cached account never held: catch up and decide again. Nothing stale: a bug.
-        if (!(error instanceof MoneyInvariantError) || attempt >= retriesMax) throw error;
-        if (!(await this.catchUp([...accountIds, ...holdAccounts], transferIds))) throw error;
-        continue;
-      }
-
-      // A refusal decided on cached state must hold against the store: if another process moved one
-      // of the accounts it rested on, catch up and decide the batch again (bounded like conflicts).
-      if (decision.refusedOn.size > 0 && attempt < retriesMax) {
-        const stale = await this.staleIds(decision.refusedOn, accountStream, (id) => this.states.get(id)?.revision);
-        if (stale.length > 0) {
-          await this.states.refresh(stale);
+      let recordedAt: string;
+      decidedAhead = attempt === 1 && ahead !== undefined && ahead.epoch === this.epoch;
+      if (decidedAhead && ahead) {
+        // Decided while the batch before appended, on the state it left, which it has committed.
+        ({ decision, recordedAt } = ahead);
+      } else {
+        const loaded = await this.load(jobs);
+        try {
+          ({ decision, recordedAt } = await this.decide(jobs, loaded, parent, attempt));
+        } catch (error) {
+          // Caches of different ages (another process moved a hold and its accounts since this one
+          // cached one of them) can break a money invariant no consistent state would, e.g. releasing
+          // a hold the cached account never held: catch up and decide again. Nothing stale: a bug.
+          if (!(error instanceof MoneyInvariantError) || attempt >= retriesMax) throw error;
+          if (!(await this.catchUp([...accountIds, ...loaded.holdAccounts], transferIds))) throw error;
           continue;
         }
-      }
-      if (decision.refusedOnTransfers.size > 0 && attempt < retriesMax) {
-        const stale = await this.staleIds(
-          decision.refusedOnTransfers,
-          transferStream,
-          (id) => this.transfers.get(id)?.revision,
-        );
-        if (stale.length > 0) {
-          await this.transfers.refresh(stale);
-          continue;
+
+        // A refusal decided on cached state must hold against the store: if another process moved one
+        // of the accounts it rested on, catch up and decide the batch again (bounded like conflicts).
+        if (decision.refusedOn.size > 0 && attempt < retriesMax) {
+          const stale = await this.staleIds(decision.refusedOn, accountStream, (id) => this.states.get(id)?.revision);
+          if (stale.length > 0) {
+            await this.states.refresh(stale);
+            continue;
+          }
+        }
+        if (decision.refusedOnTransfers.size > 0 && attempt < retriesMax) {
+          const stale = await this.staleIds(
+            decision.refusedOnTransfers,
+            transferStream,
+            (id) => this.transfers.get(id)?.revision,
+          );
+          if (stale.length > 0) {
+            await this.transfers.refresh(stale);
+            continue;
+          }
         }
       }
 
       let recorded: Awaited<ReturnType<EventStore['append']>> | undefined;
       if (decision.events.length > 0) {
         const appendStarted = performance.now();
+        this.speculate(decision);
+        appending();
         try {
           recorded = await withSpan(
             'ledger.append',
@@ -271,6 +417,7 @@ export class Writer {
             { parent, attributes: { 'ledger.events': decision.events.length } },
           );
         } catch (error) {
+          this.unspeculate(decision);
           if (!(error instanceof WrongExpectedRevisionError) || attempt >= retriesMax) throw error;
           // Another process wrote to a stream we decided on: catch up and decide again.
           await this.states.refresh(
@@ -314,6 +461,7 @@ export class Writer {
         position: batchPosition,
         ms: performance.now() - started,
         appendMs,
+        decidedAhead,
       });
       return;
     }

@@ -92,7 +92,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
   const writer = new Writer(store, new AccountStates(store), {
     batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
     queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
-    onCommitted: ({ commands, events, ms, appendMs }) => {
+    onCommitted: ({ commands, events, ms, appendMs, decidedAhead }) => {
       // Readers in this process look now rather than at their next poll.
       projector?.wake();
       fraudReviews?.wake();
@@ -103,6 +103,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
       metrics.writeBatchSeconds.observe(ms / 1000);
       metrics.eventsAppended.inc(events);
       metrics.appendSeconds.observe(appendMs / 1000);
+      if (decidedAhead) metrics.writeBatchesDecidedAhead.inc();
     },
     onSettled: countCommands(metrics),
   });

@@ -29,6 +29,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly writeBatchesDecidedAhead = new Counter({
+    name: 'ledger_write_batches_decided_ahead_total',
+    help: 'Group-commit batches decided while the batch before them appended (pipelined group commit)',
+    registers: [this.registry],
+  });
+
   readonly eventsAppended = new Counter({
     name: 'ledger_events_appended_total',
     help: 'Events appended to the event store by this process',

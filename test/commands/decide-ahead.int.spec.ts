@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountStates } from '../../src/commands/account-states';
+import type { CommandContext, WriteJob } from '../../src/commands/write-commands';
+import { Writer } from '../../src/commands/writer';
+import { PostgresEventStore } from '../../src/eventstore/postgres-event-store';
+import type { AppendRequest, AppendResult, EventStore } from '../../src/eventstore/port';
+import { type TestDatabase, createTestDatabase } from '../support/database';
+
+/**
+ * The pipelined group commit (ADR 0027): while one batch appends, the writer decides the next on
+ * the state the appending one leaves, and sends it only once that one has committed. Here the
+ * first append of a writer is held at a gate, so the next batch is decided ahead for certain,
+ * and a second writer (another process) moves the account in between.
+ */
+describe('deciding a batch while the one before it appends', () => {
+  let tdb: TestDatabase;
+  let store: PostgresEventStore;
+  const context: CommandContext = { correlationId: 'ahead', causationId: 'ahead' };
+  const options = { batchSizeMax: 100, queueSizeMax: 1000 };
+
+  /** A store whose next append waits until `open()`; every append is counted. */
+  class GatedStore {
+    private gate: Promise<void> | undefined;
+    private release: (() => void) | undefined;
+    /** Resolves when an append has reached the gate. */
+    reached: Promise<void> = Promise.resolve();
+    appends = 0;
+
+    constructor(private readonly inner: EventStore) {}
+
+    close(): void {
+      let reached: () => void = () => {};
+      this.reached = new Promise((r) => {
+        reached = r;
+      });
+      this.gate = new Promise((r) => {
+        this.release = r;
+      });
+      this.onReach = reached;
+    }
+
+    open(): void {
+      this.release?.();
+      this.gate = undefined;
+    }
+
+    private onReach: () => void = () => {};
+
+    asStore(): EventStore {
+      return new Proxy(this.inner, {
+        get: (target, name, receiver) => {
+          if (name !== 'append') return Reflect.get(target, name, receiver);
+          return async (request: AppendRequest): Promise<AppendResult> => {
+            this.appends++;
+            const gate = this.gate;
+            if (gate) {
+              this.onReach();
+              await gate;
+            }
+            return target.append(request);
+          };
+        },
+      });
+    }
+  }
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    store = new PostgresEventStore(tdb.database.db);
+  });
+  afterAll(async () => {
+    await tdb?.drop();
+  });
+
+  const open = (w: Writer, accountId: string, guarded: boolean) =>
+    w.submit({
+      kind: 'open',
+      command: {
+        type: 'OpenAccount',
+        accountId,
+        currency: 'USD',
+        normalSide: 'credit',
+        flags: { debitsMustNotExceedCredits: guarded, creditsMustNotExceedDebits: false },
+        metadata: {},
+      },
+      commandHash: `open-${accountId}`,
+      context,
+    });
+  const transfer = (w: Writer, transferId: string, debit: string, credit: string, amount: bigint) =>
+    w.submit({
+      kind: 'transfers',
+      atomic: false,
+      commands: [
+        {
+          command: {
+            type: 'PostTransfer',
+            transferId,
+            debitAccountId: debit,
+            creditAccountId: credit,
+            amount,
+            currency: 'USD',
+            metadata: {},
+          },
+          commandHash: `transfer-${transferId}`,
+        },
+      ],
+      context,
+    } satisfies WriteJob);
+  const balanceOf = async (accountId: string) => {
+    const rows = await tdb.query<{ credits: string; debits: string }>(
+      `select coalesce(sum(case when data->>'creditAccountId' = $1 then (data->>'amount')::numeric end), 0)::text as credits,
+              coalesce(sum(case when data->>'debitAccountId' = $1 then (data->>'amount')::numeric end), 0)::text as debits
+       from events where type = 'TransferPosted'`,
+      [accountId],
+    );
+    return BigInt(rows[0]!.credits) - BigInt(rows[0]!.debits);
+  };
+
+  it('the next batch is decided while one appends, and posts on the state that one committed', async () => {
+    const gated = new GatedStore(store);
+    const ahead: boolean[] = [];
+    const a = new Writer(gated.asStore(), new AccountStates(gated.asStore()), {
+      ...options,
+      onCommitted: (info) => ahead.push(info.decidedAhead),
+    });
+    try {
+      await open(a, 'src-1', true);
+      await open(a, 'dst-1', false);
+      await transfer(a, 'fund-1', 'dst-1', 'src-1', 10n);
+      ahead.length = 0;
+
+      gated.close();
+      const first = transfer(a, 'first-1', 'src-1', 'dst-1', 6n);
+      await gated.reached;
+      const second = transfer(a, 'second-1', 'src-1', 'dst-1', 4n);
+      // Let the writer take and decide the second batch while the first is held at the gate.
+      await new Promise((r) => setTimeout(r, 50));
+      gated.open();
+
+      expect((await first).items[0]).toMatchObject({ outcome: 'created' });
+      expect((await second).items[0]).toMatchObject({ outcome: 'created' });
+      // The second was decided while the first appended (the first may have been too, while the
+      // funding batch finished).
+      expect(ahead).toHaveLength(2);
+      expect(ahead[1]).toBe(true);
+      expect(await balanceOf('src-1')).toBe(0n);
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('a failed append voids what was decided ahead on it, even when the other process left the same revision', async () => {
+    const gated = new GatedStore(store);
+    const ahead: boolean[] = [];
+    const a = new Writer(gated.asStore(), new AccountStates(gated.asStore()), {
+      ...options,
+      onCommitted: (info) => ahead.push(info.decidedAhead),
+    });
+    const b = new Writer(store, new AccountStates(store), options);
+    try {
+      await open(a, 'src-2', true);
+      await open(a, 'dst-2', false);
+      await transfer(a, 'fund-2', 'dst-2', 'src-2', 10n);
+      ahead.length = 0;
+
+      // A decides a debit of 6 (4 left, as it sees it) and holds its append at the gate; it takes
+      // and decides a debit of 4 ahead on that. Meanwhile B debits 8: one event on the account,
+      // the same revision A's first batch would have left.
+      gated.close();
+      const first = transfer(a, 'first-2', 'src-2', 'dst-2', 6n);
+      await gated.reached;
+      const second = transfer(a, 'second-2', 'src-2', 'dst-2', 4n);
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await transfer(b, 'other-2', 'src-2', 'dst-2', 8n)).items[0]).toMatchObject({ outcome: 'created' });
+      gated.open();
+
+      // A's first append fails on its expected revision and is decided again: 2 left, refused.
+      // The debit of 4 decided ahead on the 4 that never was must be decided again too: refused.
+      // Sent as it was decided, it would pass the revision check and overdraw the account by 2.
+      expect((await first).items[0]).toMatchObject({ outcome: 'failed', error: { slug: 'insufficient-funds' } });
+      expect((await second).items[0]).toMatchObject({ outcome: 'failed', error: { slug: 'insufficient-funds' } });
+      expect(await balanceOf('src-2')).toBe(2n);
+      // Both were decided again in their turn: nothing decided ahead was used.
+      expect(ahead).toEqual([false, false]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});
