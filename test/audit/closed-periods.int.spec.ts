@@ -66,6 +66,12 @@ describe('closed periods and prior-period adjustments', () => {
     // A backdated posting is fine while nothing is closed.
     const early = await t.request('POST', '/v1/transfers', transfer('early', { effectiveAt: inPeriod() }));
     expect(early.status, early.text).toBe(201);
+    const hold = await t.request(
+      'POST',
+      '/v1/transfers',
+      transfer('early-hold', { effectiveAt: inPeriod(), pending: true }),
+    );
+    expect(hold.status, hold.text).toBe(201);
   });
 
   it('only an admin closes; operators, auditors and analysts get 403', async () => {
@@ -166,6 +172,17 @@ describe('closed periods and prior-period adjustments', () => {
       422,
       'period-closed',
     );
+    // A hold held in the closed period: posting it into the period is refused, posting it now is not.
+    await expectRefusedUnchanged(
+      t,
+      accounts,
+      () => t.request('POST', '/v1/transfers/early-hold/post', { id: 'hold-post-late', effectiveAt: through }),
+      422,
+      'period-closed',
+    );
+    const holdPost = await t.request('POST', '/v1/transfers/early-hold/post', { id: 'hold-post-now', amount: '4' });
+    expect(holdPost.status, holdPost.text).toBe(200);
+    expect(holdPost.body).toMatchObject({ status: 'posted', postedAmount: '4' });
     // After the period: posts as ever; a reversal recorded now of a transfer in the closed period is fine.
     expect((await t.request('POST', '/v1/transfers', transfer('now'))).status).toBe(201);
     const reversal = await t.request('POST', '/v1/transfers/early/reverse', { id: 'early-reversal', reason: 'refund' });
