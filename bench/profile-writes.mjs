@@ -4,6 +4,7 @@
 // for PROFILE_SECONDS (10), with a V8 CPU profile written as it stops, summarised by
 // bench/profile-summary.mjs. Figures are lower while profiling: this finds where time goes, it
 // does not measure throughput (npm run bench does).
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +33,7 @@ const service = new Service({
   nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   env: process.env.PROFILE_ROLES ? { LEDGER_ROLES: process.env.PROFILE_ROLES } : {},
 });
+let totalCommands = 0;
 try {
   await service.start();
   const client = new JsonClient(service.baseUrl, { apiKey: API_KEY, maxSockets: 32 });
@@ -62,9 +64,17 @@ try {
       `CPU svc ${phase.cpu.servicePct}% pg ${phase.cpu.postgresPct}% bench ${phase.cpu.benchPct}%; ` +
       `writer ${writer.commitsPerSecond} commits/s, ${writer.commandsPerCommit} per commit, ${writer.avgCommitMs} ms each (append ${writer.avgAppendMs} ms), busy ${writer.writerBusyPct}%`,
   );
+  // Every command the process served (setup and warm-up included), to divide the profile by.
+  totalCommands = (await writerCounters(client))?.commands ?? 0;
 } finally {
   await service.stop();
   await service.dropSchema();
 }
 const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
-if (files.length) log(`profile: node bench/profile-summary.mjs ${path.join(profileDir, files[0])}`);
+if (files.length) {
+  const file = path.join(profileDir, files[0]);
+  log(`profile: node bench/profile-summary.mjs ${file} 25 ${totalCommands}`);
+  spawnSync(process.execPath, [path.join(root, 'bench', 'profile-summary.mjs'), file, '25', String(totalCommands)], {
+    stdio: 'inherit',
+  });
+}
