@@ -50,20 +50,42 @@ for (const node of profile.nodes) {
 }
 
 // Stages of the write path, by where the code lives. Order matters: the first match wins.
+/** @type {Array<[string, (module: string) => boolean]>} */
 const STAGES = [
   ['startup (module loading)', (u) => u.startsWith('node:internal/modules')],
-  ['HTTP: node http, Fastify, routing, body parsing', (u) => /node:_http|node:net|node:internal\/(streams|stream_base|http)|dep: (fastify|@fastify|find-my-way|secure-json-parse|light-my-request|avvio|fast-json-stringify|@nestjs\/platform-fastify)/.test(u)],
+  [
+    'HTTP: node http, Fastify, routing, body parsing',
+    (u) =>
+      /node:_http|node:net|node:internal\/(streams|stream_base|http)|dep: (fastify|@fastify|find-my-way|secure-json-parse|light-my-request|avvio|fast-json-stringify|@nestjs\/platform-fastify)/.test(
+        u,
+      ),
+  ],
   ['security headers (helmet)', (u) => u.includes('dep: helmet') || u.includes('dep: @fastify/helmet')],
   ['auth and rate limit', (u) => u.includes('service: api/auth') || u.includes('dep: @nestjs/throttler')],
-  ['validation (zod)', (u) => u.includes('dep: zod') || u.includes('service: api/validation') || u.includes('service: api/schemas')],
+  [
+    'validation (zod)',
+    (u) => u.includes('dep: zod') || u.includes('service: api/validation') || u.includes('service: api/schemas'),
+  ],
   ['tracing (OpenTelemetry)', (u) => u.includes('dep: @opentelemetry') || u.includes('service: platform/tracing')],
   ['logging', (u) => u.includes('service: platform/logging') || u.includes('dep: pino')],
   ['metrics (prom-client)', (u) => u.includes('dep: prom-client') || u.includes('service: platform/metrics')],
-  ['Nest and the command bus', (u) => /dep: (@nestjs|reflect-metadata|rxjs)/.test(u) || u.includes('service: commands/handlers')],
+  [
+    'Nest and the command bus',
+    (u) => /dep: (@nestjs|reflect-metadata|rxjs)/.test(u) || u.includes('service: commands/handlers'),
+  ],
   ['serialisation (presenters)', (u) => u.includes('service: api/')],
   ['deciding (writer, domain)', (u) => u.includes('service: commands/') || u.includes('service: domain/')],
-  ['event store and database client (append, hash text, pg)', (u) => /service: eventstore|dep: (pg|pg-protocol|pg-pool|kysely|@electric-sql)|node:internal\/crypto|node:buffer/.test(u)],
-  ['projector, time index, Merkle tree, checkpoints', (u) => /service: (projections|audit|platform\/(checkpoints|log-follower|log-reader|leader-lock))/.test(u)],
+  [
+    'event store and database client (append, hash text, pg)',
+    (u) =>
+      /service: eventstore|dep: (pg|pg-protocol|pg-pool|kysely|@electric-sql)|node:internal\/crypto|node:buffer/.test(
+        u,
+      ),
+  ],
+  [
+    'projector, time index, Merkle tree, checkpoints',
+    (u) => /service: (projections|audit|platform\/(checkpoints|log-follower|log-reader|leader-lock))/.test(u),
+  ],
   ['other service code', (u) => u.startsWith('service: ')],
 ];
 const parentOf = new Map();
@@ -103,7 +125,8 @@ console.log(
   `\nCPU by stage (busy ${(busyUs / 1e6).toFixed(1)} s, startup excluded${commands ? `; per command over ${commands} commands` : ''})`,
 );
 for (const [stage, us] of [...byStage.entries()].sort((a, b) => b[1] - a[1])) {
-  const perCommand = commands && !stage.startsWith('startup') ? `  ${(us / commands).toFixed(1).padStart(6)} µs/command` : '';
+  const perCommand =
+    commands && !stage.startsWith('startup') ? `  ${(us / commands).toFixed(1).padStart(6)} µs/command` : '';
   console.log(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms${perCommand}  ${stage}`);
 }
 print('self time by module', byModule);

@@ -7,7 +7,9 @@
 //   2. the service (`node dist/src/main.js`, roles api,projector) in a fresh schema bench_<random>
 //   3. setup: 1,000 accounts + `hot` + a debit-normal `bank`, funded with the batch endpoint
 //   4. POST /v1/transfers at 1, 16, 64 clients (random pairs), and 64 clients on one hot account
-//   5. projection lag sampled during the 64-client phase
+//   5. projection lag sampled during the 64-client phase, and the relay's lag: a second process
+//      (roles relay) publishes to NATS (BENCH_NATS_URL, default nats://127.0.0.1:4222; skipped, and
+//      said, when none answers) and a JetStream consumer here times recordedAt → delivery
 //   6. POST /v1/transfers/batch, 1,000 per request, non-atomic and atomic
 //   6b. holds then captures at 64 clients (POST /v1/transfers pending, then /post), with its ratio
 //       to the 64-client single-transfer figure of the same run
@@ -34,6 +36,7 @@ import {
   writerDelta,
 } from './lib/phases.mjs';
 import { killPgbench, pgbenchReference } from './lib/pgbench.mjs';
+import { RelayLag, natsAnswers } from './lib/relay-lag.mjs';
 import { render, summarise } from './lib/report.mjs';
 import { API_KEY, Service } from './lib/service.mjs';
 import { backgroundLoad, freePort, log, round } from './lib/util.mjs';
@@ -43,6 +46,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'bench', 'out');
 const QUICK = process.env.BENCH_QUICK === '1';
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /** Every duration and bound of the run. Each phase stops at its time or its request cap. */
 const PLAN = {
@@ -93,9 +97,17 @@ let service;
 let client;
 let settleSource;
 let interrupted = false;
+let relayService;
+let relayLag;
 
 async function cleanup() {
   killPgbench();
+  try {
+    await relayLag?.close();
+    await relayService?.stop();
+  } catch (error) {
+    log(`could not stop the relay: ${error.message}`);
+  }
   if (!service) return;
   try {
     const exit = await service.stop();
@@ -130,6 +142,7 @@ setTimeout(() => {
 // Last resort (an uncaught error, process.exit elsewhere): blocking kill and drop.
 process.on('exit', () => {
   killPgbench();
+  if (relayService?.child && !relayService.exited) relayService.child.kill('SIGKILL');
   service?.cleanupSync();
 });
 
@@ -272,6 +285,26 @@ async function main() {
   };
   client = new JsonClient(service.baseUrl, { apiKey: API_KEY, maxSockets: 32 });
 
+  // 2b. The relay: a process of its own (roles relay) on the same schema, publishing to a stream of
+  // its own; its commit → delivery lag is measured during the 64-client spread phase.
+  if (runs('spread64') && (await natsAnswers(NATS_URL))) {
+    const stream = schema.toUpperCase();
+    relayService = new Service({
+      root,
+      databaseUrl: DATABASE_URL,
+      schema,
+      port: await freePort(),
+      logFile: path.join(outDir, 'relay.log'),
+      env: { LEDGER_ROLES: 'relay', NATS_URL, LEDGER_NATS_STREAM: stream, LEDGER_NATS_SUBJECT_PREFIX: schema },
+    });
+    await relayService.start();
+    relayLag = new RelayLag({ url: NATS_URL, stream });
+    await relayLag.start();
+    log(`relay: a second process (roles relay, pid ${relayService.pid}) publishing to NATS stream ${stream}`);
+  } else if (runs('spread64')) {
+    log(`relay: no NATS at ${NATS_URL}: the relay lag is not measured`);
+  }
+
   // 3. Setup --------------------------------------------------------------------------------------
   results.setup = await step('setup', async () => {
     const setup = await setupLedger(client, { accounts: PLAN.accounts });
@@ -328,6 +361,7 @@ async function main() {
       });
     }
     const countersBefore = await writerCounters(client);
+    if (plan.lag) relayLag?.measure();
     const phase = await step(plan.key, () =>
       singleTransferPhase({
         service,
@@ -338,6 +372,13 @@ async function main() {
         makeBody,
       }),
     );
+    if (plan.lag && relayLag) {
+      results.relayLag = await relayLag.finish();
+      const lag = results.relayLag;
+      log(
+        `relay lag (recordedAt → delivery at a JetStream consumer): p50 ${lag.p50Ms} ms, p90 ${lag.p90Ms} ms, p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms over ${lag.samples} events`,
+      );
+    }
     if (sampler) {
       results.projectionLag = await sampler.stop();
       const lag = results.projectionLag;

@@ -4,7 +4,7 @@ import autocannon from 'autocannon';
 import { JsonClient } from './http.mjs';
 import { Samples, cpuMeter, round, sleep } from './util.mjs';
 
-function latencyFigures(samples) {
+export function latencyFigures(samples) {
   const [p50, p90, p99] = samples.percentiles(50, 90, 99);
   return { p50Ms: round(p50, 2), p90Ms: round(p90, 2), p99Ms: round(p99, 2), maxMs: round(samples.max(), 2) };
 }

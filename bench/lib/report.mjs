@@ -15,6 +15,7 @@ export function summarise(results) {
   const hot = p.hot64;
   const batch = p.batch;
   const lag = results.projectionLag;
+  const relay = results.relayLag;
   const peakRssMb = results.memory?.peakRssMb ?? null;
   const hotSpread = ratio(hot?.perSecond, s64?.perSecond);
   const holds = p.holds64;
@@ -76,6 +77,12 @@ export function summarise(results) {
       short: '≤ 250 MB',
       measured: peakRssMb !== null ? `${peakRssMb.toFixed(1)} MB` : '–',
       ok: peakRssMb !== null ? peakRssMb <= 250 : null,
+    },
+    {
+      name: 'relay commit → NATS delivery p99 ≤ 100 ms (under 64-client spread load)',
+      short: 'p99 ≤ 100 ms',
+      measured: relay?.p99Ms != null ? `${fmtMs(relay.p99Ms)} ms` : 'not measured (no NATS)',
+      ok: relay?.p99Ms != null ? relay.p99Ms <= 100 : null,
     },
   ].map((t) => ({ ...t, verdict: verdict(t.ok) }));
 
@@ -191,6 +198,18 @@ export function render(results, summary) {
     );
   } else {
     add('projection lag', lag?.error ? 'FAILED' : '–', '', null);
+  }
+  const relay = results.relayLag;
+  if (relay?.p99Ms != null) {
+    add(
+      'relay commit → NATS delivery p50 / p99 (64-client load)',
+      `${fmtMs(relay.p50Ms)} / ${fmtMs(relay.p99Ms)}`,
+      `ms (${relay.samples} events)`,
+      null,
+      t[8],
+    );
+  } else {
+    add('relay commit → NATS delivery', 'not measured', '(no NATS)', null);
   }
   const ceiling = results.ceiling;
   if (ceiling && !ceiling.error) {
