@@ -256,7 +256,7 @@ export function openApiDocument(version: string) {
         get: {
           summary:
             'Statement of a period as known at knownAt: opening balance, every entry, closing balance, and a signed tree head',
-          parameters: [idParameter, ...queryParameters(StatementQuery as unknown as z.ZodObject)],
+          parameters: [idParameter, ...queryParameters(StatementQuery)],
           responses: {
             '200': {
               description: 'The statement (format=json), or the same as CSV (format=csv)',
@@ -292,7 +292,7 @@ export function openApiDocument(version: string) {
       '/v1/audit/proofs/consistency': {
         get: {
           summary: 'RFC 9162 consistency proof from the tree of `from` events to the tree of `to` events',
-          parameters: queryParameters(ConsistencyQuery as unknown as z.ZodObject),
+          parameters: queryParameters(ConsistencyQuery),
           responses: {
             ...ok('200', ConsistencyResponse, 'The consistency proof'),
             ...problemResponses(400, 401, 403, 422, 429, 503),

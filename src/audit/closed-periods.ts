@@ -1,4 +1,5 @@
-import { PERIODS_STREAM, type PeriodClosed } from '../domain/closed-period';
+import { PERIODS_STREAM } from '../domain/closed-period';
+import { decodeEvent } from '../events/decode';
 import type { EventStore } from '../eventstore/port';
 
 /** Most closes read in one page of the periods stream. */
@@ -13,10 +14,9 @@ export async function closedThroughAsKnownAt(store: EventStore, knownAt: string)
   let through: string | null = null;
   for (let from = 0n; ; ) {
     const slice = await store.readStream(PERIODS_STREAM, { fromRevision: from, limit: PAGE });
-    for (const event of slice.events) {
-      if (event.type === 'PeriodClosed' && event.recordedAt <= knownAt) {
-        through = (event.data as PeriodClosed['data']).through;
-      }
+    for (const recorded of slice.events) {
+      const event = decodeEvent(recorded);
+      if (event.type === 'PeriodClosed' && recorded.recordedAt <= knownAt) through = event.data.through;
     }
     if (slice.events.length < PAGE) return through;
     from = slice.events.at(-1)!.revision + 1n;

@@ -1,6 +1,7 @@
 import { balanceOf } from '../domain/account';
-import type { AccountOpened, MoneyEvent } from '../domain/events';
+import type { DomainEvent } from '../domain/events';
 import type { ReplayEvent } from '../eventstore/port';
+import { decodeEvent } from '../events/decode';
 
 /**
  * Where a replay reads the log: any event store (readAll, one page after another), or one with
@@ -52,13 +53,14 @@ export class ReplayFold {
     for (const event of events) {
       this.eventsReplayed++;
       if (event.position > this.position) this.position = event.position;
+      const decoded = decodeEvent(event);
       if (event.recordedAt > knownAt) continue;
-      if (event.type === 'AccountOpened') {
-        const data = event.data as AccountOpened['data'];
+      if (decoded.type === 'AccountOpened') {
+        const { data } = decoded;
         if (this.wanted && !this.wanted.has(data.accountId)) continue;
         this.opened.set(data.accountId, { currency: data.currency, normalSide: data.normalSide });
       } else {
-        this.money(event);
+        this.money(decoded, event.recordedAt);
       }
     }
   }
@@ -67,9 +69,8 @@ export class ReplayFold {
    * Postings count at their effectiveAt; a hold's amount counts as pending from its effectiveAt,
    * less its releases: a post's at the post's effectiveAt, a void's or expiry's at its recordedAt.
    */
-  private money(event: ReplayEvent): void {
+  private money(typed: DomainEvent, recordedAt: string): void {
     const { asOf } = this.request;
-    const typed = { type: event.type, data: event.data } as MoneyEvent;
     let posted = 0n;
     let pending = 0n;
     let effectiveAt: string;
@@ -91,7 +92,7 @@ export class ReplayFold {
       case 'PendingTransferVoided':
       case 'PendingTransferExpired':
         pending = -BigInt(typed.data.released);
-        effectiveAt = event.recordedAt;
+        effectiveAt = recordedAt;
         break;
       default:
         return; // not a money event (fraud scores, …)

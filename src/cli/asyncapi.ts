@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageVersion } from '../app';
 import { asyncApiDocument } from '../messaging/asyncapi';
-import { eventJsonSchemas } from '../messaging/event-schemas';
+import { eventJsonSchemas } from '../events/event-schemas';
 
 /** The committed copies of the published schemas (a test checks they equal the generated ones). */
 export function schemaFiles(): Map<string, string> {

@@ -1,8 +1,8 @@
 import { type Account, evolveAccount, openedAccount } from '../domain/account';
 import { decodeAccountSnapshot, encodeAccountSnapshot } from '../domain/account-snapshot';
-import type { LedgerEvent } from '../domain/events';
 import { accountStream } from '../domain/events';
-import type { EventStore, RecordedEvent } from '../eventstore/port';
+import type { EventStore } from '../eventstore/port';
+import { decodeLedgerEvent } from '../events/decode';
 
 /** An account as the write side knows it, with where its stream stood. */
 export interface AccountState {
@@ -15,8 +15,6 @@ export interface AccountState {
 
 /** Events read per page when folding a stream: bounds the memory of a fold, whatever the history. */
 export const FOLD_PAGE_SIZE = 1_000;
-
-const asLedgerEvent = (event: RecordedEvent): LedgerEvent => ({ type: event.type, data: event.data }) as LedgerEvent;
 
 /**
  * Folds an account's stream from `from` (the state after revision `from.revision`, or nothing: from
@@ -37,7 +35,7 @@ export async function foldAccountStream(
     const slice = await store.readStream(accountStream(accountId), { fromRevision: next, limit: room });
     let account = state?.account;
     for (const event of slice.events) {
-      const ledgerEvent = asLedgerEvent(event);
+      const ledgerEvent = decodeLedgerEvent(event);
       if (!account) {
         if (ledgerEvent.type !== 'AccountOpened') return undefined;
         account = openedAccount(ledgerEvent);

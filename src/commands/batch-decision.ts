@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type Account, decideOpenAccount, decideStatusChange, evolveAccount, openedAccount } from '../domain/account';
 import { type LedgerError, isLedgerError, ledgerError } from '../domain/errors';
-import { type AccountOpened, type LedgerEvent, accountStream, transferStream } from '../domain/events';
+import { type LedgerEvent, accountStream, transferStream } from '../domain/events';
 import { decideTransfer } from '../domain/transfer';
 import { type TransferState, evolveTransfer } from '../domain/transfer-state';
 import type { EventMetadata, EventToAppend, ExpectedRevision, RecordedEvent } from '../eventstore/port';
 import { expect } from '../eventstore/port';
+import { decodeEventOf, decodeLedgerEvent } from '../events/decode';
 import type { FraudEvent } from '../domain/fraud';
 import type { PeriodEvent } from '../domain/closed-period';
 import type { AccountState, AccountStates } from './account-states';
@@ -56,8 +57,10 @@ export class BatchDecision {
   readonly refusedOn = new Set<string>();
   /** Transfers whose cached state a reversal's refusal rested on (their posted amount may have grown elsewhere). */
   readonly refusedOnTransfers = new Set<string>();
-  /** Transfers (and reversals) decided earlier in this batch, by id: their command hash and event index. */
-  readonly pendingTransfers = new Map<string, { commandHash: string; index: number }>();
+  /** Transfers (and reversals) decided earlier in this batch, by id: their command hash, event index and first state. */
+  readonly pendingTransfers = new Map<string, { commandHash: string; index: number; state: TransferState }>();
+  /** Accounts opened earlier in this batch, by id: a repeat of the same command answers this account. */
+  private readonly openedEarlier = new Map<string, { commandHash: string; account: Account; index: number }>();
   /** Posts and voids decided earlier in this batch, by their command's id. */
   readonly pendingHoldCommands = new Map<string, { commandHash: string; answer: Pending<TransferRecord> }>();
   private readonly fraud: FraudDecisions;
@@ -76,12 +79,8 @@ export class BatchDecision {
     prepared: PreparedPeriods = { periods: { state: {}, revision: -1n }, adjustments: new Map() },
   ) {
     this.periods = new PeriodDecisions(this, prepared);
-    this.fraud = new FraudDecisions(
-      existing,
-      recordedAt,
-      this.expected,
-      (event, streamId, context) => this.append(event, streamId, context, {}),
-      (index) => ({ type: this.events[index]!.type, data: this.events[index]!.data }) as FraudEvent,
+    this.fraud = new FraudDecisions(existing, recordedAt, this.expected, (event, streamId, context) =>
+      this.append(event, streamId, context, {}),
     );
   }
 
@@ -152,6 +151,31 @@ export class BatchDecision {
     for (const id of accountIds) this.refusedOn.add(id);
   }
 
+  /**
+   * A transfer (or reversal) command whose id was used before: stored before this batch or decided
+   * earlier in it. The same body gets the first answer; another body is a conflict; undefined: a new id.
+   */
+  repeatedTransfer(id: string, commandHash: string): Pending<TransferRecord> | LedgerError | undefined {
+    const stored = this.existing.get(transferStream(id));
+    if (stored) {
+      if (stored.metadata.commandHash !== commandHash) return conflict(`transfer ${id}`);
+      const transfer: TransferRecord = {
+        state: evolveTransfer(undefined, decodeLedgerEvent(stored)),
+        recordedAt: stored.recordedAt,
+        position: stored.position,
+      };
+      return () => transfer;
+    }
+    const earlier = this.pendingTransfers.get(id);
+    if (!earlier) return undefined;
+    if (earlier.commandHash !== commandHash) return conflict(`transfer ${id}`);
+    return (recorded) => ({
+      state: earlier.state,
+      recordedAt: this.recordedAt,
+      position: recorded[earlier.index]!.position,
+    });
+  }
+
   private cached(accountId: string): AccountState | undefined {
     return this.states.get(accountId);
   }
@@ -174,7 +198,7 @@ export class BatchDecision {
       eventId: randomUUID(),
       streamId,
       type: event.type,
-      data: event.data as unknown as Record<string, unknown>,
+      data: event.data,
       metadata,
       ...(extra.alsoIn ? { alsoIn: extra.alsoIn } : {}),
     });
@@ -195,24 +219,22 @@ export class BatchDecision {
     const stored = this.existing.get(stream);
     if (stored) {
       if (stored.metadata.commandHash !== job.commandHash) return () => conflict(`account ${id}`);
-      const account = openedAccount(stored as unknown as AccountOpened);
+      const account = openedAccount(decodeEventOf(stored, 'AccountOpened'));
       return () => ({ outcome: 'duplicate', account, position: stored.position });
     }
     // Opened earlier in this same batch: the same command is a repeat, another one a conflict.
-    const openedIndex = this.working.get(id)?.lastEventIndex;
-    if (openedIndex !== undefined) {
-      const first = this.events[openedIndex]!;
-      if (first.type !== 'AccountOpened' || first.metadata.commandHash !== job.commandHash) {
-        return () => conflict(`account ${id}`);
-      }
-      const account = openedAccount(first as unknown as AccountOpened);
-      return (recorded) => ({ outcome: 'duplicate', account, position: recorded[openedIndex]!.position });
+    const openedEarlier = this.openedEarlier.get(id);
+    if (openedEarlier) {
+      if (openedEarlier.commandHash !== job.commandHash) return () => conflict(`account ${id}`);
+      const { account, index } = openedEarlier;
+      return (recorded) => ({ outcome: 'duplicate', account, position: recorded[index]!.position });
     }
     const event = decideOpenAccount(job.command, this.recordedAt);
     this.expected.set(stream, expect.noStream);
     const index = this.append(event, stream, job.context, { commandHash: job.commandHash });
     const account = openedAccount(event);
     this.working.set(id, { account, lastEventIndex: index });
+    this.openedEarlier.set(id, { commandHash: job.commandHash, account, index });
     return (recorded) => ({ outcome: 'created', account, position: recorded[index]!.position });
   }
 
@@ -302,29 +324,11 @@ export class BatchDecision {
   ): { pending: Pending<TransferOutcome>; failed: boolean } {
     const fail = (error: LedgerError) => ({ pending: () => ({ outcome: 'failed' as const, error }), failed: true });
     const id = command.transferId;
-    const stored = this.existing.get(transferStream(id));
-    if (stored) {
-      if (stored.metadata.commandHash !== commandHash) return fail(conflict(`transfer ${id}`));
-      const transfer = {
-        state: evolveTransfer(undefined, { type: stored.type, data: stored.data } as LedgerEvent),
-        recordedAt: stored.recordedAt,
-        position: stored.position,
-      };
-      return { pending: () => ({ outcome: 'duplicate', transfer }), failed: false };
-    }
-    const earlier = this.pendingTransfers.get(id);
-    if (earlier) {
-      if (earlier.commandHash !== commandHash) return fail(conflict(`transfer ${id}`));
-      const event = this.events[earlier.index]!;
+    const repeat = this.repeatedTransfer(id, commandHash);
+    if (isLedgerError(repeat)) return fail(repeat);
+    if (repeat) {
       return {
-        pending: (recorded) => ({
-          outcome: 'duplicate',
-          transfer: {
-            state: evolveTransfer(undefined, { type: event.type, data: event.data } as LedgerEvent),
-            recordedAt: this.recordedAt,
-            position: recorded[earlier.index]!.position,
-          },
-        }),
+        pending: (recorded, position) => ({ outcome: 'duplicate', transfer: repeat(recorded, position) }),
         failed: false,
       };
     }
@@ -365,8 +369,8 @@ export class BatchDecision {
       account: evolveAccount(credit.account, decision),
       lastEventIndex: index,
     });
-    this.pendingTransfers.set(id, { commandHash, index });
     const state = evolveTransfer(undefined, decision);
+    this.pendingTransfers.set(id, { commandHash, index, state });
     // A hold is kept for its posts and voids later in this batch and after it; a plain transfer only
     // for a reversal in this same batch (the cache does not keep it: see changedTransfers).
     this.workingTransfers.set(id, {

@@ -10,6 +10,7 @@ import {
   fraudStream,
 } from '../domain/fraud';
 import { type ExpectedRevision, type RecordedEvent, expect } from '../eventstore/port';
+import { decodeEventOf } from '../events/decode';
 import type { CommandContext, FraudCommandOutcome, WriteJob } from './write-commands';
 
 type FraudJob = Extract<WriteJob, { kind: 'fraud' }>;
@@ -30,31 +31,25 @@ export function fraudStreamsOf(job: FraudJob): string[] {
  * earlier in it), appended with expected revision no-stream.
  */
 export class FraudDecisions {
-  /** Fraud streams this batch appends to, with the index of their event. */
-  private readonly added = new Map<string, { index: number; actor: string | undefined }>();
+  /** Fraud streams this batch appends to, with their event and its index. */
+  private readonly added = new Map<string, { event: FraudEvent; index: number; actor: string | undefined }>();
 
   constructor(
     private readonly existing: ReadonlyMap<string, RecordedEvent>,
     private readonly recordedAt: string,
     private readonly expected: Map<string, ExpectedRevision>,
     private readonly append: (event: FraudEvent, streamId: string, context: CommandContext) => number,
-    private readonly eventAt: (index: number) => FraudEvent,
   ) {}
 
   decide(job: FraudJob): Pending<{ items: FraudCommandOutcome[]; position: bigint }> {
     const outcomes = job.commands.map(({ command, context }) =>
       command.type === 'RecordScore'
         ? this.once(fraudStream(command.score.transferId), context, (first) =>
-            decideRecordScore(command, first as FraudScored | undefined),
+            decideRecordScore(command, scoreIn(first)),
           )
         : this.once(fraudReviewStream(command.transferId), context, (first) => {
-            const score = this.first(fraudStream(command.transferId))?.event as FraudScored | undefined;
-            const decided = decideResolveReview(
-              command,
-              score,
-              first as FraudReviewResolved | undefined,
-              this.recordedAt,
-            );
+            const score = scoreIn(this.first(fraudStream(command.transferId))?.event);
+            const decided = decideResolveReview(command, score, resolutionIn(first), this.recordedAt);
             return isLedgerError(decided) ? decided : decided.duplicate ? null : decided.event;
           }),
     );
@@ -71,10 +66,10 @@ export class FraudDecisions {
     streamId: string,
   ): { event: FraudEvent; actor: string | undefined; index?: number; stored?: RecordedEvent } | undefined {
     const added = this.added.get(streamId);
-    if (added !== undefined) return { event: this.eventAt(added.index), actor: added.actor, index: added.index };
+    if (added !== undefined) return added;
     const stored = this.existing.get(streamId);
     if (!stored) return undefined;
-    return { event: { type: stored.type, data: stored.data } as FraudEvent, actor: stored.metadata.actor, stored };
+    return { event: decodeEventOf(stored, 'FraudScored', 'FraudReviewResolved'), actor: stored.metadata.actor, stored };
   }
 
   /**
@@ -113,7 +108,7 @@ export class FraudDecisions {
     }
     this.expected.set(streamId, expect.noStream);
     const index = this.append(decided, streamId, context);
-    this.added.set(streamId, { index, actor: context.actor });
+    this.added.set(streamId, { event: decided, index, actor: context.actor });
     return (recorded) => ({
       outcome: 'created',
       event: decided,
@@ -136,8 +131,8 @@ export const reviewStreamsOf = (transferId: string): string[] => [
  * resolved `fraud`, the saga is voiding it. No score yet: not held up (scoring never blocks posting).
  */
 export function underReview(existing: ReadonlyMap<string, RecordedEvent>, transferId: string): LedgerError | undefined {
-  const score = existing.get(fraudStream(transferId));
-  if (!score || (score.data as FraudScored['data']).decision !== 'review') return undefined;
+  const scored = existing.get(fraudStream(transferId));
+  if (!scored || decodeEventOf(scored, 'FraudScored').data.decision !== 'review') return undefined;
   const resolved = existing.get(fraudReviewStream(transferId));
   if (!resolved) {
     return ledgerError(
@@ -145,8 +140,20 @@ export function underReview(existing: ReadonlyMap<string, RecordedEvent>, transf
       `hold ${transferId} is under fraud review; it can be posted once an analyst resolves it legitimate`,
     );
   }
-  if ((resolved.data as FraudReviewResolved['data']).outcome === 'fraud') {
+  if (decodeEventOf(resolved, 'FraudReviewResolved').data.outcome === 'fraud') {
     return ledgerError('under-review', `hold ${transferId} was resolved fraud; it is being voided`);
   }
   return undefined;
+}
+
+/** The first event of a transfer's fraud stream is its score; anything else there is damage. */
+function scoreIn(event: FraudEvent | undefined): FraudScored | undefined {
+  if (event === undefined || event.type === 'FraudScored') return event;
+  throw new Error(`a fraud stream starts with ${event.type}, not FraudScored`);
+}
+
+/** The first event of a transfer's fraud-review stream is its resolution; anything else there is damage. */
+function resolutionIn(event: FraudEvent | undefined): FraudReviewResolved | undefined {
+  if (event === undefined || event.type === 'FraudReviewResolved') return event;
+  throw new Error(`a fraud-review stream starts with ${event.type}, not FraudReviewResolved`);
 }

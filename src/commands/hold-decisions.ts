@@ -1,6 +1,6 @@
 import { type LedgerError, isLedgerError, ledgerError } from '../domain/errors';
 import { accountStream, holdCommandStream, transferStream } from '../domain/events';
-import type { LedgerEvent, MoneyEvent, TransferReversed } from '../domain/events';
+import type { MoneyEvent, TransferReversed } from '../domain/events';
 import { evolveAccount } from '../domain/account';
 import { decideExpirePending, decidePostPending, decideVoidPending } from '../domain/hold';
 import { decideReversal } from '../domain/reversal';
@@ -36,7 +36,7 @@ function applyMoneyEvent(
   }
   for (const id of transfers) {
     const current = batch.transferState(id);
-    const state = evolveTransfer(current?.state, event as LedgerEvent);
+    const state = evolveTransfer(current?.state, event);
     batch.workingTransfers.set(id, {
       state,
       recordedAt: current?.recordedAt ?? batch.recordedAt,
@@ -142,26 +142,9 @@ export function decideReverseJob(
 ): Pending<ReverseOutcome> {
   const { command, commandHash } = job;
   const id = command.reversalId;
-  const stored = batch.existing.get(transferStream(id));
-  if (stored) {
-    if (stored.metadata.commandHash !== commandHash) return refused(conflict(`transfer ${id}`));
-    const transfer: TransferRecord = {
-      state: evolveTransfer(undefined, { type: stored.type, data: stored.data } as LedgerEvent),
-      recordedAt: stored.recordedAt,
-      position: stored.position,
-    };
-    return () => ({ outcome: 'duplicate', transfer });
-  }
-  const earlier = batch.pendingTransfers.get(id);
-  if (earlier) {
-    if (earlier.commandHash !== commandHash) return refused(conflict(`transfer ${id}`));
-    const event = batch.events[earlier.index]!;
-    const state = evolveTransfer(undefined, { type: event.type, data: event.data } as LedgerEvent);
-    return (recorded) => ({
-      outcome: 'duplicate',
-      transfer: { state, recordedAt: batch.recordedAt, position: recorded[earlier.index]!.position },
-    });
-  }
+  const repeat = batch.repeatedTransfer(id, commandHash);
+  if (isLedgerError(repeat)) return refused(repeat);
+  if (repeat) return (recorded, position) => ({ outcome: 'duplicate', transfer: repeat(recorded, position) });
   const original = batch.transferState(command.transferId);
   if (!original) return refused(ledgerError('transfer-not-found', `no transfer ${command.transferId}`));
   const { state } = original;
@@ -207,7 +190,7 @@ export function decideReverseJob(
   });
   const reversal = evolveTransfer(undefined, decision);
   batch.workingTransfers.set(id, { state: reversal, recordedAt: batch.recordedAt });
-  batch.pendingTransfers.set(id, { commandHash, index });
+  batch.pendingTransfers.set(id, { commandHash, index, state: reversal });
   return (recorded) => ({
     outcome: 'created',
     transfer: { state: reversal, recordedAt: batch.recordedAt, position: recorded[index]!.position },

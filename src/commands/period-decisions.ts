@@ -11,6 +11,7 @@ import {
 } from '../domain/closed-period';
 import { type LedgerError, isLedgerError, ledgerError } from '../domain/errors';
 import { type MoneyEvent, accountStream, transferStream } from '../domain/events';
+import { evolveTransfer } from '../domain/transfer-state';
 import { type RecordedEvent, expect } from '../eventstore/port';
 import type { BatchDecision, Pending } from './batch-decision';
 import type { LatestClose, LoadedAdjustment, PeriodsEntry, PreparedPeriods } from './period-states';
@@ -202,7 +203,11 @@ export class PeriodDecisions {
     ] as const) {
       this.batch.setAccount(accountId, evolveAccount(working.account, decided.posted), postedIndex);
     }
-    this.batch.pendingTransfers.set(transferId, { commandHash: found.commandHash ?? '', index: postedIndex });
+    this.batch.pendingTransfers.set(transferId, {
+      commandHash: found.commandHash ?? '',
+      index: postedIndex,
+      state: evolveTransfer(undefined, decided.posted),
+    });
     const working: WorkingAdjustment = {
       ...found,
       adjustment: evolveAdjustment(found.adjustment, decided.approved, this.batch.recordedAt),

@@ -1,16 +1,14 @@
 import {
   type Adjustment,
-  type AdjustmentApproved,
-  type AdjustmentRequested,
   type ClosedPeriods,
   NO_CLOSED_PERIODS,
   PERIODS_STREAM,
-  type PeriodClosed,
   adjustmentStream,
   evolveAdjustment,
   evolvePeriods,
 } from '../domain/closed-period';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { decodeEvent, decodeEventOf } from '../events/decode';
 import type { AccountStates } from './account-states';
 import type { WriteJob } from './write-commands';
 
@@ -50,7 +48,7 @@ export interface PreparedPeriods {
 const PERIODS_PAGE_MAX = 1000;
 
 export const latestCloseOf = (event: RecordedEvent): LatestClose => {
-  const data = event.data as PeriodClosed['data'];
+  const { data } = decodeEventOf(event, 'PeriodClosed');
   return {
     through: data.through,
     reason: data.reason,
@@ -66,9 +64,10 @@ export async function readPeriods(store: EventStore): Promise<PeriodsEntry> {
   for (let from = 0n; ; ) {
     const slice = await store.readStream(PERIODS_STREAM, { fromRevision: from, limit: PERIODS_PAGE_MAX });
     for (const event of slice.events) {
-      if (event.type !== 'PeriodClosed') continue;
+      const close = decodeEvent(event);
+      if (close.type !== 'PeriodClosed') continue;
       entry = {
-        state: evolvePeriods(entry.state, { type: 'PeriodClosed', data: event.data as PeriodClosed['data'] }),
+        state: evolvePeriods(entry.state, close),
         revision: event.revision,
         latest: latestCloseOf(event),
       };
@@ -83,15 +82,12 @@ export function foldAdjustment(events: readonly RecordedEvent[], revision: bigin
   let adjustment: Adjustment | undefined;
   let commandHash: string | undefined;
   let position = 0n;
-  for (const event of events) {
-    position = event.position;
-    if (event.type === 'AdjustmentRequested') commandHash = event.metadata.commandHash;
+  for (const recorded of events) {
+    position = recorded.position;
+    const event = decodeEvent(recorded);
+    if (event.type === 'AdjustmentRequested') commandHash = recorded.metadata.commandHash;
     if (event.type !== 'AdjustmentRequested' && event.type !== 'AdjustmentApproved') continue;
-    adjustment = evolveAdjustment(
-      adjustment,
-      { type: event.type, data: event.data } as AdjustmentRequested | AdjustmentApproved,
-      event.recordedAt,
-    );
+    adjustment = evolveAdjustment(adjustment, event, recorded.recordedAt);
   }
   return adjustment ? { adjustment, revision, commandHash, position } : undefined;
 }

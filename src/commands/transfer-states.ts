@@ -1,7 +1,7 @@
-import type { LedgerEvent } from '../domain/events';
 import { transferStream } from '../domain/events';
 import { type TransferState, evolveTransfer } from '../domain/transfer-state';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { decodeEventOf, decodeLedgerEvent } from '../events/decode';
 import type { TransferRecord } from './write-commands';
 
 /** A transfer as the write side knows it, with where its stream stood. */
@@ -12,8 +12,6 @@ export interface TransferEntry {
   /** Revision of the transfer's stream that `state` reflects. */
   readonly revision: bigint;
 }
-
-const asLedgerEvent = (event: RecordedEvent): LedgerEvent => ({ type: event.type, data: event.data }) as LedgerEvent;
 
 /**
  * The write side's cache of transfer states (holds and the transfers reversals undo), folded from
@@ -60,7 +58,7 @@ export class TransferStates {
         if (!cached) return this.load(id);
         const slice = await this.store.readStream(transferStream(id), { fromRevision: cached.revision + 1n });
         if (slice.events.length === 0) return;
-        const state = slice.events.map(asLedgerEvent).reduce(evolveTransfer, cached.state);
+        const state = slice.events.map(decodeLedgerEvent).reduce(evolveTransfer, cached.state);
         this.set(id, { ...cached, state, revision: slice.revision });
       }),
     );
@@ -70,7 +68,7 @@ export class TransferStates {
     const slice = await this.store.readStream(transferStream(transferId));
     const first = slice.events[0];
     if (!first) return;
-    const state = slice.events.map(asLedgerEvent).reduce<TransferState | undefined>(evolveTransfer, undefined)!;
+    const state = slice.events.map(decodeLedgerEvent).reduce<TransferState | undefined>(evolveTransfer, undefined)!;
     this.set(transferId, { state, recordedAt: first.recordedAt, revision: slice.revision });
   }
 
@@ -79,10 +77,10 @@ export class TransferStates {
    * folded from the hold's stream up to the command's event (later posts do not change a repeat's answer).
    */
   async answerAt(commandEvent: RecordedEvent): Promise<TransferRecord> {
-    const holdId = (commandEvent.data as { transferId: string }).transferId;
+    const holdId = decodeEventOf(commandEvent, 'PendingTransferPosted', 'PendingTransferVoided').data.transferId;
     const slice = await this.store.readStream(transferStream(holdId));
     const upTo = slice.events.filter((event) => event.position <= commandEvent.position);
-    const state = upTo.map(asLedgerEvent).reduce<TransferState | undefined>(evolveTransfer, undefined);
+    const state = upTo.map(decodeLedgerEvent).reduce<TransferState | undefined>(evolveTransfer, undefined);
     if (!state || !upTo[0]) throw new Error(`hold ${holdId} of command event ${commandEvent.eventId} has no stream`);
     return { state, recordedAt: upTo[0].recordedAt, position: commandEvent.position };
   }

@@ -40,3 +40,22 @@ describe('account snapshot codec', () => {
     expect(() => decodeAccountSnapshot(broken)).toThrow(/debitsPosted/);
   });
 });
+
+describe('account snapshot codec: damage', () => {
+  it.each([
+    ['status', { status: 'asleep' }, /status is not open, frozen or closed/],
+    ['flags', { flags: { debitsMustNotExceedCredits: true } }, /flags is not the two balance flags/],
+    ['metadata', { metadata: { k: 1 } }, /metadata is not an object of strings/],
+    ['version', { version: '3' }, /version is not a whole number/],
+  ])(
+    'refuses a snapshot of the current schema whose %s is wrong, naming the account and the field',
+    (_, change, message) => {
+      const broken = {
+        schema: ACCOUNT_SNAPSHOT_SCHEMA,
+        account: { ...encodeAccountSnapshot(account).account, ...change },
+      };
+      expect(() => decodeAccountSnapshot(broken)).toThrow(message);
+      expect(() => decodeAccountSnapshot(broken)).toThrow(/account snapshot of a:/);
+    },
+  );
+});

@@ -1,4 +1,6 @@
 import type { AccountFlags, Side } from './account';
+import type { PeriodEvent } from './closed-period';
+import type { FraudEvent } from './fraud';
 
 /**
  * The ledger's domain events, as they are stored and published (docs/contract.md, "Events"). Amounts are
@@ -99,6 +101,9 @@ export type HoldEvent = TransferPending | PendingTransferPosted | PendingTransfe
 export type MoneyEvent = TransferPosted | HoldEvent | TransferReversed;
 export type LedgerEvent = AccountLifecycleEvent | MoneyEvent;
 export type LedgerEventType = LedgerEvent['type'];
+/** Every event the ledger records: what a recorded event decodes to (src/events/decode.ts). */
+export type DomainEvent = LedgerEvent | FraudEvent | PeriodEvent;
+export type DomainEventType = DomainEvent['type'];
 
 export const LEDGER_EVENT_TYPES: readonly LedgerEventType[] = [
   'AccountOpened',

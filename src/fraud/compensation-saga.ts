@@ -3,9 +3,10 @@ import { commandHash } from '../commands/command-hash';
 import type { Writer } from '../commands/writer';
 import type { CommandContext } from '../commands/write-commands';
 import { isLedgerError } from '../domain/errors';
-import { transferStream } from '../domain/events';
-import type { FraudReviewResolved, FraudScored } from '../domain/fraud';
+import { type TransferPending, type TransferPosted, transferStream } from '../domain/events';
+import type { FraudScored } from '../domain/fraud';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { decodeEvent, decodeEventOf } from '../events/decode';
 import type { Prepared } from '../platform/log-follower';
 import { LogReader } from '../platform/log-reader';
 import type { Tables } from '../platform/tables';
@@ -66,13 +67,11 @@ export class CompensationSaga extends LogReader<RecordedEvent, CompensationSteps
 
   override async prepare(events: readonly RecordedEvent[]): Promise<Prepared<CompensationSteps[]>> {
     const done: CompensationSteps[] = [];
-    for (const event of events) {
-      if (event.type === 'FraudScored') await this.autoFreeze(event);
-      else if (
-        event.type === 'FraudReviewResolved' &&
-        (event.data as FraudReviewResolved['data']).outcome === 'fraud'
-      ) {
-        done.push(await this.compensate(event));
+    for (const recorded of events) {
+      const event = decodeEvent(recorded);
+      if (event.type === 'FraudScored') await this.autoFreeze(recorded, event.data);
+      else if (event.type === 'FraudReviewResolved' && event.data.outcome === 'fraud') {
+        done.push(await this.compensate(recorded, event.data.transferId));
       }
     }
     return { value: done };
@@ -102,8 +101,7 @@ export class CompensationSaga extends LogReader<RecordedEvent, CompensationSteps
     );
   }
 
-  private async compensate(resolution: RecordedEvent): Promise<CompensationSteps> {
-    const { transferId } = resolution.data as FraudReviewResolved['data'];
+  private async compensate(resolution: RecordedEvent, transferId: string): Promise<CompensationSteps> {
     const context: CommandContext = {
       correlationId: resolution.metadata.correlationId,
       causationId: resolution.eventId,
@@ -111,8 +109,7 @@ export class CompensationSaga extends LogReader<RecordedEvent, CompensationSteps
     };
     const reason = `fraud review of transfer ${transferId} resolved fraud`;
     const steps: CompensationSteps = { transferId };
-    const first = (await this.store.readFirstEvents([transferStream(transferId)])).get(transferStream(transferId));
-    if (!first) throw new Error(`fraud compensation: no transfer ${transferId}`);
+    const first = await this.transferOf(transferId);
     const { voidId, reversalId } = compensationIds(transferId);
 
     if (first.type === 'TransferPending') {
@@ -140,7 +137,7 @@ export class CompensationSaga extends LogReader<RecordedEvent, CompensationSteps
     steps.reverse = isLedgerError(reversed) ? reversed.slug : reversed.outcome;
     await this.pause();
 
-    const debitAccountId = String((first.data as { debitAccountId: unknown }).debitAccountId);
+    const { debitAccountId } = first.data;
     const frozen = await this.writer.submit({
       kind: 'status',
       command: { type: 'FreezeAccount', accountId: debitAccountId, reason },
@@ -153,15 +150,10 @@ export class CompensationSaga extends LogReader<RecordedEvent, CompensationSteps
   }
 
   /** The auto-freeze policy: the debited account of a transfer scored at or above the threshold. */
-  private async autoFreeze(scored: RecordedEvent): Promise<void> {
+  private async autoFreeze(scored: RecordedEvent, score: FraudScored['data']): Promise<void> {
     const threshold = this.options.autoFreezeThreshold;
-    const score = scored.data as FraudScored['data'];
     if (threshold === undefined || score.score < threshold) return;
-    const first = (await this.store.readFirstEvents([transferStream(score.transferId)])).get(
-      transferStream(score.transferId),
-    );
-    if (!first) throw new Error(`fraud auto-freeze: no transfer ${score.transferId}`);
-    const debitAccountId = String((first.data as { debitAccountId: unknown }).debitAccountId);
+    const { debitAccountId } = (await this.transferOf(score.transferId)).data;
     const outcome = await this.writer.submit({
       kind: 'status',
       command: {
@@ -173,6 +165,14 @@ export class CompensationSaga extends LogReader<RecordedEvent, CompensationSteps
     });
     this.options.onFreeze?.();
     if (isLedgerError(outcome)) this.options.log?.(`auto-freeze of ${debitAccountId} refused: ${outcome.detail}`);
+  }
+
+  /** The scored transfer: the first event of its stream, a posting or a hold. */
+  private async transferOf(transferId: string): Promise<TransferPosted | TransferPending> {
+    const stream = transferStream(transferId);
+    const first = (await this.store.readFirstEvents([stream])).get(stream);
+    if (!first) throw new Error(`fraud compensation: no transfer ${transferId}`);
+    return decodeEventOf(first, 'TransferPosted', 'TransferPending');
   }
 
   private async pause(): Promise<void> {

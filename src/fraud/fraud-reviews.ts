@@ -1,7 +1,7 @@
 import type { Writer } from '../commands/writer';
 import type { CommandContext } from '../commands/write-commands';
 import type { LedgerError } from '../domain/errors';
-import type { FraudReviewResolved, ReviewOutcome } from '../domain/fraud';
+import type { ReviewOutcome } from '../domain/fraud';
 import type { Kysely } from 'kysely';
 import type { Tables } from '../platform/tables';
 import { type ReviewKeyset, ReviewReadModel, type ReviewStatus, type Risk } from './review-read-model';
@@ -71,7 +71,8 @@ export class FraudReviews {
     });
     const item = outcome.items[0]!;
     if (item.outcome === 'failed') return item.error;
-    const resolved = item.event as FraudReviewResolved;
+    const resolved = item.event;
+    if (resolved.type !== 'FraudReviewResolved') throw new Error(`a review resolution answered ${resolved.type}`);
     const done = await this.compensated([transferId]);
     return {
       transferId,

@@ -3,6 +3,7 @@ import type { CommandContext } from '../commands/write-commands';
 import type { TransferPosted } from '../domain/events';
 import type { FraudDecision, RecordScore } from '../domain/fraud';
 import type { RecordedEvent } from '../eventstore/port';
+import { decodeEventOf } from '../events/decode';
 
 /**
  * SHA-256 (hex) of a feature vector as float32 little-endian bytes: the model's exact input, so an
@@ -46,19 +47,10 @@ export function recordScoreCommand(
   };
 }
 
-/** The fields of a TransferPosted (or TransferPending) the features need, checked; throws on a malformed event (a poison). */
+/** The transfer a TransferPosted (or TransferPending) holds, decoded; throws on a malformed event (a poison). */
 export function readTransfer(event: RecordedEvent): TransferPosted['data'] & { amountMinor: number; atMs: number } {
-  const data = event.data as Partial<TransferPosted['data']>;
-  const ok = (v: unknown) => typeof v === 'string' && v.length > 0;
-  if (!ok(data.transferId) || !ok(data.debitAccountId) || !ok(data.creditAccountId)) {
-    throw new Error(`${event.type} at ${event.position} lacks transferId, debitAccountId or creditAccountId`);
-  }
-  if (typeof data.amount !== 'string' || !/^[1-9][0-9]*$/.test(data.amount)) {
-    throw new Error(
-      `${event.type} at ${event.position} has an amount that is not a positive integer string: ${JSON.stringify(data.amount)}`,
-    );
-  }
+  const { data } = decodeEventOf(event, 'TransferPosted', 'TransferPending');
   const atMs = Date.parse(event.recordedAt);
   if (!Number.isFinite(atMs)) throw new Error(`${event.type} at ${event.position} has no readable recordedAt`);
-  return { ...(data as TransferPosted['data']), amountMinor: Number(data.amount), atMs };
+  return { ...data, amountMinor: Number(data.amount), atMs };
 }

@@ -28,7 +28,8 @@ export class PoisonTracker {
     const message = error instanceof Error ? error.message : String(error);
     this.log?.(`event at ${event.position} failed (attempt ${attempts} of ${this.attemptsMax}): ${message}`);
     if (attempts < this.attemptsMax) return undefined;
-    const transferId = (event.data as { transferId?: unknown }).transferId;
+    // Read as it was recorded: the event may be the one that does not decode.
+    const { transferId } = event.data;
     return {
       position: event.position,
       eventId: event.eventId,

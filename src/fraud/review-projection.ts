@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { FraudReviewResolved, FraudScored } from '../domain/fraud';
 import { transferStream } from '../domain/events';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { decodeEvent, decodeEventOf } from '../events/decode';
 import { LogReader } from '../platform/log-reader';
 import type { Tables } from '../platform/tables';
 
@@ -35,21 +35,21 @@ export class ReviewProjection extends LogReader<RecordedEvent, Map<string, Revie
 
   override async prepare(events: readonly RecordedEvent[]): Promise<{ value: Map<string, ReviewedTransfer> }> {
     const reviewed = events
-      .filter((e) => e.type === 'FraudScored' && (e.data as FraudScored['data']).decision === 'review')
-      .map((e) => (e.data as FraudScored['data']).transferId);
+      .map(decodeEvent)
+      .flatMap((e) => (e.type === 'FraudScored' && e.data.decision === 'review' ? [e.data.transferId] : []));
     const transfers = new Map<string, ReviewedTransfer>();
     if (reviewed.length === 0) return { value: transfers };
     const first = await this.store.readFirstEvents(reviewed.map(transferStream));
     for (const id of reviewed) {
       const event = first.get(transferStream(id));
       if (!event) throw new Error(`fraud reviews: transfer ${id} was scored but its stream has no event`);
-      const data = event.data as Record<string, unknown>;
+      const { data } = decodeEventOf(event, 'TransferPosted', 'TransferPending');
       transfers.set(id, {
         recordedAt: event.recordedAt,
-        debitAccountId: String(data.debitAccountId),
-        creditAccountId: String(data.creditAccountId),
-        amount: String(data.amount),
-        currency: String(data.currency),
+        debitAccountId: data.debitAccountId,
+        creditAccountId: data.creditAccountId,
+        amount: data.amount,
+        currency: data.currency,
       });
     }
     return { value: transfers };
@@ -60,9 +60,10 @@ export class ReviewProjection extends LogReader<RecordedEvent, Map<string, Revie
     tx: Kysely<Tables>,
     transfers: Map<string, ReviewedTransfer> | undefined,
   ): Promise<void> {
-    for (const event of events) {
+    for (const recorded of events) {
+      const event = decodeEvent(recorded);
       if (event.type === 'FraudScored') {
-        const score = event.data as FraudScored['data'];
+        const score = event.data;
         await tx
           .insertInto('rm_fraud_risk')
           .values({
@@ -70,8 +71,8 @@ export class ReviewProjection extends LogReader<RecordedEvent, Map<string, Revie
             score: score.score,
             decision: score.decision,
             model_version: score.modelVersion,
-            scored_at: event.recordedAt,
-            position: event.position.toString(),
+            scored_at: recorded.recordedAt,
+            position: recorded.position.toString(),
           })
           .onConflict((c) => c.column('transfer_id').doNothing())
           .execute();
@@ -88,12 +89,12 @@ export class ReviewProjection extends LogReader<RecordedEvent, Map<string, Revie
             credit_account_id: transfer.creditAccountId,
             amount: transfer.amount,
             currency: transfer.currency,
-            position: event.position.toString(),
+            position: recorded.position.toString(),
           })
           .onConflict((c) => c.column('transfer_id').doNothing())
           .execute();
       } else if (event.type === 'FraudReviewResolved') {
-        const resolved = event.data as FraudReviewResolved['data'];
+        const resolved = event.data;
         await tx
           .updateTable('rm_fraud_reviews')
           .set({
@@ -102,8 +103,8 @@ export class ReviewProjection extends LogReader<RecordedEvent, Map<string, Revie
             outcome: resolved.outcome,
             note: resolved.note,
             resolved_at: resolved.resolvedAt,
-            actor: event.metadata.actor ?? null,
-            position: event.position.toString(),
+            actor: recorded.metadata.actor ?? null,
+            position: recorded.position.toString(),
           })
           .where('transfer_id', '=', resolved.transferId)
           .where('status', '=', 'open')

@@ -1,5 +1,10 @@
 import { aggregateOf } from './envelope';
-import { EVENT_CATALOGUE, PUBLISHED_EVENT_TYPES, eventJsonSchemas, messageHeadersJsonSchema } from './event-schemas';
+import {
+  EVENT_CATALOGUE,
+  PUBLISHED_EVENT_TYPES,
+  eventJsonSchemas,
+  messageHeadersJsonSchema,
+} from '../events/event-schemas';
 
 /** The subject prefix and stream of docs/contract.md: the document describes the contract, not a test's. */
 const PREFIX = 'ledger';
@@ -7,7 +12,7 @@ const STREAM = 'LEDGER';
 
 /**
  * The AsyncAPI 3.0 document of the ledger's events: one channel per event type, its message's
- * headers and payload as JSON Schema generated from the zod schemas (src/messaging/event-schemas.ts).
+ * headers and payload as JSON Schema generated from the zod schemas (src/events/event-schemas.ts).
  * Served at GET /asyncapi.json and committed as docs/asyncapi.json (`npm run asyncapi`).
  */
 export function asyncApiDocument(version: string) {
@@ -16,7 +21,7 @@ export function asyncApiDocument(version: string) {
   const operations: Record<string, object> = {};
   const messages: Record<string, object> = {};
   for (const type of PUBLISHED_EVENT_TYPES) {
-    const address = `${PREFIX}.${aggregateOf({ type, streamId: '' })}.${type}`;
+    const address = `${PREFIX}.${aggregateOf({ type })}.${type}`;
     const description = EVENT_CATALOGUE[type].data.meta()?.description;
     channels[type] = {
       address,

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../eventstore/port';
-import { EVENT_CATALOGUE } from './event-schemas';
+import { EVENT_CATALOGUE, isPublishedEventType } from '../events/event-schemas';
 
 /** The message body on NATS (docs/contract.md, "Events"); positions and revisions are decimal strings. */
 export interface EventEnvelope {
@@ -30,22 +30,18 @@ export const toEnvelope = (event: RecordedEvent): EventEnvelope => ({
   data: event.data,
 });
 
-const TOKEN_UNSAFE = /[^A-Za-z0-9_-]/g;
-
 /**
- * The aggregate token of a subject: from the catalogue, or for a type it does not know yet, the
- * stream's prefix (`fraud-t1` → `fraud`). An unknown event is still published, never skipped.
+ * The aggregate token of a subject, from the catalogue: the relay publishes only events that decode,
+ * so every type it publishes is there.
  */
-export function aggregateOf(event: Pick<RecordedEvent, 'type' | 'streamId'>): string {
-  const known = EVENT_CATALOGUE[event.type as keyof typeof EVENT_CATALOGUE];
-  if (known) return known.aggregate;
-  const prefix = event.streamId.split('-')[0] ?? '';
-  return prefix.replace(TOKEN_UNSAFE, '_') || 'unknown';
+export function aggregateOf(event: Pick<RecordedEvent, 'type'>): string {
+  if (!isPublishedEventType(event.type)) throw new Error(`event type ${event.type} is not in the catalogue`);
+  return EVENT_CATALOGUE[event.type].aggregate;
 }
 
 /** `<prefix>.<aggregate>.<EventType>`, e.g. `ledger.transfer.TransferPosted`. */
-export const subjectFor = (prefix: string, event: Pick<RecordedEvent, 'type' | 'streamId'>): string =>
-  `${prefix}.${aggregateOf(event)}.${event.type.replace(TOKEN_UNSAFE, '_')}`;
+export const subjectFor = (prefix: string, event: Pick<RecordedEvent, 'type'>): string =>
+  `${prefix}.${aggregateOf(event)}.${event.type}`;
 
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 

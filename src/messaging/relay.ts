@@ -3,6 +3,7 @@ import { type NatsConnection, headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { decodeEvent } from '../events/decode';
 import type { LeaderLock } from '../platform/leader-lock';
 import { LogFollower, type LogHandler, type Prepared } from '../platform/log-follower';
 import type { Tables } from '../platform/tables';
@@ -137,6 +138,9 @@ export class NatsRelay implements LogHandler<RecordedEvent, PublishAck[]> {
 
   /** Sends the page at once (the follower pipelines pages); settles with every ack. */
   async prepare(events: readonly RecordedEvent[]): Promise<Prepared<PublishAck[]>> {
+    // Only what decodes is published, so every message fits its published schema; an event that
+    // does not stops the relay there, named in its error (never skipped).
+    for (const event of events) decodeEvent(event);
     return { value: await this.send(events) };
   }
 

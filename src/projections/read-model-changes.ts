@@ -1,7 +1,8 @@
 import { openedAccount } from '../domain/account';
-import type { AccountOpened, LedgerEvent, MoneyEvent } from '../domain/events';
+import type { AccountOpened, MoneyEvent } from '../domain/events';
 import type { TransferStatus } from '../domain/transfer-state';
 import type { RecordedEvent } from '../eventstore/port';
+import { decodeEvent } from '../events/decode';
 
 /** An account row of the read model as an AccountOpened starts it, with amounts as bigint. */
 export interface AccountRow {
@@ -151,7 +152,7 @@ export function readModelChanges(events: readonly RecordedEvent[]): ReadModelCha
   };
 
   for (const recorded of events) {
-    const event = { type: recorded.type, data: recorded.data } as LedgerEvent;
+    const event = decodeEvent(recorded);
     const at = recorded.position;
     switch (event.type) {
       case 'AccountOpened':

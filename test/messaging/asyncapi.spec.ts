@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { schemaFiles } from '../../src/cli/asyncapi';
 import { asyncApiDocument } from '../../src/messaging/asyncapi';
-import { PUBLISHED_EVENT_TYPES } from '../../src/messaging/event-schemas';
+import { PUBLISHED_EVENT_TYPES } from '../../src/events/event-schemas';
 import { LEDGER_EVENT_TYPES } from '../../src/domain/events';
 import { PERIOD_EVENT_TYPES } from '../../src/domain/closed-period';
 

@@ -5,7 +5,7 @@ import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventJsonSchemas, messageHeadersJsonSchema, PUBLISHED_EVENT_TYPES } from '../../src/messaging/event-schemas';
+import { eventJsonSchemas, messageHeadersJsonSchema, PUBLISHED_EVENT_TYPES } from '../../src/events/event-schemas';
 import { startTestApp, type TestApp } from '../support/app';
 import { TEST_KEYS, bearer } from '../support/keys';
 import {

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UndecodableEventError } from '../../src/events/decode';
+import { expect as expectRevision } from '../../src/eventstore/port';
 import { PostgresEventStore } from '../../src/eventstore/postgres-event-store';
 import { Projector } from '../../src/projections/projector';
 import { rebuildReadModels } from '../../src/projections/rebuild';
@@ -120,6 +123,65 @@ describe('projector: checkpoint and effects commit together (guarantee 6)', () =
     expect(progress.length).toBeGreaterThan(1);
     expect(result.position).toBe(await store.headPosition());
     expect((await readModelFigures(t.tdb)).accounts).toEqual(fromLog.accounts);
+  });
+});
+
+describe('projector: a recorded event that does not decode stops it there, named (guarantee 6: never skipped)', () => {
+  let t: TestApp;
+  afterAll(() => t.close());
+
+  it('applies what comes before it, refuses it on every try, and applies nothing after it', async () => {
+    t = await startTestApp({ LEDGER_ROLES: 'api' });
+    const store = new PostgresEventStore(t.tdb.database.db);
+    await t.request('POST', '/v1/accounts', { id: 'bank', currency: 'USD', normalSide: 'debit' });
+    await t.request('POST', '/v1/accounts', { id: 'ann', currency: 'USD' });
+    const post = (id: string) =>
+      t.request('POST', '/v1/transfers', {
+        id,
+        debitAccountId: 'bank',
+        creditAccountId: 'ann',
+        amount: '5',
+        currency: 'USD',
+      });
+    expect((await post('before')).status).toBe(201);
+    // Behind the API's back: an amount as a JSON number, which the published schema does not allow.
+    const bad = await store.append({
+      events: [
+        {
+          eventId: randomUUID(),
+          streamId: 'transfer-bad',
+          type: 'TransferPosted',
+          data: {
+            transferId: 'bad',
+            debitAccountId: 'bank',
+            creditAccountId: 'ann',
+            amount: 7,
+            currency: 'USD',
+            metadata: {},
+            effectiveAt: new Date().toISOString(),
+          },
+          metadata: { correlationId: randomUUID(), causationId: randomUUID() },
+        },
+      ],
+      expected: new Map([['transfer-bad', expectRevision.noStream]]),
+      recordedAt: new Date().toISOString(),
+    });
+    expect((await post('after')).status).toBe(201);
+
+    const projector = new Projector(t.tdb.database.db, store, { batchSizeMax: 1, pollMs: 5 });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const error = await projector.catchUp().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UndecodableEventError);
+      expect(String(error)).toBe(
+        `UndecodableEventError: recorded event TransferPosted at position ${bad.position} in transfer-bad does not decode: amount: Invalid input: expected string, received number`,
+      );
+      expect(projector.checkpoint).toBe(bad.position - 1n);
+    }
+    const transfers = await t.tdb.query<{ id: string }>('select id from rm_transfers order by id');
+    expect(transfers.map((row) => row.id)).toEqual(['before']);
   });
 });
 

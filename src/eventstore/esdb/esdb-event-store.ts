@@ -32,6 +32,7 @@ import {
   SNAPSHOT_EVENT_TYPE,
   conflictsOf,
   fromResolved,
+  isJsonObject,
   isLedgerEventType,
   isStreamNotFound,
   ledgerEventsFilter,
@@ -355,14 +356,15 @@ export class EsdbEventStore implements EventStore {
         maxCount: 1,
         requiresLeader: true,
       })) {
-        const data = resolved.event?.data as { revision?: unknown; state?: unknown } | undefined;
-        if (typeof data?.revision !== 'string' || typeof data.state !== 'object' || data.state === null) {
+        const record = resolved.event;
+        const data = record?.data;
+        if (!record || !isJsonObject(data) || typeof data.revision !== 'string' || !isJsonObject(data.state)) {
           throw new Error(`${snapshotStream(streamId)} holds a record that is not a snapshot`);
         }
         return {
-          data: data.state as Record<string, unknown>,
+          data: data.state,
           revision: BigInt(data.revision),
-          snapshotRevision: resolved.event!.revision,
+          snapshotRevision: record.revision,
         };
       }
     } catch (error) {
@@ -467,9 +469,12 @@ export class EsdbEventStore implements EventStore {
         maxCount: 1,
         requiresLeader: true,
       })) {
-        const data = resolved.event?.data as { hash?: unknown } | undefined;
-        if (typeof data?.hash !== 'string') throw new Error(`${CHAIN_STREAM} holds a record without a hash`);
-        return { revision: resolved.event!.revision, hash: data.hash };
+        const record = resolved.event;
+        const data = record?.data;
+        if (!record || !isJsonObject(data) || typeof data.hash !== 'string') {
+          throw new Error(`${CHAIN_STREAM} holds a record without a hash`);
+        }
+        return { revision: record.revision, hash: data.hash };
       }
     } catch (error) {
       if (!isStreamNotFound(error)) throw error;

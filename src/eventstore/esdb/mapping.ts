@@ -103,7 +103,7 @@ export function toEventData(event: EventToAppend, stored: Omit<StoredFields, 're
     id: event.eventId,
     contentType: 'application/json',
     type: event.type,
-    data: event.data as Record<string, unknown>,
+    data: event.data,
     metadata,
   };
 }
@@ -140,38 +140,42 @@ export function fromResolved(resolved: ResolvedEvent | AllStreamResolvedEvent): 
     );
   }
   if (!event.position) throw new Error(`event ${event.id} came back without its $all position`);
-  if (!event.isJson || typeof event.data !== 'object' || event.data === null || Array.isArray(event.data)) {
+  const { data, metadata: stored } = event;
+  if (!event.isJson || !isJsonObject(data)) {
     throw new Error(`event ${event.id} in ${event.streamId} is not a JSON object: not written by the ledger`);
   }
-  const raw = event.metadata;
-  if (!raw || typeof raw !== 'object' || raw instanceof Uint8Array || Array.isArray(raw)) {
+  if (!isJsonObject(stored)) {
     throw new Error(`event ${event.id} in ${event.streamId} has no ledger metadata: not written by the ledger`);
   }
-  const stored = raw as Record<string, unknown>;
-  const metadata: Record<string, string> = {};
+  const own: Record<string, string> = {};
   for (const [key, value] of Object.entries(stored)) {
     // `$` keys are the server's own properties; `ledger.` keys are ours, mapped to fields below.
     if (key.startsWith('$') || key.startsWith(RESERVED_PREFIX)) continue;
-    metadata[key] = String(value);
+    own[key] = String(value);
   }
   const field = (key: string): string => {
     const value = stored[key];
     if (typeof value !== 'string') throw new Error(`event ${event.id} lacks ${key} in its metadata`);
     return value;
   };
+  const metadata: EventMetadata = { ...own, correlationId: field('correlationId'), causationId: field('causationId') };
   return {
     position: encodePosition(event.position),
     eventId: event.id,
     streamId: event.streamId,
     revision: event.revision,
     type: event.type,
-    data: event.data as Record<string, unknown>,
-    metadata: metadata as unknown as EventMetadata,
+    data,
+    metadata,
     recordedAt: field(META.recordedAt),
     prevHash: field(META.prevHash),
     hash: field(META.hash),
   };
 }
+
+/** A JSON object as the client hands it back (its data and metadata are typed loosely). */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && !Array.isArray(value);
 
 /** The revision a record holds in the stream it was read from (a link's, or the event's own). */
 export function streamRevisionOf(resolved: ResolvedEvent): bigint {

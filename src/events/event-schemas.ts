@@ -199,6 +199,7 @@ export const EVENT_CATALOGUE = {
 
 export type PublishedEventType = keyof typeof EVENT_CATALOGUE;
 export const PUBLISHED_EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as PublishedEventType[];
+export const isPublishedEventType = (type: string): type is PublishedEventType => Object.hasOwn(EVENT_CATALOGUE, type);
 
 /** The body of every message: the event envelope (docs/contract.md, "Events"). */
 export const envelopeSchema = <T extends string, D extends z.ZodType>(type: T, data: D) =>
@@ -226,9 +227,8 @@ export const envelopeSchema = <T extends string, D extends z.ZodType>(type: T, d
     })
     .meta({ title: `${type} envelope` });
 
-export const ENVELOPES: Readonly<Record<PublishedEventType, z.ZodObject>> = Object.fromEntries(
-  PUBLISHED_EVENT_TYPES.map((type) => [type, envelopeSchema(type, EVENT_CATALOGUE[type].data)]),
-) as unknown as Record<PublishedEventType, z.ZodObject>;
+/** The envelope schema of one published event type. */
+export const envelopeOf = (type: PublishedEventType): z.ZodObject => envelopeSchema(type, EVENT_CATALOGUE[type].data);
 
 /**
  * JSON Schema (draft-07, what AsyncAPI 3 and ajv take by default) of each event type's envelope.
@@ -239,7 +239,7 @@ export const ENVELOPES: Readonly<Record<PublishedEventType, z.ZodObject>> = Obje
 export function eventJsonSchemas(options: { closed: boolean } = { closed: false }): Record<PublishedEventType, object> {
   return Object.fromEntries(
     PUBLISHED_EVENT_TYPES.map((type) => {
-      const { $schema: _dropped, ...schema } = z.toJSONSchema(ENVELOPES[type], {
+      const { $schema: _dropped, ...schema } = z.toJSONSchema(envelopeOf(type), {
         target: 'draft-7',
         io: options.closed ? 'output' : 'input',
       }) as Record<string, unknown>;
