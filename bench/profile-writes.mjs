@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { JsonClient } from './lib/http.mjs';
 import { singleTransferPhase, writerCounters, writerDelta } from './lib/phases.mjs';
 import { API_KEY, Service } from './lib/service.mjs';
@@ -21,6 +22,51 @@ const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.
 const CLIENTS = Number(process.env.PROFILE_CLIENTS ?? 64);
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const PROFILE = process.env.PROFILE_CPU !== '0';
+
+/** Rows inserted, updated (HOT or not) and deleted so far in each table of `schema`, and its index count. */
+async function tableWrites(schema) {
+  const db = new pg.Client({ connectionString: DATABASE_URL, application_name: 'ledger-bench' });
+  await db.connect();
+  try {
+    const { rows } = await db.query(
+      `select t.relname as table, t.n_tup_ins::int as ins, t.n_tup_upd::int as upd, t.n_tup_hot_upd::int as hot,
+              t.n_tup_del::int as del, (select count(*)::int from pg_indexes i where i.schemaname = t.schemaname and i.tablename = t.relname) as indexes
+       from pg_stat_user_tables t where t.schemaname = $1`,
+      [schema],
+    );
+    return new Map(rows.map((row) => [row.table, row]));
+  } finally {
+    await db.end();
+  }
+}
+
+/**
+ * What one transfer costs PostgreSQL in rows: per table, rows inserted and updated per transfer of
+ * the phase (the projector's included), and the index entries they make (an insert or a non-HOT
+ * update adds one to every index of its table).
+ */
+function printRowsPerTransfer(before, after, transfers) {
+  const lines = [];
+  let rows = 0;
+  let entries = 0;
+  for (const [table, now] of after) {
+    const was = before.get(table) ?? { ins: 0, upd: 0, hot: 0, del: 0 };
+    const ins = (now.ins - was.ins) / transfers;
+    const upd = (now.upd - was.upd) / transfers;
+    const hot = (now.hot - was.hot) / transfers;
+    if (ins + upd === 0) continue;
+    const indexEntries = (ins + upd - hot) * now.indexes;
+    rows += ins + upd;
+    entries += indexEntries;
+    lines.push(
+      `  ${table.padEnd(28)} ${ins.toFixed(2).padStart(6)} inserted ${upd.toFixed(2).padStart(6)} updated (${hot.toFixed(2)} HOT)  ${now.indexes} indexes → ${indexEntries.toFixed(2)} index entries`,
+    );
+  }
+  log(
+    `PostgreSQL writes per transfer over ${transfers} transfers: ${rows.toFixed(2)} rows, ${entries.toFixed(2)} index entries`,
+  );
+  for (const line of lines.sort()) console.log(line);
+}
 
 rmSync(profileDir, { recursive: true, force: true });
 mkdirSync(profileDir, { recursive: true });
@@ -50,6 +96,7 @@ try {
   });
   const source = new TransferSource(`p-${tag}-`, 1000);
   const before = await writerCounters(client);
+  const rowsBefore = await tableWrites(service.options.schema);
   const phase = await singleTransferPhase({
     service,
     apiKey: API_KEY,
@@ -59,6 +106,9 @@ try {
     makeBody: () => source.spread(),
   });
   const writer = writerDelta(before, await writerCounters(client), phase.seconds);
+  // The statistics reach pg_stat_user_tables within a second of each transaction.
+  await new Promise((r) => setTimeout(r, 1500));
+  printRowsPerTransfer(rowsBefore, await tableWrites(service.options.schema), phase.requests - phase.errors);
   log(
     `${CLIENTS} clients: ${phase.perSecond}/s p50 ${phase.p50Ms} ms p99 ${phase.p99Ms} ms errors ${phase.errors}; ` +
       `CPU svc ${phase.cpu.servicePct}% pg ${phase.cpu.postgresPct}% bench ${phase.cpu.benchPct}%; ` +

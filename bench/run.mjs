@@ -190,12 +190,21 @@ async function drain(key) {
   return typeof ms === 'number' ? ms : null;
 }
 
+/** CPU time per transfer of the service and of PostgreSQL in a phase, in µs (from % of a core and the rate). */
+function cpuPerTransfer(phase) {
+  if (!phase.perSecond) return null;
+  const us = (pct) => Math.round(((pct / 100) * 1e6) / phase.perSecond);
+  return { serviceUs: us(phase.cpu.servicePct), postgresUs: us(phase.cpu.postgresPct) };
+}
+
 function describeSingle(phase) {
   if (phase.error) return phase.error;
+  const perTransfer = cpuPerTransfer(phase);
   return (
     `${phase.perSecond} transfers/s, p50 ${phase.p50Ms} ms, p99 ${phase.p99Ms} ms, ` +
     `${phase.errors} errors of ${phase.requests}, CPU svc ${phase.cpu.servicePct}% pg ${phase.cpu.postgresPct}% ` +
     `bench ${phase.cpu.benchPct}% other ${phase.cpu.otherPct}%` +
+    (perTransfer ? ` (per transfer: svc ${perTransfer.serviceUs} µs, pg ${perTransfer.postgresUs} µs)` : '') +
     describeWriter(phase.writer) +
     (phase.firstError ? `\n    first error: ${phase.firstError}` : '')
   );
@@ -388,7 +397,10 @@ async function main() {
           (lag.errors ? `, ${lag.errors} errors (first: ${lag.firstError})` : ''),
       );
     }
-    if (!phase.error) phase.writer = writerDelta(countersBefore, await writerCounters(client), phase.seconds);
+    if (!phase.error) {
+      phase.writer = writerDelta(countersBefore, await writerCounters(client), phase.seconds);
+      phase.cpuPerTransfer = cpuPerTransfer(phase);
+    }
     log(`${plan.key}: ${describeSingle(phase)}`);
     if (!phase.error) {
       phase.drainMs = await drain(plan.key);
@@ -426,8 +438,10 @@ async function main() {
     );
     if (!phase.error) {
       phase.writer = writerDelta(countersBefore, await writerCounters(client), phase.seconds);
+      phase.cpuPerTransfer = cpuPerTransfer(phase);
       log(
-        `${plan.key}: ${phase.perSecond} transfers/s (${phase.requests} requests, ${phase.posted} posted), request p50 ` +
+        `${plan.key}: ${phase.perSecond} transfers/s (${phase.requests} requests, ${phase.posted} posted), ` +
+          `CPU per transfer svc ${phase.cpuPerTransfer?.serviceUs} µs pg ${phase.cpuPerTransfer?.postgresUs} µs, request p50 ` +
           `${phase.requestLatency.p50Ms} ms p99 ${phase.requestLatency.p99Ms} ms, ${phase.errors} errors, ${phase.failedItems} failed items, ` +
           `CPU svc ${phase.cpu.servicePct}% pg ${phase.cpu.postgresPct}% bench ${phase.cpu.benchPct}% other ${phase.cpu.otherPct}%` +
           describeWriter(phase.writer) +
