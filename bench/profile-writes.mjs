@@ -43,7 +43,8 @@ async function tableWrites(schema) {
 /**
  * What one transfer costs PostgreSQL in rows: per table, rows inserted and updated per transfer of
  * the phase (the projector's included), and the index entries they make (an insert or a non-HOT
- * update adds one to every index of its table).
+ * update adds one to every index of its table; a partial index is counted whole, so the figure is
+ * an upper bound).
  */
 function printRowsPerTransfer(before, after, transfers) {
   const lines = [];
