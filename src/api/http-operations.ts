@@ -1,4 +1,6 @@
-import helmet from '@fastify/helmet';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import helmet, { type HelmetOptions } from 'helmet';
 import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -49,6 +51,31 @@ const headerGetter = {
   keys: (carrier: FastifyRequest['headers']) => Object.keys(carrier),
 };
 
+/** A JSON API needs no content policy beyond "nothing". */
+const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+  },
+};
+
+/**
+ * The security headers of every answer, as helmet writes them, computed once: they do not depend
+ * on the request, and helmet's Fastify plugin built its whole middleware again on every request
+ * (its CSP parsing showed in the profile of the write path, ADR 0027).
+ */
+export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<string, string> {
+  const request = new IncomingMessage(new Socket());
+  const response = new ServerResponse(request);
+  let written = false;
+  helmet(options)(request, response, (error?: unknown) => {
+    if (error) throw error;
+    written = true;
+  });
+  if (!written) throw new Error('helmet did not write its headers at once: they depend on the request');
+  return Object.fromEntries(Object.entries(response.getHeaders()).map(([name, value]) => [name, String(value)]));
+}
+
 /**
  * What every request goes through before its handler (ADR 0011, 0012): a span, the API key and
  * the role policy; after it, one JSON log line. Also security headers and, if configured, CORS.
@@ -65,14 +92,11 @@ export async function installHttpOperations(
   fastify.decorateRequest('traceSpan', undefined);
   fastify.decorateRequest('ownsTraceSpan', false);
 
-  // Security headers first (awaiting the registration loads it now, so its hook runs before ours
-  // and refusals carry the headers too). A JSON API needs no content policy beyond "nothing";
-  // /docs sets its own (see app.ts).
-  await app.register(helmet as never, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
-    },
+  // Security headers first, so that refusals carry them too. /docs sets its own policy (see app.ts).
+  const headers = securityHeaders();
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
 
   fastify.addHook('onRequest', async (request) => {
