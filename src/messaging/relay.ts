@@ -138,9 +138,6 @@ export class NatsRelay implements LogHandler<RecordedEvent, PublishAck[]> {
 
   /** Sends the page at once (the follower pipelines pages); settles with every ack. */
   async prepare(events: readonly RecordedEvent[]): Promise<Prepared<PublishAck[]>> {
-    // Only what decodes is published, so every message fits its published schema; an event that
-    // does not stops the relay there, named in its error (never skipped).
-    for (const event of events) decodeEvent(event);
     return { value: await this.send(events) };
   }
 
@@ -180,8 +177,15 @@ export class NatsRelay implements LogHandler<RecordedEvent, PublishAck[]> {
     const publisher = this.publisher;
     if (!publisher) return Promise.reject(new Error('not connected to NATS'));
     const prefix = this.options.stream.subjectPrefix;
+    // The next batch chains on this one at once: if this one fails, so does the next.
+    const chainFrom = this.chainFrom;
+    this.chainFrom = events.at(-1)!.eventId;
+    // Only what decodes is published, so every message fits its published schema. An event that
+    // does not fails its page here, named, and (chained on it) the page read after it: the relay
+    // stops there, never skips it.
+    for (const event of events) decodeEvent(event);
     const messages = events.map((event, index): OutgoingMessage => {
-      const expected = index === 0 ? this.chainFrom : events[index - 1]!.eventId;
+      const expected = index === 0 ? chainFrom : events[index - 1]!.eventId;
       const h = headers();
       h.set('Nats-Msg-Id', event.eventId);
       if (expected) h.set('Nats-Expected-Last-Msg-Id', expected);
@@ -190,8 +194,6 @@ export class NatsRelay implements LogHandler<RecordedEvent, PublishAck[]> {
       if (event.metadata.tracestate) h.set('tracestate', event.metadata.tracestate);
       return { subject: subjectFor(prefix, event), data: JSON.stringify(toEnvelope(event)), headers: h };
     });
-    // The next batch chains on this one at once: if this one fails, so does the next.
-    this.chainFrom = events.at(-1)!.eventId;
     return publisher.publish(messages, this.options.ackTimeoutMs).catch((error: unknown) => {
       throw new Error(
         `publishing positions ${events[0]!.position}–${events.at(-1)!.position} failed: ${error instanceof Error ? error.message : String(error)}`,

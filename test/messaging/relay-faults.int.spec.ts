@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { UndecodableEventError } from '../../src/events/decode';
+import { expect as expectRevision } from '../../src/eventstore/port';
 import type { PublishAck } from '../../src/messaging/pipelined-publisher';
 import { NatsRelay, type RelayOptions } from '../../src/messaging/relay';
 import { advisoryLock, processLocalLock } from '../../src/platform/leader-lock';
@@ -126,6 +129,55 @@ describe.skipIf(!nats)('NATS relay faults (real NATS)', () => {
     expect(acks.filter((ack) => ack.duplicate)).toHaveLength(storedBeforeCrash);
     expect(acks.filter((ack) => !ack.duplicate)).toHaveLength(Number(head) - storedBeforeCrash);
     await expectExactlyTheLog(t, await readStream(nc, stream.LEDGER_NATS_STREAM));
+  });
+
+  it('a recorded event that does not decode stops the relay there, named: the pages before it are published, nothing from it on', async () => {
+    const stream = uniqueStream();
+    const t = await startTestApp({ LEDGER_ROLES: 'api' });
+    cleanup.push(
+      () => t.close(),
+      () => deleteStream(nc, stream.LEDGER_NATS_STREAM),
+    );
+    await openAccounts(t);
+    await postTransfers(t, 0, 5);
+    // Behind the API's back: an AccountOpened without its currency, which its published schema requires.
+    const bad = await t.ledger.store.append({
+      events: [
+        {
+          eventId: randomUUID(),
+          streamId: 'account-bad',
+          type: 'AccountOpened',
+          data: {
+            accountId: 'bad',
+            normalSide: 'credit',
+            flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false },
+            metadata: {},
+            openedAt: new Date().toISOString(),
+          },
+          metadata: { correlationId: randomUUID(), causationId: randomUUID() },
+        },
+      ],
+      expected: new Map([['account-bad', expectRevision.noStream]]),
+      recordedAt: new Date().toISOString(),
+    });
+    await postTransfers(t, 5, 5);
+    const failures: unknown[] = [];
+    // Pages of one event: the page that holds it is the event itself (a page is published whole or not at all).
+    const relay = relayOn(t, stream, { batchSizeMax: 1, onFailure: (error) => failures.push(error) });
+    relay.start();
+    cleanup.push(() => relay.stop());
+    await eventually('the relay to fail on the event', () => failures.length >= 2);
+    expect(failures[0]).toBeInstanceOf(UndecodableEventError);
+    expect(String(failures[0])).toBe(
+      `UndecodableEventError: recorded event AccountOpened at position ${bad.position} in account-bad does not decode: currency: Invalid input: expected string, received undefined`,
+    );
+    // It tried again and stayed there: never past the event, never skipping it.
+    expect(failures.every((error) => error instanceof UndecodableEventError)).toBe(true);
+    expect(relay.checkpoint).toBe(bad.position - 1n);
+    const published = await readStream(nc, stream.LEDGER_NATS_STREAM);
+    expect(published.map((m) => BigInt(m.body.position))).toEqual(
+      Array.from({ length: Number(bad.position) - 1 }, (_, i) => BigInt(i + 1)),
+    );
   });
 
   it('a relay whose checkpoint write fails retries the batch itself; the stream keeps each event once', async () => {
