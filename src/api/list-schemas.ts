@@ -38,6 +38,15 @@ const ListCursor = z
     'is not a cursor this service gave out (pass nextCursor as it came)',
   );
 
+/** A page of one stream's events by revision, `cursor` being `r<revision>`: a transfer's events, the closes. */
+export const RevisionPageQuery = z.strictObject({
+  limit: Limit,
+  cursor: z
+    .string()
+    .regex(/^r(0|[1-9][0-9]{0,18})$/, 'is not a cursor this service gave out (pass nextCursor as it came)')
+    .optional(),
+});
+
 export const MetadataFilter = Metadata.meta({
   description: 'From the query keys metadata.<key>=<value>: only rows whose metadata holds every such pair',
 });

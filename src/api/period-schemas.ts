@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LIST_LIMITS } from './list-schemas';
+import { RevisionPageQuery } from './list-schemas';
 import { Amount, Currency, Id, LIMITS, Metadata, Position, Timestamp } from './schemas';
 
 /** POST /v1/periods/close (docs/contract.md, "Closed periods"). */
@@ -22,18 +22,7 @@ export const ClosedPeriodResponse = z
   })
   .meta({ id: 'ClosedPeriod' });
 
-export const PeriodsQuery = z.strictObject({
-  limit: z.coerce
-    .number({ error: 'must be an integer from 1 to 1000' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(LIST_LIMITS.pageMax, `must be at most ${LIST_LIMITS.pageMax}: page with nextCursor`)
-    .default(LIST_LIMITS.pageDefault),
-  cursor: z
-    .string()
-    .regex(/^r(0|[1-9][0-9]{0,18})$/, 'is not a cursor this service gave out (pass nextCursor as it came)')
-    .optional(),
-});
+export const PeriodsQuery = RevisionPageQuery;
 
 export const PeriodsResponse = z
   .object({

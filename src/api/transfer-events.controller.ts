@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { transferStream } from '../domain/events';
 import type { EventStore } from '../eventstore/port';
-import { LIST_LIMITS } from './list-schemas';
+import { RevisionPageQuery } from './list-schemas';
 import { ProblemException, problem } from './problem';
 import { Id, Position, Timestamp } from './schemas';
 import { parseOrThrow } from './validation';
@@ -11,18 +11,7 @@ export const EVENT_STORE = Symbol('EventStore');
 
 export const TransferIdParams = z.strictObject({ id: Id });
 
-export const TransferEventsQuery = z.strictObject({
-  limit: z.coerce
-    .number({ error: 'must be an integer from 1 to 1000' })
-    .int('must be an integer')
-    .min(1)
-    .max(LIST_LIMITS.pageMax, `must be at most ${LIST_LIMITS.pageMax}: page with nextCursor`)
-    .default(LIST_LIMITS.pageDefault),
-  cursor: z
-    .string()
-    .regex(/^r(0|[1-9][0-9]{0,18})$/, 'is not a cursor this service gave out (pass nextCursor as it came)')
-    .optional(),
-});
+export const TransferEventsQuery = RevisionPageQuery;
 
 export const TransferEventsResponse = z
   .object({

@@ -149,39 +149,39 @@ export class LogProofs {
 /** The signed tree head of the largest size ≤ `position` events (any key), for exports. */
 // biome-ignore lint/suspicious/noExplicitAny: any schema holding migrations/0041
 export async function latestTreeHeadWithin(db: Kysely<any>, position: bigint): Promise<SignedTreeHead | undefined> {
-  const rows = await sql<{ tree_size: string; root: string; signed_at: string; key_id: string; signature: string }>`
+  const rows = await sql<TreeHeadRow>`
     select tree_size::text as tree_size, encode(root_hash, 'hex') as root, ${isoTimestamp('signed_at')} as signed_at,
            key_id, encode(signature, 'hex') as signature
     from audit_tree_heads where tree_size <= ${position.toString()}::bigint
     order by tree_size desc, signed_at desc limit 1`.execute(db);
   const row = rows.rows[0];
-  return row
-    ? {
-        treeSize: Number(row.tree_size),
-        rootHash: row.root,
-        signedAt: row.signed_at,
-        keyId: row.key_id,
-        signature: row.signature,
-      }
-    : undefined;
+  return row ? treeHeadOf(row) : undefined;
 }
+
+interface TreeHeadRow {
+  tree_size: string;
+  root: string;
+  signed_at: string;
+  key_id: string;
+  signature: string;
+}
+
+const treeHeadOf = (row: TreeHeadRow): SignedTreeHead => ({
+  treeSize: Number(row.tree_size),
+  rootHash: row.root,
+  signedAt: row.signed_at,
+  keyId: row.key_id,
+  signature: row.signature,
+});
 
 /** The smallest signed tree head (any key) covering at least `position` events, for tools without the signing key. */
 // biome-ignore lint/suspicious/noExplicitAny: any schema holding migrations/0041
 export async function keptTreeHeadCovering(db: Kysely<any>, position: bigint): Promise<SignedTreeHead | undefined> {
-  const rows = await sql<{ tree_size: string; root: string; signed_at: string; key_id: string; signature: string }>`
+  const rows = await sql<TreeHeadRow>`
     select tree_size::text as tree_size, encode(root_hash, 'hex') as root, ${isoTimestamp('signed_at')} as signed_at,
            key_id, encode(signature, 'hex') as signature
     from audit_tree_heads where tree_size >= ${position.toString()}::bigint
     order by tree_size, signed_at desc limit 1`.execute(db);
   const row = rows.rows[0];
-  return row
-    ? {
-        treeSize: Number(row.tree_size),
-        rootHash: row.root,
-        signedAt: row.signed_at,
-        keyId: row.key_id,
-        signature: row.signature,
-      }
-    : undefined;
+  return row ? treeHeadOf(row) : undefined;
 }

@@ -9,7 +9,6 @@ import { type ReplayReport, NotCaughtUpError, UnknownAccountsError, replayAndCom
 import { AUDIT_PAGE_SIZE } from '../audit/auditor';
 import { latestTreeHeadWithin } from '../audit/log-proofs';
 import { loadConfig } from '../config';
-import { canonicalJson } from '../eventstore/hash-chain';
 import { PostgresEventStore } from '../eventstore/postgres-event-store';
 import { openDatabase } from '../platform/database';
 import { migrate } from '../platform/migrations';
@@ -20,6 +19,7 @@ import { StatementUsageError, statementCommand } from './audit-statement';
 import {
   ProofUsageError,
   consistencyCommand,
+  exportedLink,
   inclusionCommand,
   readPublicKeys,
   verifyTreeCommand,
@@ -269,21 +269,8 @@ async function verifyExport(args: string[]): Promise<number> {
   for await (const line of lines) {
     lineNumber++;
     if (line.trim() === '') continue;
-    let event: Record<string, unknown>;
     try {
-      event = JSON.parse(line) as Record<string, unknown>;
-      verifier.push({
-        position: BigInt(event.position as string),
-        eventId: String(event.eventId),
-        streamId: String(event.streamId),
-        revision: BigInt(event.revision as string),
-        type: String(event.type),
-        recordedAt: String(event.recordedAt),
-        dataJson: canonicalJson(event.data),
-        metadataJson: canonicalJson(event.metadata),
-        prevHash: String(event.prevHash),
-        hash: String(event.hash),
-      });
+      verifier.push(exportedLink(line));
     } catch (error) {
       throw new UsageError(
         `${values.in} line ${lineNumber} is not an exported event: ${error instanceof Error ? error.message : error}`,

@@ -3,6 +3,7 @@ import { decodeAccountSnapshot, encodeAccountSnapshot } from '../domain/account-
 import { accountStream } from '../domain/events';
 import type { EventStore } from '../eventstore/port';
 import { decodeLedgerEvent } from '../events/decode';
+import { RecentlyUsed } from './recently-used';
 
 /** An account as the write side knows it, with where its stream stood. */
 export interface AccountState {
@@ -58,36 +59,27 @@ export async function foldAccountStream(
  * that, and `refresh` reads the streams forward from where the cache stands.
  */
 export class AccountStates {
-  private readonly entries = new Map<string, AccountState>();
+  private readonly entries: RecentlyUsed<AccountState>;
 
   constructor(
     private readonly store: EventStore,
     /** Most accounts kept in memory; the least recently used go first. */
-    private readonly entriesMax = 100_000,
-  ) {}
+    entriesMax = 100_000,
+  ) {
+    this.entries = new RecentlyUsed(entriesMax);
+  }
 
   get(accountId: string): AccountState | undefined {
-    const entry = this.entries.get(accountId);
-    if (entry) {
-      // Map keeps insertion order: re-inserting marks it most recently used.
-      this.entries.delete(accountId);
-      this.entries.set(accountId, entry);
-    }
-    return entry;
+    return this.entries.get(accountId);
   }
 
   set(accountId: string, state: AccountState): void {
-    this.entries.delete(accountId);
     this.entries.set(accountId, state);
-    while (this.entries.size > this.entriesMax) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
   }
 
   /** Loads the accounts not in the cache; absent accounts stay absent. */
   async ensure(accountIds: Iterable<string>): Promise<void> {
-    const missing = [...new Set(accountIds)].filter((id) => !this.entries.has(id));
+    const missing = this.entries.missing(accountIds);
     if (missing.length > 0) await this.load(missing);
   }
 
@@ -96,7 +88,7 @@ export class AccountStates {
     const cold: string[] = [];
     await Promise.all(
       [...new Set(accountIds)].map(async (id) => {
-        const cached = this.entries.get(id);
+        const cached = this.entries.peek(id);
         if (!cached) return void cold.push(id);
         const state = await foldAccountStream(this.store, id, cached);
         if (state && state.revision !== cached.revision) this.set(id, state);

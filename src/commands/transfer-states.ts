@@ -2,6 +2,7 @@ import { transferStream } from '../domain/events';
 import { type TransferState, evolveTransfer } from '../domain/transfer-state';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { decodeEventOf, decodeLedgerEvent } from '../events/decode';
+import { RecentlyUsed } from './recently-used';
 import type { TransferRecord } from './write-commands';
 
 /** A transfer as the write side knows it, with where its stream stood. */
@@ -19,34 +20,27 @@ export interface TransferEntry {
  * expected revision of the transfer's stream catches that, and `refresh` reads it forward.
  */
 export class TransferStates {
-  private readonly entries = new Map<string, TransferEntry>();
+  private readonly entries: RecentlyUsed<TransferEntry>;
 
   constructor(
     private readonly store: EventStore,
     /** Most transfers kept in memory; the least recently used go first. */
-    private readonly entriesMax = 100_000,
-  ) {}
+    entriesMax = 100_000,
+  ) {
+    this.entries = new RecentlyUsed(entriesMax);
+  }
 
   get(transferId: string): TransferEntry | undefined {
-    const entry = this.entries.get(transferId);
-    if (entry) {
-      this.entries.delete(transferId);
-      this.entries.set(transferId, entry);
-    }
-    return entry;
+    return this.entries.get(transferId);
   }
 
   set(transferId: string, entry: TransferEntry): void {
-    this.entries.delete(transferId);
     this.entries.set(transferId, entry);
-    while (this.entries.size > this.entriesMax) {
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
   }
 
   /** Loads the transfers not in the cache from their streams; absent ones stay absent. */
   async ensure(transferIds: Iterable<string>): Promise<void> {
-    const missing = [...new Set(transferIds)].filter((id) => !this.entries.has(id));
+    const missing = this.entries.missing(transferIds);
     await Promise.all(missing.map((id) => this.load(id)));
   }
 
@@ -54,7 +48,7 @@ export class TransferStates {
   async refresh(transferIds: Iterable<string>): Promise<void> {
     await Promise.all(
       [...new Set(transferIds)].map(async (id) => {
-        const cached = this.entries.get(id);
+        const cached = this.entries.peek(id);
         if (!cached) return this.load(id);
         const slice = await this.store.readStream(transferStream(id), { fromRevision: cached.revision + 1n });
         if (slice.events.length === 0) return;

@@ -296,26 +296,34 @@ export class EsdbEventStore implements EventStore {
     return { events: read.map(fromResolved), revision };
   }
 
-  async streamRevisions(streamIds: readonly string[]): Promise<Map<string, bigint>> {
-    const found = new Map<string, bigint>();
-    const queue = [...new Set(streamIds)];
-    const worker = async () => {
-      for (let streamId = queue.shift(); streamId !== undefined; streamId = queue.shift()) {
-        const revision = await this.headRevision(streamId);
-        if (revision >= 0n) found.set(streamId, revision);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.readConcurrencyMax, queue.length) }, worker));
-    return found;
+  streamRevisions(streamIds: readonly string[]): Promise<Map<string, bigint>> {
+    return this.eachStream(streamIds, async (streamId) => {
+      const revision = await this.headRevision(streamId);
+      return revision >= 0n ? revision : undefined;
+    });
   }
 
-  async readSnapshots(streamIds: readonly string[]): Promise<Map<string, StreamSnapshot>> {
-    const found = new Map<string, StreamSnapshot>();
+  readSnapshots(streamIds: readonly string[]): Promise<Map<string, StreamSnapshot>> {
+    return this.eachStream(streamIds, async (streamId) => {
+      const snapshot = await this.latestSnapshot(streamId);
+      return snapshot && { data: snapshot.data, revision: snapshot.revision };
+    });
+  }
+
+  /**
+   * What `read` finds for each of these streams (one read each: EventStoreDB has no multi-stream
+   * read), at most readConcurrencyMax reads at once.
+   */
+  private async eachStream<T>(
+    streamIds: readonly string[],
+    read: (streamId: string) => Promise<T | undefined>,
+  ): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
     const queue = [...new Set(streamIds)];
     const worker = async () => {
       for (let streamId = queue.shift(); streamId !== undefined; streamId = queue.shift()) {
-        const snapshot = await this.latestSnapshot(streamId);
-        if (snapshot) found.set(streamId, { data: snapshot.data, revision: snapshot.revision });
+        const value = await read(streamId);
+        if (value !== undefined) found.set(streamId, value);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.readConcurrencyMax, queue.length) }, worker));
@@ -373,18 +381,12 @@ export class EsdbEventStore implements EventStore {
     return undefined;
   }
 
-  async readFirstEvents(streamIds: readonly string[]): Promise<Map<string, RecordedEvent>> {
-    const found = new Map<string, RecordedEvent>();
-    const queue = [...new Set(streamIds)];
-    const worker = async () => {
-      for (let streamId = queue.shift(); streamId !== undefined; streamId = queue.shift()) {
-        const first = await this.firstRecord(streamId);
-        // Only an event the stream owns counts (as in PostgreSQL): a stream may start with a link.
-        if (first?.event && !first.link && first.event.streamId === streamId) found.set(streamId, fromResolved(first));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.readConcurrencyMax, queue.length) }, worker));
-    return found;
+  readFirstEvents(streamIds: readonly string[]): Promise<Map<string, RecordedEvent>> {
+    return this.eachStream(streamIds, async (streamId) => {
+      const first = await this.firstRecord(streamId);
+      // Only an event the stream owns counts (as in PostgreSQL): a stream may start with a link.
+      return first?.event && !first.link && first.event.streamId === streamId ? fromResolved(first) : undefined;
+    });
   }
 
   async readAll(options: { after: bigint; limit: number }): Promise<readonly RecordedEvent[]> {
