@@ -66,7 +66,7 @@ const idParameter = {
   name: 'id',
   in: 'path',
   required: true,
-  schema: (json(AccountIdParams) as unknown as { properties: { id: object } }).properties.id,
+  schema: json(AccountIdParams).properties?.id,
 };
 
 const body = (schema: Schema) => ({ required: true, content: { 'application/json': { schema: json(schema) } } });

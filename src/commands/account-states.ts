@@ -58,28 +58,18 @@ export async function foldAccountStream(
  * stale when another process writes to the same database: the append's expected revisions catch
  * that, and `refresh` reads the streams forward from where the cache stands.
  */
-export class AccountStates {
-  private readonly entries: RecentlyUsed<AccountState>;
-
+export class AccountStates extends RecentlyUsed<AccountState> {
   constructor(
     private readonly store: EventStore,
     /** Most accounts kept in memory; the least recently used go first. */
     entriesMax = 100_000,
   ) {
-    this.entries = new RecentlyUsed(entriesMax);
-  }
-
-  get(accountId: string): AccountState | undefined {
-    return this.entries.get(accountId);
-  }
-
-  set(accountId: string, state: AccountState): void {
-    this.entries.set(accountId, state);
+    super(entriesMax);
   }
 
   /** Loads the accounts not in the cache; absent accounts stay absent. */
   async ensure(accountIds: Iterable<string>): Promise<void> {
-    const missing = this.entries.missing(accountIds);
+    const missing = this.missing(accountIds);
     if (missing.length > 0) await this.load(missing);
   }
 
@@ -88,7 +78,7 @@ export class AccountStates {
     const cold: string[] = [];
     await Promise.all(
       [...new Set(accountIds)].map(async (id) => {
-        const cached = this.entries.peek(id);
+        const cached = this.peek(id);
         if (!cached) return void cold.push(id);
         const state = await foldAccountStream(this.store, id, cached);
         if (state && state.revision !== cached.revision) this.set(id, state);
@@ -123,6 +113,6 @@ export class AccountStates {
   }
 
   forget(accountId: string): void {
-    this.entries.delete(accountId);
+    this.delete(accountId);
   }
 }

@@ -19,28 +19,18 @@ export interface TransferEntry {
  * their own streams. Like the account states it may be stale when another process writes: the
  * expected revision of the transfer's stream catches that, and `refresh` reads it forward.
  */
-export class TransferStates {
-  private readonly entries: RecentlyUsed<TransferEntry>;
-
+export class TransferStates extends RecentlyUsed<TransferEntry> {
   constructor(
     private readonly store: EventStore,
     /** Most transfers kept in memory; the least recently used go first. */
     entriesMax = 100_000,
   ) {
-    this.entries = new RecentlyUsed(entriesMax);
-  }
-
-  get(transferId: string): TransferEntry | undefined {
-    return this.entries.get(transferId);
-  }
-
-  set(transferId: string, entry: TransferEntry): void {
-    this.entries.set(transferId, entry);
+    super(entriesMax);
   }
 
   /** Loads the transfers not in the cache from their streams; absent ones stay absent. */
   async ensure(transferIds: Iterable<string>): Promise<void> {
-    const missing = this.entries.missing(transferIds);
+    const missing = this.missing(transferIds);
     await Promise.all(missing.map((id) => this.load(id)));
   }
 
@@ -48,7 +38,7 @@ export class TransferStates {
   async refresh(transferIds: Iterable<string>): Promise<void> {
     await Promise.all(
       [...new Set(transferIds)].map(async (id) => {
-        const cached = this.entries.peek(id);
+        const cached = this.peek(id);
         if (!cached) return this.load(id);
         const slice = await this.store.readStream(transferStream(id), { fromRevision: cached.revision + 1n });
         if (slice.events.length === 0) return;
