@@ -55,6 +55,13 @@ describe('README.md and docs/', () => {
     expect(broken).toEqual([]);
   });
 
+  it('docs/architecture.md indexes every ADR in docs/adr/', () => {
+    const index = readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
+    const adrs = readdirSync(path.join(root, 'docs/adr')).filter((name) => /^\d{4}-.*\.md$/.test(name));
+    expect(adrs.length).toBeGreaterThan(0);
+    expect(adrs.filter((name) => !index.includes(`(adr/${name})`))).toEqual([]);
+  });
+
   it('the README links into every part of docs/ that exists', () => {
     const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
     for (const doc of [
