@@ -67,8 +67,9 @@ const BATCH_SPAN_LINKS_MAX = 64;
  * The write path's group commit. Commands queue here; one loop takes as many as are waiting (up
  * to `batchSizeMax`), decides them in order against the write model, and appends every resulting
  * event in one transaction. Under load each transaction carries many commands, so the commit cost
- * is shared the way TigerBeetle shares it (ADR 0002). One batch is in flight at a time per process;
- * other processes are kept honest by the expected revisions of the streams each batch touches.
+ * is shared the way TigerBeetle shares it (ADR 0002). One batch appends at a time per process, while
+ * the next is decided on the state it leaves (ADR 0027); other processes are kept honest by the
+ * expected revisions of the streams each batch touches.
  */
 export class Writer {
   private readonly queue: Queued[] = [];
