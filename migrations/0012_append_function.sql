@@ -32,7 +32,11 @@ create function ledger_append(
   p_recorded_at text,
   p_recorded_at_json text
 ) returns table (base_position bigint, base_hash text, before_revisions bigint[], hashes text)
-language plpgsql as $$
+language plpgsql
+-- Every statement planned for its arrays: a generic plan, made once for "some array", may scan
+-- stream_heads whole (one row per stream: it grows with history) where the arrays name a few dozen.
+set plan_cache_mode = force_custom_plan
+as $$
 declare
   v_before bigint[];
   v_present boolean[];
