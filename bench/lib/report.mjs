@@ -232,6 +232,13 @@ export function render(results, summary) {
       null,
       t[5],
     );
+    if (cold.processFirstRequestMs != null)
+      add(
+        '  the restarted process, its first 4 transfers (small accounts)',
+        fmtMs(cold.processFirstRequestMs),
+        'ms (connections, JIT: before the cold account)',
+        null,
+      );
   } else {
     add('cold account', cold?.error ? 'FAILED' : '–', '', null);
   }
