@@ -1,5 +1,4 @@
-import type { z } from 'zod';
-import type { OperationKit } from './lists.openapi';
+import type { PathKit } from './lists.openapi';
 import {
   DeadLetterIdParams,
   DeadLetterResponse,
@@ -13,12 +12,7 @@ import {
 } from './fraud-schemas';
 
 /** The fraud operations' paths (ADR 0023): review queue, resolutions, dead letters. */
-export function fraudPaths(
-  kit: Omit<OperationKit, 'idParameter'> & {
-    readonly body: (schema: z.ZodType) => object;
-    readonly pathParameter: (name: string, schema: z.ZodType) => object;
-  },
-) {
+export function fraudPaths(kit: PathKit) {
   const { ok, problemResponses, queryParameters } = kit;
   return {
     '/v1/fraud/reviews': {

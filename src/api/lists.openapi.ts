@@ -17,6 +17,12 @@ export interface OperationKit {
   readonly idParameter: object;
 }
 
+/** What the path builders of other route groups get: bodies and path parameters, no list id. */
+export type PathKit = Omit<OperationKit, 'idParameter'> & {
+  readonly body: (schema: z.ZodType) => object;
+  readonly pathParameter: (name: string, schema: z.ZodType) => object;
+};
+
 const METADATA_FILTER =
   'Filter on metadata with query keys `metadata.<key>=<value>` (any number, up to 32): only rows whose metadata holds every pair.';
 

@@ -1,5 +1,4 @@
-import type { z } from 'zod';
-import type { OperationKit } from './lists.openapi';
+import type { PathKit } from './lists.openapi';
 import {
   AdjustmentParams,
   AdjustmentResponse,
@@ -10,12 +9,7 @@ import {
 } from './period-schemas';
 
 /** Closed periods and prior-period adjustments (docs/contract.md, "Closed periods"; ADR 0033). */
-export function periodPaths(
-  kit: Omit<OperationKit, 'idParameter'> & {
-    readonly body: (schema: z.ZodType) => object;
-    readonly pathParameter: (name: string, schema: z.ZodType) => object;
-  },
-) {
+export function periodPaths(kit: PathKit) {
   const { ok, problemResponses, queryParameters } = kit;
   const id = kit.pathParameter('id', AdjustmentParams.shape.id);
   return {
