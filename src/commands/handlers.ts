@@ -65,7 +65,7 @@ export class PostTransfersCommand {
   ) {}
 }
 
-const withoutUndefined = <T extends object>(value: T): T =>
+export const withoutUndefined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
 @CommandHandler(OpenAccountCommand)
@@ -96,29 +96,34 @@ export class ChangeAccountStatusHandler implements ICommandHandler<ChangeAccount
   }
 }
 
+/** The domain's command for a transfer the API validated (a plain one, a hold, or an adjustment's). */
+export function transferCommand(input: TransferInput): PostTransfer {
+  const amount = parseAmount(input.amount);
+  // The API validated it already; a bad amount here is a bug, not a user error.
+  if (amount === undefined) throw new Error(`unvalidated amount ${input.amount} reached the command side`);
+  return {
+    type: 'PostTransfer',
+    transferId: input.id,
+    debitAccountId: input.debitAccountId,
+    creditAccountId: input.creditAccountId,
+    amount,
+    currency: input.currency,
+    ...(input.code !== undefined ? { code: input.code } : {}),
+    ...(input.reference !== undefined ? { reference: input.reference } : {}),
+    metadata: input.metadata,
+    ...(input.effectiveAt !== undefined ? { effectiveAt: input.effectiveAt } : {}),
+    ...(input.pending ? { pending: true } : {}),
+    ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+  };
+}
+
 @CommandHandler(PostTransfersCommand)
 export class PostTransfersHandler implements ICommandHandler<PostTransfersCommand, TransfersOutcome> {
   constructor(@Inject(WRITER) private readonly writer: Writer) {}
 
   execute({ transfers, atomic, context }: PostTransfersCommand): Promise<TransfersOutcome> {
     const commands = transfers.map((input) => {
-      const amount = parseAmount(input.amount);
-      // The API validated it already; a bad amount here is a bug, not a user error.
-      if (amount === undefined) throw new Error(`unvalidated amount ${input.amount} reached the command side`);
-      const command: PostTransfer = {
-        type: 'PostTransfer',
-        transferId: input.id,
-        debitAccountId: input.debitAccountId,
-        creditAccountId: input.creditAccountId,
-        amount,
-        currency: input.currency,
-        ...(input.code !== undefined ? { code: input.code } : {}),
-        ...(input.reference !== undefined ? { reference: input.reference } : {}),
-        metadata: input.metadata,
-        ...(input.effectiveAt !== undefined ? { effectiveAt: input.effectiveAt } : {}),
-        ...(input.pending ? { pending: true } : {}),
-        ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
-      };
+      const command = transferCommand(input);
       // `pending: false` is the same command as no `pending`: it must not change the fingerprint.
       const { pending, ...rest } = input;
       const body = withoutUndefined(pending ? input : rest);

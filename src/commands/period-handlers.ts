@@ -1,8 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { parseAmount } from '../domain/money';
 import { commandHash } from './command-hash';
-import { type TransferInput, WRITER } from './handlers';
+import { type TransferInput, WRITER, transferCommand, withoutUndefined } from './handlers';
 import type { AdjustmentOutcome, ClosePeriodOutcome, CommandContext } from './write-commands';
 import type { Writer } from './writer';
 
@@ -47,28 +46,12 @@ export class RequestAdjustmentHandler implements ICommandHandler<RequestAdjustme
   constructor(@Inject(WRITER) private readonly writer: Writer) {}
 
   execute({ input, context }: RequestAdjustmentCommand): Promise<AdjustmentOutcome> {
-    const amount = parseAmount(input.amount);
-    if (amount === undefined) throw new Error(`unvalidated amount ${input.amount} reached the command side`);
     const { pending: _notAHold, expiresAt: _noExpiry, ...fields } = input;
-    const body = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+    const { pending: _none, expiresAt: _neither, ...transfer } = transferCommand(fields);
     return this.writer.submit({
       kind: 'request-adjustment',
-      command: {
-        type: 'RequestAdjustment',
-        transfer: {
-          type: 'PostTransfer',
-          transferId: input.id,
-          debitAccountId: input.debitAccountId,
-          creditAccountId: input.creditAccountId,
-          amount,
-          currency: input.currency,
-          ...(input.code !== undefined ? { code: input.code } : {}),
-          ...(input.reference !== undefined ? { reference: input.reference } : {}),
-          metadata: input.metadata,
-          effectiveAt: input.effectiveAt,
-        },
-      },
-      commandHash: commandHash('RequestAdjustment', body),
+      command: { type: 'RequestAdjustment', transfer: { ...transfer, effectiveAt: input.effectiveAt } },
+      commandHash: commandHash('RequestAdjustment', withoutUndefined(fields)),
       context,
     });
   }
