@@ -282,8 +282,8 @@ export class Writer {
   }
 
   /** Loads what the jobs are decided against. */
-  private async load(jobs: readonly WriteJob[]) {
-    const { accountIds, firstEventStreams, transferIds } = streamsOf(jobs);
+  private async load(jobs: readonly WriteJob[], streams: ReturnType<typeof streamsOf> = streamsOf(jobs)) {
+    const { accountIds, firstEventStreams, transferIds } = streams;
     const [existing, , , periods] = await Promise.all([
       this.store.readFirstEvents(firstEventStreams),
       this.states.ensure(accountIds),
@@ -350,7 +350,8 @@ export class Writer {
     const started = performance.now();
     let appendMs = 0;
     const jobs = batch.map((item) => item.job);
-    const { accountIds, transferIds } = streamsOf(jobs);
+    const streams = streamsOf(jobs);
+    const { accountIds, transferIds } = streams;
     const retriesMax = this.options.conflictRetriesMax ?? 50;
 
     let decidedAhead = false;
@@ -362,7 +363,7 @@ export class Writer {
         // Decided while the batch before appended, on the state it left, which it has committed.
         ({ decision, recordedAt } = ahead);
       } else {
-        const loaded = await this.load(jobs);
+        const loaded = await this.load(jobs, streams);
         try {
           ({ decision, recordedAt } = await this.decide(jobs, loaded, parent, attempt));
         } catch (error) {
