@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountStates } from '../../src/commands/account-states';
-import type { CommandContext, WriteJob } from '../../src/commands/write-commands';
+import type { CommandContext } from '../../src/commands/write-commands';
 import { Writer } from '../../src/commands/writer';
 import { PostgresEventStore } from '../../src/eventstore/postgres-event-store';
 import type { AppendRequest, AppendResult, EventStore } from '../../src/eventstore/port';
 import { type TestDatabase, createTestDatabase } from '../support/database';
+import { openJob, transferJob } from '../support/write-jobs';
 
 /**
  * The pipelined group commit (ADR 0027): while one batch appends, the writer decides the next on
@@ -72,40 +73,9 @@ describe('deciding a batch while the one before it appends', () => {
     await tdb?.drop();
   });
 
-  const open = (w: Writer, accountId: string, guarded: boolean) =>
-    w.submit({
-      kind: 'open',
-      command: {
-        type: 'OpenAccount',
-        accountId,
-        currency: 'USD',
-        normalSide: 'credit',
-        flags: { debitsMustNotExceedCredits: guarded, creditsMustNotExceedDebits: false },
-        metadata: {},
-      },
-      commandHash: `open-${accountId}`,
-      context,
-    });
-  const transfer = (w: Writer, transferId: string, debit: string, credit: string, amount: bigint) =>
-    w.submit({
-      kind: 'transfers',
-      atomic: false,
-      commands: [
-        {
-          command: {
-            type: 'PostTransfer',
-            transferId,
-            debitAccountId: debit,
-            creditAccountId: credit,
-            amount,
-            currency: 'USD',
-            metadata: {},
-          },
-          commandHash: `transfer-${transferId}`,
-        },
-      ],
-      context,
-    } satisfies WriteJob);
+  const open = (w: Writer, accountId: string, guarded: boolean) => w.submit(openJob(accountId, context, { guarded }));
+  const transfer = (w: Writer, id: string, debit: string, credit: string, amount: bigint) =>
+    w.submit(transferJob({ id, debit, credit, amount }, context));
   const balanceOf = async (accountId: string) => {
     const rows = await tdb.query<{ credits: string; debits: string }>(
       `select coalesce(sum(case when data->>'creditAccountId' = $1 then (data->>'amount')::numeric end), 0)::text as credits,

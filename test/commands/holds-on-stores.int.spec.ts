@@ -12,6 +12,7 @@ import { Projector } from '../../src/projections/projector';
 import { ReadModels } from '../../src/projections/queries';
 import { FakeKurrentDB } from '../eventstore/fake-kurrentdb';
 import { type TestDatabase, createTestDatabase } from '../support/database';
+import { openJob, transferJob } from '../support/write-jobs';
 
 /**
  * The rules of holds and reversals through the writer, on every event-store adapter (ADR 0020:
@@ -105,41 +106,13 @@ describe.each(stores)('holds and reversals through the writer: %s', (_name, make
     return states.get(accountId)!.account;
   }
 
-  const open = (w: Writer, accountId: string, guarded = false) =>
-    w.submit({
-      kind: 'open',
-      command: {
-        type: 'OpenAccount',
-        accountId,
-        currency: 'USD',
-        normalSide: 'credit',
-        flags: { debitsMustNotExceedCredits: guarded, creditsMustNotExceedDebits: false },
-        metadata: {},
-      },
-      commandHash: `open-${accountId}`,
-      context,
-    });
-  const transfer = (w: Writer, transferId: string, debit: string, credit: string, amount: bigint, pending = false) =>
-    w.submit({
-      kind: 'transfers',
-      atomic: false,
-      commands: [
-        {
-          command: {
-            type: 'PostTransfer',
-            transferId,
-            debitAccountId: debit,
-            creditAccountId: credit,
-            amount,
-            currency: 'USD',
-            metadata: {},
-            ...(pending ? { pending: true } : {}),
-          },
-          commandHash: `transfer-${transferId}-${amount}-${pending}`,
-        },
-      ],
-      context,
-    });
+  const open = (w: Writer, accountId: string, guarded = false) => w.submit(openJob(accountId, context, { guarded }));
+  const transfer = (w: Writer, id: string, debit: string, credit: string, amount: bigint, pending = false) =>
+    w.submit(
+      transferJob({ id, debit, credit, amount, pending }, context, {
+        commandHash: `transfer-${id}-${amount}-${pending}`,
+      }),
+    );
   /** The command hash stands for the body: the same id and body is a repeat, another body a conflict. */
   const hold = (
     w: Writer,

@@ -4,6 +4,7 @@ import type { CommandContext, WriteJob } from '../../src/commands/write-commands
 import { Writer } from '../../src/commands/writer';
 import { PostgresEventStore } from '../../src/eventstore/postgres-event-store';
 import { type TestDatabase, createTestDatabase } from '../support/database';
+import { openJob, transferJob } from '../support/write-jobs';
 
 /**
  * Two writers on one store: two processes' caches, deterministically. One process caches a hold
@@ -30,41 +31,21 @@ describe('holds decided on caches of different ages (two writers, one store)', (
     await tdb?.drop();
   });
 
-  const open = (w: Writer, accountId: string) =>
-    w.submit({
-      kind: 'open',
-      command: {
-        type: 'OpenAccount',
-        accountId,
-        currency: 'USD',
-        normalSide: 'credit',
-        flags: { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false },
-        metadata: {},
-      },
-      commandHash: `open-${accountId}`,
-      context,
-    });
-  const transfer = (w: Writer, transferId: string, debit: string, credit: string, amount: bigint, pending = false) =>
-    w.submit({
-      kind: 'transfers',
-      atomic: false,
-      commands: [
+  const open = (w: Writer, accountId: string) => w.submit(openJob(accountId, context));
+  const transfer = (w: Writer, id: string, debit: string, credit: string, amount: bigint, pending = false) =>
+    w.submit(
+      transferJob(
         {
-          command: {
-            type: 'PostTransfer',
-            transferId,
-            debitAccountId: debit,
-            creditAccountId: credit,
-            amount,
-            currency: 'USD',
-            metadata: {},
-            ...(pending ? { pending: true, expiresAt: new Date(Date.now() + 300).toISOString() } : {}),
-          },
-          commandHash: `transfer-${transferId}`,
+          id,
+          debit,
+          credit,
+          amount,
+          pending,
+          ...(pending ? { expiresAt: new Date(Date.now() + 300).toISOString() } : {}),
         },
-      ],
-      context,
-    });
+        context,
+      ),
+    );
   const hold = (w: Writer, command: Extract<WriteJob, { kind: 'hold' }>['command']) =>
     w.submit({ kind: 'hold', command, commandHash: `${command.type}-${command.transferId}`, context });
 
