@@ -1,7 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { Config } from '../config';
 import { PostgresEventStore } from '../eventstore/postgres-event-store';
-import type { EventStore } from '../eventstore/port';
+import type { EventStore, RecordedEvent } from '../eventstore/port';
+import type { LogSource } from '../platform/log-follower';
 import type { Database } from '../platform/database';
 import type { CatchUp } from '../projections/catch-up';
 import type { ReadModels } from '../projections/queries';
@@ -21,7 +22,14 @@ export interface AuditParts {
 /** The audit floor of one process: its signing keys (registered in the database), the proofs, and the tree's follower. */
 export async function composeAudit(
   config: Config,
-  floors: { database: Database; store: EventStore; readModels: ReadModels; catchUp: CatchUp },
+  floors: {
+    database: Database;
+    store: EventStore;
+    /** The log as this process's readers follow it (ADR 0038). */
+    logSource: LogSource<RecordedEvent>;
+    readModels: ReadModels;
+    catchUp: CatchUp;
+  },
   logger: Logger,
 ): Promise<AuditParts> {
   const { database, store } = floors;
@@ -41,7 +49,7 @@ export async function composeAudit(
   const auditor = new Auditor(database.db, store, floors.readModels, floors.catchUp, keys, registry, proofs);
   const merkleTree =
     config.LEDGER_ROLES.includes('projector') && store instanceof PostgresEventStore
-      ? new MerkleTreeFollower(database.db, store, {
+      ? new MerkleTreeFollower(database.db, floors.logSource, {
           batchSizeMax: config.LEDGER_PROJECTOR_BATCH_MAX,
           pollMs: config.LEDGER_PROJECTOR_POLL_MS,
         })

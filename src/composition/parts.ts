@@ -10,6 +10,7 @@ import { ConnectionWatch, connectEsdb, probe } from '../eventstore/esdb/connecti
 import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store';
 import { PostgresEventStore } from '../eventstore/postgres-event-store';
 import type { EventStore } from '../eventstore/port';
+import { RecentEvents, recentFirst } from '../eventstore/recent-events';
 import { type FraudRole, createFraudRole } from '../fraud/fraud-role';
 import { ReviewProjection } from '../fraud/review-projection';
 import type { NatsRelay } from '../messaging/relay';
@@ -22,6 +23,9 @@ import { Projector } from '../projections/projector';
 import { HoldExpirer } from '../commands/hold-expirer';
 import { ReadModels } from '../projections/queries';
 import { collectLedgerGauges, countCommands } from './ledger-metrics';
+
+/** Events kept for this process's readers (a few MB; a reader further behind reads the store). */
+const RECENT_EVENTS_MAX = 8192;
 
 /** The floors of one ledger process, wired for its roles; nothing started, no HTTP yet. */
 export interface LedgerParts {
@@ -62,7 +66,13 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
 
   // With EVENTSTORE=esdb the events live in EventStoreDB; PostgreSQL (or PGlite) still holds the
   // read models and every reader's checkpoint, next to its effects (ADR 0007).
-  const store: EventStore = esdbClient ? new EsdbEventStore(esdbClient) : new PostgresEventStore(database.db);
+  // This process's readers of the log read what it just appended from memory (PostgreSQL only:
+  // its positions are dense, ADR 0038).
+  const recent = esdbClient ? undefined : new RecentEvents(RECENT_EVENTS_MAX);
+  const store: EventStore = esdbClient
+    ? new EsdbEventStore(esdbClient)
+    : new PostgresEventStore(database.db, { recent });
+  const logSource = recent ? recentFirst(recent, store) : store;
   const esdb = esdbClient
     ? {
         client: esdbClient,
@@ -74,13 +84,13 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
     : undefined;
   const readModels = new ReadModels(database.db);
   const projector = config.LEDGER_ROLES.includes('projector')
-    ? new Projector(database.db, store, {
+    ? new Projector(database.db, logSource, {
         batchSizeMax: config.LEDGER_PROJECTOR_BATCH_MAX,
         pollMs: config.LEDGER_PROJECTOR_POLL_MS,
       })
     : null;
   const fraudReviews = projector
-    ? new ReviewProjection(database.db, store, {
+    ? new ReviewProjection(database.db, store, logSource, {
         batchSizeMax: config.LEDGER_PROJECTOR_BATCH_MAX,
         pollMs: config.LEDGER_PROJECTOR_POLL_MS,
       })
@@ -127,7 +137,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
   const catchUp = new CatchUp(readModels, projector ?? undefined, config.LEDGER_MIN_POSITION_WAIT_MS);
 
   try {
-    audit = await composeAudit(config, { database, store, readModels, catchUp }, logger);
+    audit = await composeAudit(config, { database, store, logSource, readModels, catchUp }, logger);
   } catch (error) {
     if (!sharedDatabase) await database.close();
     throw error;

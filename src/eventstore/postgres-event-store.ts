@@ -15,6 +15,7 @@ import {
   WrongExpectedRevisionError,
 } from './port';
 import { isoTimestamp } from '../platform/sql';
+import type { RecentEvents } from './recent-events';
 
 interface EventRow {
   position: string;
@@ -58,7 +59,11 @@ const WRONG_EXPECTED_REVISION = 'LE001';
  * tables and ADR 0002 for why position order is commit order.
  */
 export class PostgresEventStore implements EventStore {
-  constructor(private readonly db: Kysely<Tables>) {}
+  /** `recent`: where every committed append is remembered for this process's readers (ADR 0038). */
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly options: { readonly recent?: RecentEvents } = {},
+  ) {}
 
   async append(request: AppendRequest): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
@@ -177,6 +182,15 @@ export class PostgresEventStore implements EventStore {
       prevHash = hash;
       return recordedEvent;
     });
+    // Readers get the events as a read of the store gives them: data and metadata parsed from the
+    // stored text (its key order, no undefined members), not the writer's own objects.
+    this.options.recent?.remember(
+      recorded.map((event, i) => ({
+        ...event,
+        data: JSON.parse(dataJson[i]!),
+        metadata: JSON.parse(metadataJson[i]!),
+      })),
+    );
     return { events: recorded, revisions, position };
   }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { transferStream } from '../domain/events';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { decodeEvent, decodeEventOf } from '../events/decode';
+import type { LogSource } from '../platform/log-follower';
 import { LogReader } from '../platform/log-reader';
 import type { Tables } from '../platform/tables';
 
@@ -28,9 +29,10 @@ export class ReviewProjection extends LogReader<RecordedEvent, Map<string, Revie
   constructor(
     db: Kysely<Tables>,
     private readonly store: EventStore,
+    source: LogSource<RecordedEvent>,
     options: { batchSizeMax: number; pollMs: number },
   ) {
-    super(db, store, { name: FRAUD_REVIEWS_CHECKPOINT, ...options });
+    super(db, source, { name: FRAUD_REVIEWS_CHECKPOINT, ...options });
   }
 
   override async prepare(events: readonly RecordedEvent[]): Promise<{ value: Map<string, ReviewedTransfer> }> {

@@ -1,11 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import { ROOT_CONTEXT, type Link } from '@opentelemetry/api';
-import type { EventStore, RecordedEvent } from '../eventstore/port';
+import type { RecordedEvent } from '../eventstore/port';
 import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
+import type { LogSource } from '../platform/log-follower';
 import { LogReader } from '../platform/log-reader';
 import { type ReadModelChanges, readModelChanges } from './read-model-changes';
-import { writeTimeIndex } from './time-index';
+import { KnownRowCache, type TimeIndexRows, insertBackdatedRows, timeIndexRows, upsertKnownRows } from './time-index';
 
 export const READ_MODELS_CHECKPOINT = 'read-models';
 
@@ -25,9 +26,12 @@ export interface ProjectorOptions {
 export class Projector extends LogReader<RecordedEvent> {
   /** Milliseconds between an event's recordedAt and its projection, of the last page (for metrics). */
   lastLagMs = 0;
+  private readonly knownRows = new KnownRowCache(KNOWN_ROWS_ACCOUNTS_MAX);
+  /** The time-index rows of the page in flight, for the cache once it commits. */
+  private pageKnownRows: TimeIndexRows['known'] = [];
 
-  constructor(db: Kysely<Tables>, store: EventStore, options: ProjectorOptions) {
-    super(db, store, {
+  constructor(db: Kysely<Tables>, source: LogSource<RecordedEvent>, options: ProjectorOptions) {
+    super(db, source, {
       name: READ_MODELS_CHECKPOINT,
       batchSizeMax: options.batchSizeMax,
       pollMs: options.pollMs,
@@ -45,7 +49,7 @@ export class Projector extends LogReader<RecordedEvent> {
       const link = linkFromTraceparent(event.metadata.traceparent);
       if (link) links.push(link);
     }
-    return withSpan('ledger.project', () => applyEvents(tx, events), {
+    return withSpan('ledger.project', () => this.applyEvents(tx, events), {
       parent: ROOT_CONTEXT,
       links,
       attributes: { 'ledger.events': events.length, 'ledger.position.first': events[0]!.position.toString() },
@@ -54,30 +58,49 @@ export class Projector extends LogReader<RecordedEvent> {
 
   committed(events: readonly RecordedEvent[]): void {
     this.lastLagMs = Math.max(0, Date.now() - Date.parse(events.at(-1)!.recordedAt));
+    this.knownRows.committed(this.pageKnownRows, events.at(-1)!.position);
+    this.pageKnownRows = [];
+  }
+
+  /**
+   * The read models' changes for a page of events, written in `tx` by one statement, set-based,
+   * without reading them first; only the time index may read the rows it builds on (ADR 0038).
+   */
+  private async applyEvents(tx: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void> {
+    const changes = readModelChanges(events);
+    // The follower holds the checkpoint's lock: the stored rows are as of this.checkpoint.
+    const timeIndex = await timeIndexRows(tx, changes.entries, changes.pendings, {
+      cache: this.knownRows,
+      checkpoint: this.checkpoint,
+    });
+    await writeChanges(tx, changes, timeIndex);
+    this.pageKnownRows = timeIndex.known;
   }
 }
 
-/** The read models' changes for a page of events, written in `tx`: set-based, without reading them first. */
-async function applyEvents(tx: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void> {
-  const changes = readModelChanges(events);
-  await writeChanges(tx, changes);
-  await writeTimeIndex(tx, changes.entries, changes.pendings);
-}
+/** Accounts whose newest time-index row the projector keeps (about 200 bytes each). */
+const KNOWN_ROWS_ACCOUNTS_MAX = 20_000;
 
 const str = (values: Array<bigint | string | null>) => values.map((v) => (v === null ? null : v.toString()));
 
 /**
  * One statement: the accounts the page opens (inserted whole), the deltas of those it changes
  * (`x = x + delta`), its transfers, and its entries, whose seq and balance come from each account's
- * row as it stood before the statement (every CTE sees the same snapshot) plus a running sum.
+ * row as it stood before the statement (every CTE sees the same snapshot) plus a running sum, and
+ * the page's rows of the time-travel index.
  */
-async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Promise<void> {
+async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges, timeIndex: TimeIndexRows): Promise<void> {
   const accounts = [...changes.opened.values()];
   const deltas = [...changes.deltas.values()];
   const t = [...changes.transfers.values()];
   const td = [...changes.transferDeltas.values()];
   const e = changes.entries;
-  if (accounts.length + deltas.length + t.length + td.length === 0) return;
+  if (
+    accounts.length + deltas.length + t.length + td.length + timeIndex.known.length + timeIndex.backdated.length ===
+    0
+  ) {
+    return;
+  }
   // Normal side of entries of accounts opened on this page (they have no row to read it from yet).
   const normalSide = e.map((x) => changes.opened.get(x.accountId)?.normalSide ?? null);
   const result = await sql<{ updated: number; changed_transfers: number }>`
@@ -154,6 +177,12 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges): Prom
                   ${e.map((x) => x.recordedAt)}::text[], ${str(e.map((x) => x.position))}::text[],
                   ${normalSide}::text[]) as x(acc, o, tid, side, a, ea, ra, p, ns)
       left join rm_accounts r on r.id = x.acc
+      returning 1
+    ), known as (
+      ${upsertKnownRows(timeIndex.known)}
+      returning 1
+    ), backdated as (
+      ${insertBackdatedRows(timeIndex.backdated)}
       returning 1
     )
     select (select count(*) from updated)::int as updated,

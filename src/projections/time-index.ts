@@ -80,7 +80,7 @@ export function knownRowsAfter(
 const str = (values: bigint[]) => values.map((v) => v.toString());
 
 /** One row of rm_backdated_entries: side is debit, credit, debit-pending or credit-pending. */
-interface BackdatedRow {
+export interface BackdatedRow {
   readonly accountId: string;
   readonly position: bigint;
   readonly recordedAt: string;
@@ -89,13 +89,65 @@ interface BackdatedRow {
   readonly amount: bigint;
 }
 
-/** Writes a batch's entries and pending changes into the time-travel index, inside the projector's transaction. */
-export async function writeTimeIndex(
+export type AccountKnownRow = KnownRow & { readonly accountId: string };
+
+/** What a page writes into the time-travel index: its rows of rm_balance_known and rm_backdated_entries. */
+export interface TimeIndexRows {
+  readonly known: readonly AccountKnownRow[];
+  readonly backdated: readonly BackdatedRow[];
+}
+
+/**
+ * The newest stored row of rm_balance_known of recently written accounts, as of the log position
+ * `validAt` (ADR 0038). The rows are a function of the log up to the reader's checkpoint, so they
+ * stand for the table whenever the checkpoint, locked, is at `validAt`: a page whose postings for
+ * an account all come after its newest row needs no read of the table. Bounded: the oldest
+ * accounts are forgotten first.
+ */
+export class KnownRowCache {
+  private validAt: bigint | undefined;
+  private readonly newest = new Map<string, KnownRow>();
+
+  constructor(private readonly accountsMax: number) {}
+
+  /** The newest row of `accountId` when the table is as of `checkpoint` and the row is known. */
+  get(accountId: string, checkpoint: bigint): KnownRow | undefined {
+    if (this.validAt !== checkpoint) {
+      this.newest.clear();
+      this.validAt = checkpoint;
+      return undefined;
+    }
+    return this.newest.get(accountId);
+  }
+
+  /** After the page's rows committed with the checkpoint moved to `position`. */
+  committed(rows: readonly AccountKnownRow[], position: bigint): void {
+    for (const row of rows) {
+      const known = this.newest.get(row.accountId);
+      if (known && known.recordedAt > row.recordedAt) continue;
+      this.newest.delete(row.accountId);
+      this.newest.set(row.accountId, row);
+    }
+    for (const accountId of this.newest.keys()) {
+      if (this.newest.size <= this.accountsMax) break;
+      this.newest.delete(accountId);
+    }
+    this.validAt = position;
+  }
+}
+
+/**
+ * The time-index rows of a batch's entries and pending changes. Reads the stored rows it builds on
+ * (in `db`, the projector's transaction) except, with a cache as of `checkpoint`, for accounts
+ * whose newest row it has and whose postings all come after it.
+ */
+export async function timeIndexRows(
   db: Kysely<Tables>,
   entries: readonly EntryRow[],
   pendings: readonly PendingRow[] = [],
-): Promise<void> {
-  if (entries.length === 0 && pendings.length === 0) return;
+  cached?: { readonly cache: KnownRowCache; readonly checkpoint: bigint },
+): Promise<TimeIndexRows> {
+  if (entries.length === 0 && pendings.length === 0) return { known: [], backdated: [] };
   const byAccount = new Map<string, PostingDelta[]>();
   const backdated: BackdatedRow[] = [];
   const add = (accountId: string, delta: PostingDelta) => {
@@ -131,73 +183,94 @@ export async function writeTimeIndex(
     });
   }
 
-  const accountIds = [...byAccount.keys()];
-  const earliest = accountIds.map((id) =>
-    byAccount.get(id)!.reduce((min, d) => (d.recordedAt < min ? d.recordedAt : min), '\uffff'),
-  );
-  const stored = await sql<{
-    account_id: string;
-    recorded_at: string;
-    debits: string;
-    credits: string;
-    debits_pending: string;
-    credits_pending: string;
-    is_before: boolean;
-  }>`
-    select x.acc as account_id, k.recorded_at, k.debits, k.credits, k.debits_pending, k.credits_pending, k.is_before
-    from unnest(${accountIds}::text[], ${earliest}::text[]) as x(acc, r)
-    cross join lateral (
-      (select ${isoTimestamp('b.recorded_at')} as recorded_at, b.debits_through::text as debits, b.credits_through::text as credits,
-              b.debits_pending_through::text as debits_pending, b.credits_pending_through::text as credits_pending, true as is_before
-       from rm_balance_known b where b.account_id = x.acc and b.recorded_at < x.r::timestamptz
-       order by b.recorded_at desc limit 1)
-      union all
-      (select ${isoTimestamp('a.recorded_at')}, a.debits_through::text, a.credits_through::text,
-              a.debits_pending_through::text, a.credits_pending_through::text, false
-       from rm_balance_known a where a.account_id = x.acc and a.recorded_at >= x.r::timestamptz)
-    ) k`.execute(db);
+  const earliestOf = (deltas: readonly PostingDelta[]) =>
+    deltas.reduce((min, d) => (d.recordedAt < min ? d.recordedAt : min), '\uffff');
   const before = new Map<string, KnownRow>();
   const after = new Map<string, KnownRow[]>();
-  for (const row of stored.rows) {
-    const known: KnownRow = {
-      recordedAt: row.recorded_at,
-      debitsThrough: BigInt(row.debits),
-      creditsThrough: BigInt(row.credits),
-      debitsPendingThrough: BigInt(row.debits_pending),
-      creditsPendingThrough: BigInt(row.credits_pending),
-    };
-    if (row.is_before) before.set(row.account_id, known);
-    else after.set(row.account_id, [...(after.get(row.account_id) ?? []), known]);
+  const unread: string[] = [];
+  for (const [accountId, deltas] of byAccount) {
+    const newest = cached?.cache.get(accountId, cached.checkpoint);
+    if (newest && newest.recordedAt < earliestOf(deltas)) before.set(accountId, newest);
+    else unread.push(accountId);
+  }
+  if (unread.length > 0) {
+    const stored = await sql<{
+      account_id: string;
+      recorded_at: string;
+      debits: string;
+      credits: string;
+      debits_pending: string;
+      credits_pending: string;
+      is_before: boolean;
+    }>`
+      select x.acc as account_id, k.recorded_at, k.debits, k.credits, k.debits_pending, k.credits_pending, k.is_before
+      from unnest(${unread}::text[], ${unread.map((id) => earliestOf(byAccount.get(id)!))}::text[]) as x(acc, r)
+      cross join lateral (
+        (select ${isoTimestamp('b.recorded_at')} as recorded_at, b.debits_through::text as debits, b.credits_through::text as credits,
+                b.debits_pending_through::text as debits_pending, b.credits_pending_through::text as credits_pending, true as is_before
+         from rm_balance_known b where b.account_id = x.acc and b.recorded_at < x.r::timestamptz
+         order by b.recorded_at desc limit 1)
+        union all
+        (select ${isoTimestamp('a.recorded_at')}, a.debits_through::text, a.credits_through::text,
+                a.debits_pending_through::text, a.credits_pending_through::text, false
+         from rm_balance_known a where a.account_id = x.acc and a.recorded_at >= x.r::timestamptz)
+      ) k`.execute(db);
+    for (const row of stored.rows) {
+      const known: KnownRow = {
+        recordedAt: row.recorded_at,
+        debitsThrough: BigInt(row.debits),
+        creditsThrough: BigInt(row.credits),
+        debitsPendingThrough: BigInt(row.debits_pending),
+        creditsPendingThrough: BigInt(row.credits_pending),
+      };
+      if (row.is_before) before.set(row.account_id, known);
+      else after.set(row.account_id, [...(after.get(row.account_id) ?? []), known]);
+    }
   }
 
-  const out: Array<KnownRow & { accountId: string }> = [];
+  const known: AccountKnownRow[] = [];
   for (const [accountId, deltas] of byAccount) {
     for (const row of knownRowsAfter(before.get(accountId), after.get(accountId) ?? [], deltas))
-      out.push({ ...row, accountId });
+      known.push({ ...row, accountId });
   }
-  await sql`
+  return { known, backdated };
+}
+
+/** The statement that writes the rows of rm_balance_known (a row already there takes the new totals). */
+export function upsertKnownRows(rows: readonly AccountKnownRow[]) {
+  return sql`
     insert into rm_balance_known (account_id, recorded_at, debits_through, credits_through,
                                   debits_pending_through, credits_pending_through)
     select acc, r::timestamptz, d::numeric, c::numeric, dp::numeric, cp::numeric
-    from unnest(${out.map((r) => r.accountId)}::text[], ${out.map((r) => r.recordedAt)}::text[],
-                ${str(out.map((r) => r.debitsThrough))}::text[], ${str(out.map((r) => r.creditsThrough))}::text[],
-                ${str(out.map((r) => r.debitsPendingThrough))}::text[], ${str(out.map((r) => r.creditsPendingThrough))}::text[])
+    from unnest(${rows.map((r) => r.accountId)}::text[], ${rows.map((r) => r.recordedAt)}::text[],
+                ${str(rows.map((r) => r.debitsThrough))}::text[], ${str(rows.map((r) => r.creditsThrough))}::text[],
+                ${str(rows.map((r) => r.debitsPendingThrough))}::text[], ${str(rows.map((r) => r.creditsPendingThrough))}::text[])
          as x(acc, r, d, c, dp, cp)
     on conflict (account_id, recorded_at) do update
       set debits_through = excluded.debits_through, credits_through = excluded.credits_through,
           debits_pending_through = excluded.debits_pending_through,
-          credits_pending_through = excluded.credits_pending_through`.execute(db);
+          credits_pending_through = excluded.credits_pending_through`;
+}
 
-  if (backdated.length > 0) {
-    await sql`
-      insert into rm_backdated_entries (account_id, position, recorded_at, effective_at, side, amount)
-      select acc, p::numeric, r::timestamptz, e::timestamptz, s, a::numeric
-      from unnest(${backdated.map((b) => b.accountId)}::text[], ${str(backdated.map((b) => b.position))}::text[],
-                  ${backdated.map((b) => b.recordedAt)}::text[], ${backdated.map((b) => b.effectiveAt)}::text[],
-                  ${backdated.map((b) => b.side)}::text[], ${str(backdated.map((b) => b.amount))}::text[]) as x(acc, p, r, e, s, a)`.execute(
-      db,
-    );
-  }
+/** The statement that writes the rows of rm_backdated_entries. */
+export function insertBackdatedRows(rows: readonly BackdatedRow[]) {
+  return sql`
+    insert into rm_backdated_entries (account_id, position, recorded_at, effective_at, side, amount)
+    select acc, p::numeric, r::timestamptz, e::timestamptz, s, a::numeric
+    from unnest(${rows.map((b) => b.accountId)}::text[], ${str(rows.map((b) => b.position))}::text[],
+                ${rows.map((b) => b.recordedAt)}::text[], ${rows.map((b) => b.effectiveAt)}::text[],
+                ${rows.map((b) => b.side)}::text[], ${str(rows.map((b) => b.amount))}::text[]) as x(acc, p, r, e, s, a)`;
+}
+
+/** Writes a batch's entries and pending changes into the time-travel index (tools and benchmarks; the projector folds the rows into its page's statement). */
+export async function writeTimeIndex(
+  db: Kysely<Tables>,
+  entries: readonly EntryRow[],
+  pendings: readonly PendingRow[] = [],
+): Promise<void> {
+  const { known, backdated } = await timeIndexRows(db, entries, pendings);
+  if (known.length > 0) await upsertKnownRows(known).execute(db);
+  if (backdated.length > 0) await insertBackdatedRows(backdated).execute(db);
 }
 
 export interface BalanceAt {

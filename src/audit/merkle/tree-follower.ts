@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { EventStore, RecordedEvent } from '../../eventstore/port';
+import type { RecordedEvent } from '../../eventstore/port';
+import type { LogSource } from '../../platform/log-follower';
 import { LogReader } from '../../platform/log-reader';
 import type { Tables } from '../../platform/tables';
 import { appendToTree } from './tree-appender';
@@ -13,8 +14,8 @@ export const MERKLE_TREE_CHECKPOINT = 'merkle-tree';
  * not-caught-up for a moment).
  */
 export class MerkleTreeFollower extends LogReader<RecordedEvent> {
-  constructor(db: Kysely<Tables>, store: EventStore, options: { batchSizeMax: number; pollMs: number }) {
-    super(db, store, { name: MERKLE_TREE_CHECKPOINT, ...options });
+  constructor(db: Kysely<Tables>, source: LogSource<RecordedEvent>, options: { batchSizeMax: number; pollMs: number }) {
+    super(db, source, { name: MERKLE_TREE_CHECKPOINT, ...options });
   }
 
   override async handle(events: readonly RecordedEvent[], tx: Kysely<Tables>): Promise<void> {
