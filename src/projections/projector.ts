@@ -3,7 +3,7 @@ import { ROOT_CONTEXT, type Link } from '@opentelemetry/api';
 import type { RecordedEvent } from '../eventstore/port';
 import { linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { Tables } from '../platform/tables';
-import type { LogSource } from '../platform/log-follower';
+import type { CheckpointMove, LogSource } from '../platform/log-follower';
 import { LogReader } from '../platform/log-reader';
 import { type ReadModelChanges, readModelChanges } from './read-model-changes';
 import { KnownRowCache, type TimeIndexRows, insertBackdatedRows, timeIndexRows, upsertKnownRows } from './time-index';
@@ -39,8 +39,8 @@ export class Projector extends LogReader<RecordedEvent> {
     });
   }
 
-  /** One page, in the transaction that moves the checkpoint past it. */
-  override handle(events: readonly RecordedEvent[], tx: Kysely<Tables>): Promise<void> {
+  /** One page and the checkpoint's move past it, in one statement (ADR 0038). */
+  override handleMoving(events: readonly RecordedEvent[], db: Kysely<Tables>, move: CheckpointMove): Promise<boolean> {
     // A span only for pages that carry events (an idle poll is not worth one), linked to the
     // traces that caused the first of them.
     const links: Link[] = [];
@@ -49,7 +49,7 @@ export class Projector extends LogReader<RecordedEvent> {
       const link = linkFromTraceparent(event.metadata.traceparent);
       if (link) links.push(link);
     }
-    return withSpan('ledger.project', () => this.applyEvents(tx, events), {
+    return withSpan('ledger.project', () => this.applyEvents(db, events, move), {
       parent: ROOT_CONTEXT,
       links,
       attributes: { 'ledger.events': events.length, 'ledger.position.first': events[0]!.position.toString() },
@@ -66,15 +66,21 @@ export class Projector extends LogReader<RecordedEvent> {
    * The read models' changes for a page of events, written in `tx` by one statement, set-based,
    * without reading them first; only the time index may read the rows it builds on (ADR 0038).
    */
-  private async applyEvents(tx: Kysely<Tables>, events: readonly RecordedEvent[]): Promise<void> {
+  private async applyEvents(
+    db: Kysely<Tables>,
+    events: readonly RecordedEvent[],
+    move: CheckpointMove,
+  ): Promise<boolean> {
     const changes = readModelChanges(events);
-    // The follower holds the checkpoint's lock: the stored rows are as of this.checkpoint.
-    const timeIndex = await timeIndexRows(tx, changes.entries, changes.pendings, {
+    // Rows of the time index read here are as of move.from, or the checkpoint moved meanwhile and
+    // the statement below writes nothing.
+    const timeIndex = await timeIndexRows(db, changes.entries, changes.pendings, {
       cache: this.knownRows,
-      checkpoint: this.checkpoint,
+      checkpoint: move.from,
     });
-    await writeChanges(tx, changes, timeIndex);
+    const moved = await writeChanges(db, changes, timeIndex, move);
     this.pageKnownRows = timeIndex.known;
+    return moved;
   }
 }
 
@@ -89,22 +95,28 @@ const str = (values: Array<bigint | string | null>) => values.map((v) => (v === 
  * row as it stood before the statement (every CTE sees the same snapshot) plus a running sum, and
  * the page's rows of the time-travel index.
  */
-async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges, timeIndex: TimeIndexRows): Promise<void> {
+async function writeChanges(
+  db: Kysely<Tables>,
+  changes: ReadModelChanges,
+  timeIndex: TimeIndexRows,
+  move: CheckpointMove,
+): Promise<boolean> {
   const accounts = [...changes.opened.values()];
   const deltas = [...changes.deltas.values()];
   const t = [...changes.transfers.values()];
   const td = [...changes.transferDeltas.values()];
   const e = changes.entries;
-  if (
-    accounts.length + deltas.length + t.length + td.length + timeIndex.known.length + timeIndex.backdated.length ===
-    0
-  ) {
-    return;
-  }
   // Normal side of entries of accounts opened on this page (they have no row to read it from yet).
   const normalSide = e.map((x) => changes.opened.get(x.accountId)?.normalSide ?? null);
-  const result = await sql<{ updated: number; changed_transfers: number }>`
-    with new_accounts as (
+  // Every write is gated on the checkpoint's move, which locks its row first (the one-time filter
+  // of each CTE): when another projector moved it meanwhile, nothing is written.
+  const gate = sql`exists (select 1 from moved)`;
+  const result = await sql<{ moved: number; updated: number; changed_transfers: number }>`
+    with moved as (
+      update checkpoints set position = ${move.to.toString()}::numeric, updated_at = now()
+      where name = ${move.name} and position = ${move.from.toString()}::numeric
+      returning 1
+    ), new_accounts as (
       insert into rm_accounts (id, currency, normal_side, flags, status, debits_posted, credits_posted,
                                debits_pending, credits_pending, entry_count, version, opened_at, code, metadata, position)
       select id, cur, ns, fl::json, st, dp::numeric, cp::numeric, dh::numeric, ch::numeric, ec::bigint, v::bigint,
@@ -118,6 +130,7 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges, timeI
                   ${accounts.map((a) => a.code)}::text[], ${accounts.map((a) => JSON.stringify(a.metadata))}::text[],
                   ${str(accounts.map((a) => a.position))}::text[])
            as x(id, cur, ns, fl, st, dp, cp, dh, ch, ec, v, oa, code, md, p)
+      where ${gate}
       returning 1
     ), updated as (
       update rm_accounts a set debits_posted = a.debits_posted + d.dd::numeric,
@@ -130,7 +143,7 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges, timeI
                   ${str(deltas.map((d) => d.creditsPending))}::text[], ${str(deltas.map((d) => d.entries))}::text[],
                   ${str(deltas.map((d) => d.versions))}::text[], ${deltas.map((d) => d.status)}::text[],
                   ${str(deltas.map((d) => d.position))}::text[]) as d(id, dd, dc, dh, ch, de, dv, st, p)
-      where a.id = d.id
+      where a.id = d.id and ${gate}
       returning 1
     ), new_transfers as (
       insert into rm_transfers (id, debit_account_id, credit_account_id, amount, currency, status, pending_amount,
@@ -147,6 +160,7 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges, timeI
                   ${t.map((x) => JSON.stringify(x.metadata))}::text[], ${t.map((x) => x.effectiveAt)}::text[],
                   ${t.map((x) => x.recordedAt)}::text[], ${str(t.map((x) => x.position))}::text[])
            as x(id, d, c, a, cur, st, pa, po, rv, ex, rev, code, ref, md, ea, ra, p)
+      where ${gate}
       returning 1
     ), changed_transfers as (
       -- Holds the page posts or releases and transfers it reverses. A hold left holding nothing is
@@ -161,7 +175,7 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges, timeI
                   ${str(td.map((x) => x.posted))}::text[], ${str(td.map((x) => x.reversed))}::text[],
                   ${td.map((x) => x.releasedAs)}::text[], ${str(td.map((x) => x.position))}::text[])
            as x(id, pa, po, rv, rel, p)
-      where r.id = x.id
+      where r.id = x.id and ${gate}
       returning 1
     ), new_entries as (
       insert into rm_entries (account_id, seq, transfer_id, side, amount, balance_after, effective_at, recorded_at, position)
@@ -177,16 +191,18 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges, timeI
                   ${e.map((x) => x.recordedAt)}::text[], ${str(e.map((x) => x.position))}::text[],
                   ${normalSide}::text[]) as x(acc, o, tid, side, a, ea, ra, p, ns)
       left join rm_accounts r on r.id = x.acc
+      where ${gate}
       returning 1
     ), known as (
-      ${upsertKnownRows(timeIndex.known)}
+      ${upsertKnownRows(timeIndex.known, gate)}
       returning 1
     ), backdated as (
-      ${insertBackdatedRows(timeIndex.backdated)}
+      ${insertBackdatedRows(timeIndex.backdated, gate)}
       returning 1
     )
-    select (select count(*) from updated)::int as updated,
+    select (select count(*) from moved)::int as moved, (select count(*) from updated)::int as updated,
            (select count(*) from changed_transfers)::int as changed_transfers`.execute(db);
+  if (Number(result.rows[0]?.moved ?? 0) === 0) return false;
   // An event that names an account no AccountOpened made is damage, not something to skip.
   const updated = Number(result.rows[0]?.updated ?? 0);
   if (updated !== deltas.length) {
@@ -196,4 +212,5 @@ async function writeChanges(db: Kysely<Tables>, changes: ReadModelChanges, timeI
   if (changedTransfers !== td.length) {
     throw new Error(`read model: the page names ${td.length - changedTransfers} transfer(s) that were never started`);
   }
+  return true;
 }

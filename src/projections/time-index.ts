@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { assertMoney } from '../domain/money';
 import type { Tables } from '../platform/tables';
 import type { EntryRow, PendingRow } from './read-model-changes';
@@ -237,7 +237,7 @@ export async function timeIndexRows(
 }
 
 /** The statement that writes the rows of rm_balance_known (a row already there takes the new totals). */
-export function upsertKnownRows(rows: readonly AccountKnownRow[]) {
+export function upsertKnownRows(rows: readonly AccountKnownRow[], gate: RawBuilder<unknown> = sql`true`) {
   return sql`
     insert into rm_balance_known (account_id, recorded_at, debits_through, credits_through,
                                   debits_pending_through, credits_pending_through)
@@ -246,6 +246,7 @@ export function upsertKnownRows(rows: readonly AccountKnownRow[]) {
                 ${str(rows.map((r) => r.debitsThrough))}::text[], ${str(rows.map((r) => r.creditsThrough))}::text[],
                 ${str(rows.map((r) => r.debitsPendingThrough))}::text[], ${str(rows.map((r) => r.creditsPendingThrough))}::text[])
          as x(acc, r, d, c, dp, cp)
+    where ${gate}
     on conflict (account_id, recorded_at) do update
       set debits_through = excluded.debits_through, credits_through = excluded.credits_through,
           debits_pending_through = excluded.debits_pending_through,
@@ -253,13 +254,14 @@ export function upsertKnownRows(rows: readonly AccountKnownRow[]) {
 }
 
 /** The statement that writes the rows of rm_backdated_entries. */
-export function insertBackdatedRows(rows: readonly BackdatedRow[]) {
+export function insertBackdatedRows(rows: readonly BackdatedRow[], gate: RawBuilder<unknown> = sql`true`) {
   return sql`
     insert into rm_backdated_entries (account_id, position, recorded_at, effective_at, side, amount)
     select acc, p::numeric, r::timestamptz, e::timestamptz, s, a::numeric
     from unnest(${rows.map((b) => b.accountId)}::text[], ${str(rows.map((b) => b.position))}::text[],
                 ${rows.map((b) => b.recordedAt)}::text[], ${rows.map((b) => b.effectiveAt)}::text[],
-                ${rows.map((b) => b.side)}::text[], ${str(rows.map((b) => b.amount))}::text[]) as x(acc, p, r, e, s, a)`;
+                ${rows.map((b) => b.side)}::text[], ${str(rows.map((b) => b.amount))}::text[]) as x(acc, p, r, e, s, a)
+    where ${gate}`;
 }
 
 /** Writes a batch's entries and pending changes into the time-travel index (tools and benchmarks; the projector folds the rows into its page's statement). */

@@ -126,6 +126,46 @@ describe('projector: checkpoint and effects commit together (guarantee 6)', () =
   });
 });
 
+describe('projector: two at once on one database (ADR 0038: a page and its checkpoint in one gated statement)', () => {
+  let t: TestApp;
+  afterAll(() => t?.close());
+
+  it('each page is applied once, whichever moves the checkpoint, and the read models equal the log', async () => {
+    t = await startTestApp({ LEDGER_ROLES: 'api' });
+    const store = new PostgresEventStore(t.tdb.database.db);
+    const head = await seed(t, 4000);
+    class Counted extends Projector {
+      events = 0;
+      override committed(events: Parameters<Projector['committed']>[0]): void {
+        this.events += events.length;
+        super.committed(events);
+      }
+    }
+    const projectors = [0, 1].map(() => new Counted(t.tdb.database.db, store, { batchSizeMax: 40, pollMs: 2 }));
+    for (const projector of projectors) projector.start();
+    await expect
+      .poll(() => projectors.map((p) => p.checkpoint >= head).every(Boolean), { timeout: 60_000, interval: 50 })
+      .toBe(true);
+    await Promise.all(projectors.map((p) => p.stop()));
+    // Both moved the checkpoint, and together exactly once past every event.
+    expect(projectors.every((p) => p.events > 0)).toBe(true);
+    expect(projectors[0]!.events + projectors[1]!.events).toBe(Number(head));
+    const fromLog = await logFigures(store);
+    const read = await readModelFigures(t.tdb);
+    expect(read.accounts).toEqual(fromLog.accounts);
+    expect(read.counts.transfers).toBe(String(fromLog.transfers));
+    expect(read.counts.distinct_entries).toBe(read.counts.entries);
+    expect(read.counts.entries).toBe(String(fromLog.transfers * 2));
+    const [known] = await t.tdb.query<{ n: string }>(
+      `select count(*)::text as n from rm_balance_known k join rm_accounts a on a.id = k.account_id
+       where k.recorded_at = (select max(recorded_at) from rm_balance_known where account_id = a.id)
+         and (k.debits_through <> a.debits_posted or k.credits_through <> a.credits_posted)`,
+    );
+    // The newest time-index row of every account holds its totals.
+    expect(known!.n).toBe('0');
+  });
+});
+
 describe('projector: a recorded event that does not decode stops it there, named (guarantee 6: never skipped)', () => {
   let t: TestApp;
   afterAll(() => t.close());
