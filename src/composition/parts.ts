@@ -6,8 +6,7 @@ import type { KeyRing } from '../audit/signing-keys';
 import { AccountStates } from '../commands/account-states';
 import { Writer } from '../commands/writer';
 import type { Config } from '../config';
-import { ConnectionWatch, connectEsdb, probe } from '../eventstore/esdb/connection';
-import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store';
+import type { ConnectionWatch, connectEsdb } from '../eventstore/esdb/connection';
 import { PostgresEventStore } from '../eventstore/postgres-event-store';
 import type { EventStore } from '../eventstore/port';
 import { RecentEvents, recentFirst } from '../eventstore/recent-events';
@@ -56,10 +55,17 @@ export interface LedgerParts {
  * opened), migrates, and builds the write path and the readers of the log for the process's roles.
  */
 export async function composeLedger(config: Config, logger: Logger, sharedDatabase?: Database): Promise<LedgerParts> {
-  const esdbClient =
+  // EventStoreDB's client (a gRPC stack, about 25 MB a process) is loaded only when it is used.
+  const esdbModules =
     config.EVENTSTORE === 'esdb'
-      ? await connectEsdb(config.ESDB_URL!, { timeoutMs: config.LEDGER_ESDB_CONNECT_TIMEOUT_MS })
+      ? {
+          connection: await import('../eventstore/esdb/connection'),
+          adapter: await import('../eventstore/esdb/esdb-event-store'),
+        }
       : undefined;
+  const esdbClient = esdbModules
+    ? await esdbModules.connection.connectEsdb(config.ESDB_URL!, { timeoutMs: config.LEDGER_ESDB_CONNECT_TIMEOUT_MS })
+    : undefined;
   const database = sharedDatabase ?? (await openDatabase(config));
   const applied = await migrate(database);
   if (applied.length > 0) logger.log(`applied migrations ${applied.join(', ')}`);
@@ -69,19 +75,21 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
   // This process's readers of the log read what it just appended from memory (PostgreSQL only:
   // its positions are dense, ADR 0038).
   const recent = esdbClient ? undefined : new RecentEvents(RECENT_EVENTS_MAX);
-  const store: EventStore = esdbClient
-    ? new EsdbEventStore(esdbClient)
-    : new PostgresEventStore(database.db, { recent });
+  const store: EventStore =
+    esdbModules && esdbClient
+      ? new esdbModules.adapter.EsdbEventStore(esdbClient)
+      : new PostgresEventStore(database.db, { recent });
   const logSource = recent ? recentFirst(recent, store) : store;
-  const esdb = esdbClient
-    ? {
-        client: esdbClient,
-        watch: new ConnectionWatch(() => probe(esdbClient), {
-          intervalMs: 5_000,
-          backoff: { initialMs: 250, maxMs: 10_000 },
-        }),
-      }
-    : undefined;
+  const esdb =
+    esdbModules && esdbClient
+      ? {
+          client: esdbClient,
+          watch: new esdbModules.connection.ConnectionWatch(() => esdbModules.connection.probe(esdbClient), {
+            intervalMs: 5_000,
+            backoff: { initialMs: 250, maxMs: 10_000 },
+          }),
+        }
+      : undefined;
   const readModels = new ReadModels(database.db);
   const projector = config.LEDGER_ROLES.includes('projector')
     ? new Projector(database.db, logSource, {
