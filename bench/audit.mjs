@@ -8,7 +8,7 @@
 // Works in fresh schemas of BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) and
 // drops them afterwards. BENCH_QUICK=1: 100,000 entries and fewer rounds. `npm run bench:audit`.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -240,12 +240,20 @@ function transferBatch(round, batch) {
 }
 
 /**
- * Replaces, in one bench schema, the append function's chain step (migrations/0012: the SHA-256 of
+ * Replaces, in one bench schema, the append function's chain step (migrations/0012, 0061: the SHA-256 of
  * the previous hash and the event's canonical text) with a constant: the same append without the
  * chain, to measure what the chain costs where it is computed (ADR 0027).
  */
 async function stubChain(target) {
-  const script = readFileSync(path.join(root, 'migrations', '0012_append_function.sql'), 'utf8');
+  // The function as the latest migration that defines it (0012, replaced since by 0061).
+  const dir = path.join(root, 'migrations');
+  const latest = readdirSync(dir)
+    .filter(
+      (name) => name.endsWith('.sql') && readFileSync(path.join(dir, name), 'utf8').includes('function ledger_append('),
+    )
+    .sort()
+    .at(-1);
+  const script = readFileSync(path.join(dir, latest), 'utf8');
   const stubbed = script
     .replace('create function ledger_append(', 'create or replace function ledger_append(')
     .replace(/v_hash := sha256\([\s\S]*?'UTF8'\)\);/, `v_hash := '\\x${'00'.repeat(32)}'::bytea;`);
@@ -429,7 +437,7 @@ async function main() {
   log(`   with SHA-256 chain: ${Math.round(chain.hashed).toLocaleString('en')} events/s`);
   log(`   with the chain step stubbed in SQL: ${Math.round(chain.stub).toLocaleString('en')} events/s`);
   log(
-    `   cost of the chain:  ${((1 - chain.hashed / chain.stub) * 100).toFixed(1)}% of append throughput (the chain is computed inside ledger_append, migrations/0012)`,
+    `   cost of the chain:  ${((1 - chain.hashed / chain.stub) * 100).toFixed(1)}% of append throughput (the chain is computed inside ledger_append, migrations/0061)`,
   );
   const writer = await benchWriterChainCost();
   log(
