@@ -51,7 +51,7 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
 /** Deadlocks and serialization failures are transient: the append is retried from the start. */
 const TRANSIENT = new Set(['40P01', '40001']);
 const APPEND_ATTEMPTS_MAX = 5;
-/** The SQLSTATE `ledger_append` raises on a wrong expected revision (migrations/0012). */
+/** The SQLSTATE `ledger_append` raises on a wrong expected revision (migrations/0012, 0061). */
 const WRONG_EXPECTED_REVISION = 'LE001';
 
 /**
@@ -91,9 +91,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One statement in autocommit: `ledger_append` (migrations/0012, ADR 0027) locks the heads in
-   * stream order, checks the expected revisions, takes the log head's lock, chains the events'
-   * hashes there, and writes events, links, heads, snapshots and the log head.
+   * One statement in autocommit: `ledger_append` (migrations/0012, as 0061 replaced it; ADR 0027)
+   * takes the log head's lock, locks the heads in stream order, checks the expected revisions,
+   * chains the events' hashes there, and writes events, links, heads, snapshots and the log head.
    */
   private async appendOnce(request: AppendRequest): Promise<AppendResult> {
     const touched = new Set<string>(request.expected.keys());
