@@ -55,6 +55,11 @@ export const ConfigSchema = z.object({
   LEDGER_SIGNING_KEYS: z.string().optional(),
   /** How often the chain head is signed when the log has moved (GET /v1/audit/digest also signs on demand). */
   LEDGER_DIGEST_INTERVAL_MS: positiveInt(60_000),
+  /**
+   * How far V8 lets the heap grow past what survived its last full collection, in percent (V8's
+   * `--heap-growing-percent`); 0 leaves V8's own rule, which lets it grow up to 4× (ADR 0039).
+   */
+  LEDGER_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(400).default(50),
   /** Largest pool of PostgreSQL connections a process opens. */
   LEDGER_DB_POOL_MAX: positiveInt(10),
   /** JetStream stream the relay publishes to (docs/contract.md: LEDGER; tests give each run its own). */

@@ -1,4 +1,5 @@
 import './platform/tracing-preload';
+import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@nestjs/common';
 import { generatedKeyNotice, keysForStartup } from './api/auth/startup-keys';
 import { createLedgerApp } from './app';
@@ -18,6 +19,10 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw error;
+  }
+  // V8 reads the flag at every full collection: set now, it holds for the whole run (ADR 0039).
+  if (config.LEDGER_HEAP_GROWTH_PERCENT > 0) {
+    setFlagsFromString(`--heap-growing-percent=${config.LEDGER_HEAP_GROWTH_PERCENT}`);
   }
   const ledger = await createLedgerApp(config);
   logger.log(

@@ -80,6 +80,10 @@ const DESCRIPTIONS: Record<
   },
   LEDGER_DB_SCHEMA: { meaning: 'PostgreSQL schema holding every table of this service (created if missing).' },
   LEDGER_DB_POOL_MAX: { meaning: 'Largest pool of PostgreSQL connections a process opens.' },
+  LEDGER_HEAP_GROWTH_PERCENT: {
+    meaning:
+      "How far V8 lets the JavaScript heap grow past what survived its last full collection, in percent (V8's `--heap-growing-percent`, set at start). 0 leaves V8's own rule, which lets the heap grow up to 4× its live size (ADR 0039).",
+  },
   LEDGER_ESDB_CONNECT_TIMEOUT_MS: {
     meaning:
       'With `EVENTSTORE=esdb`: how long the service waits at start for EventStoreDB to answer; then it refuses to start.',
