@@ -104,7 +104,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
       })
     : null;
   const metrics = new Metrics();
-  const relay = createRelay(config, { database, store, metrics, logger });
+  const relay = createRelay(config, { database, store, logSource, metrics, logger });
   let fraud: FraudRole | null = null;
   let audit: Awaited<ReturnType<typeof composeAudit>> | undefined;
   const writer = new Writer(store, new AccountStates(store), {

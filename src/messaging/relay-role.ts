@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Config } from '../config';
-import type { EventStore } from '../eventstore/port';
+import type { EventStore, RecordedEvent } from '../eventstore/port';
+import type { LogSource } from '../platform/log-follower';
 import type { Database } from '../platform/database';
 import type { Metrics } from '../platform/metrics';
 import type { ReadinessCheck } from '../platform/readiness';
@@ -32,7 +33,14 @@ export function relayOffReason(config: Config): string | undefined {
  */
 export function createRelay(
   config: Config,
-  parts: { database: Database; store: EventStore; metrics: Metrics; logger: Logger },
+  parts: {
+    database: Database;
+    store: EventStore;
+    /** The log as this process's readers follow it (ADR 0038). */
+    logSource: LogSource<RecordedEvent>;
+    metrics: Metrics;
+    logger: Logger;
+  },
 ): NatsRelay | null {
   const off = relayOffReason(config);
   if (off) {
@@ -46,7 +54,7 @@ export function createRelay(
   const name = relayCheckpointName(stream.name);
   return new NatsRelay(
     db,
-    parts.store,
+    parts.logSource,
     // PGlite is one process with one connection: there is no other relay to exclude.
     parts.database.kind === 'pglite' ? processLocalLock(db, name) : advisoryLock(db, name),
     {

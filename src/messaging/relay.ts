@@ -2,10 +2,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
-import type { EventStore, RecordedEvent } from '../eventstore/port';
+import type { RecordedEvent } from '../eventstore/port';
 import { decodeEvent } from '../events/decode';
 import type { LeaderLock } from '../platform/leader-lock';
-import { LogFollower, type LogHandler, type Prepared } from '../platform/log-follower';
+import { LogFollower, type LogHandler, type LogSource, type Prepared } from '../platform/log-follower';
 import type { Tables } from '../platform/tables';
 import { cloudEventHeaders, subjectFor, toEnvelope, traceparentFor } from './envelope';
 import { type OutgoingMessage, PipelinedPublisher, type PublishAck } from './pipelined-publisher';
@@ -57,11 +57,11 @@ export class NatsRelay implements LogHandler<RecordedEvent, PublishAck[]> {
 
   constructor(
     db: Kysely<Tables>,
-    store: EventStore,
+    source: LogSource<RecordedEvent>,
     lock: LeaderLock,
     private readonly options: RelayOptions,
   ) {
-    this.follower = new LogFollower(db, store, this, {
+    this.follower = new LogFollower(db, source, this, {
       name: relayCheckpointName(options.stream.name),
       batchSizeMax: options.batchSizeMax,
       pollMs: options.pollMs,
