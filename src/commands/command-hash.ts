@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from '../eventstore/hash-chain';
 
 /**
@@ -6,4 +6,5 @@ import { canonicalJson } from '../eventstore/hash-chain';
  * id with the same fingerprint is a retry, with another one a conflict.
  */
 export const commandHash = (kind: string, body: unknown): string =>
-  createHash('sha256').update(kind).update('\n').update(canonicalJson(body)).digest('hex');
+  // One-shot: the same bytes as a Hash object fed kind, '\n' and the body, without the object.
+  hash('sha256', `${kind}\n${canonicalJson(body)}`, 'hex');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../../config';
 
 /** docs/contract.md, "Auth": what a key may do is decided by its role (see role-policy.ts). */
@@ -13,7 +13,8 @@ export interface ApiKey {
   readonly digest: Buffer;
 }
 
-const digestOf = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+/** One-shot (crypto.hash): it runs for every request, and needs no Hash object. */
+const digestOf = (key: string): Buffer => hash('sha256', key, 'buffer');
 
 /**
  * The key's public name: `key-` and the first 12 hex digits of its SHA-256. 48 bits say nothing
