@@ -125,8 +125,8 @@ export class PostTransfersHandler implements ICommandHandler<PostTransfersComman
     const commands = transfers.map((input) => {
       const command = transferCommand(input);
       // `pending: false` is the same command as no `pending`: it must not change the fingerprint.
-      const { pending, ...rest } = input;
-      const body = withoutUndefined(pending ? input : rest);
+      // No copy otherwise: the canonical JSON leaves undefined members out (withoutUndefined's job).
+      const body = input.pending === false ? { ...input, pending: undefined } : input;
       return { command, commandHash: commandHash('PostTransfer', body) };
     });
     return this.writer.submit({ kind: 'transfers', commands, atomic, context });
