@@ -22,7 +22,7 @@ export function canonicalJson(value: unknown): string {
     return JSON.stringify(value);
   }
   // Built by concatenation, without the intermediate arrays of filter, map and join: this runs
-  // for every command's hash and every event's data and metadata (ADR 0027, "Less CPU a request").
+  // for every command's hash and every event's data and metadata (ADR 0027, "Less service CPU a transfer").
   if (Array.isArray(value)) {
     let text = '[';
     for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + canonicalJson(value[i] ?? null);
