@@ -1,4 +1,4 @@
-import { type Generated, type Kysely, sql } from 'kysely';
+import { type Generated, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Tables } from './tables';
 
 /**
@@ -61,13 +61,18 @@ export class Checkpoint {
 
   /** Moves from `from` to `to` if it is still at `from`; false when someone else moved it. */
   async move(db: Kysely<Tables>, from: bigint, to: bigint): Promise<boolean> {
-    const result = await db
-      .updateTable('checkpoints')
-      .set({ position: to.toString(), updated_at: sql`now()` })
-      .where('name', '=', this.name)
-      .where(sql<boolean>`position = ${from.toString()}::numeric`)
-      .executeTakeFirst();
-    return result.numUpdatedRows === 1n;
+    const result = await this.moveStatement(from, to).execute(db);
+    return result.numAffectedRows === 1n;
+  }
+
+  /**
+   * The compare-and-move as a statement of its own, for a reader that moves the checkpoint in the
+   * statement of its effect (a CTE `moved as (<this> returning 1)`, ADR 0038). It locks the row;
+   * it moves nothing when the row is no longer at `from`.
+   */
+  moveStatement(from: bigint, to: bigint): RawBuilder<unknown> {
+    return sql`update checkpoints set position = ${to.toString()}::numeric, updated_at = now()
+      where name = ${this.name} and position = ${from.toString()}::numeric`;
   }
 
   /** Forgets the position (a rebuild starts its reader again from the beginning). */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import { Checkpoint } from './checkpoints';
 import type { LeaderLock } from './leader-lock';
 import type { Tables } from './tables';
@@ -57,11 +57,12 @@ export interface LogHandler<E extends Positioned, R = undefined> {
   failed?(error: unknown): Promise<void> | void;
 }
 
-/** A checkpoint's move: the row `name`, from the position the reader is at to its page's last. */
+/** A checkpoint's move, from the position the reader is at to its page's last. */
 export interface CheckpointMove {
-  readonly name: string;
   readonly from: bigint;
   readonly to: bigint;
+  /** The compare-and-move, to put in the reader's statement (`Checkpoint.moveStatement`). */
+  readonly statement: RawBuilder<unknown>;
 }
 
 export interface LogFollowerOptions<E extends Positioned = Positioned> {
@@ -321,7 +322,7 @@ export class LogFollower<E extends Positioned, R = undefined> {
     const handle = this.handler.handle;
     const handleMoving = this.handler.handleMoving;
     if (handleMoving) {
-      const move = { name: this.options.name, from, to };
+      const move = { from, to, statement: this.checkpointRow.moveStatement(from, to) };
       const hook = this.options.beforeCheckpoint;
       moved = hook
         ? await db.transaction().execute(async (tx) => {

@@ -63,8 +63,9 @@ export class Projector extends LogReader<RecordedEvent> {
   }
 
   /**
-   * The read models' changes for a page of events, written in `tx` by one statement, set-based,
-   * without reading them first; only the time index may read the rows it builds on (ADR 0038).
+   * The read models' changes for a page of events, written with the checkpoint's move by one
+   * statement, set-based, without reading them first; only the time index may read the rows it
+   * builds on (ADR 0038).
    */
   private async applyEvents(
     db: Kysely<Tables>,
@@ -113,8 +114,7 @@ async function writeChanges(
   const gate = sql`exists (select 1 from moved)`;
   const result = await sql<{ moved: number; updated: number; changed_transfers: number }>`
     with moved as (
-      update checkpoints set position = ${move.to.toString()}::numeric, updated_at = now()
-      where name = ${move.name} and position = ${move.from.toString()}::numeric
+      ${move.statement}
       returning 1
     ), new_accounts as (
       insert into rm_accounts (id, currency, normal_side, flags, status, debits_posted, credits_posted,
