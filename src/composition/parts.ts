@@ -55,17 +55,7 @@ export interface LedgerParts {
  * opened), migrates, and builds the write path and the readers of the log for the process's roles.
  */
 export async function composeLedger(config: Config, logger: Logger, sharedDatabase?: Database): Promise<LedgerParts> {
-  // EventStoreDB's client (a gRPC stack, about 25 MB a process) is loaded only when it is used.
-  const esdbModules =
-    config.EVENTSTORE === 'esdb'
-      ? {
-          connection: await import('../eventstore/esdb/connection'),
-          adapter: await import('../eventstore/esdb/esdb-event-store'),
-        }
-      : undefined;
-  const esdbClient = esdbModules
-    ? await esdbModules.connection.connectEsdb(config.ESDB_URL!, { timeoutMs: config.LEDGER_ESDB_CONNECT_TIMEOUT_MS })
-    : undefined;
+  const esdb = config.EVENTSTORE === 'esdb' ? await openEsdb(config) : undefined;
   const database = sharedDatabase ?? (await openDatabase(config));
   const applied = await migrate(database);
   if (applied.length > 0) logger.log(`applied migrations ${applied.join(', ')}`);
@@ -74,22 +64,9 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
   // read models and every reader's checkpoint, next to its effects (ADR 0007).
   // This process's readers of the log read what it just appended from memory (PostgreSQL only:
   // its positions are dense, ADR 0038).
-  const recent = esdbClient ? undefined : new RecentEvents(RECENT_EVENTS_MAX);
-  const store: EventStore =
-    esdbModules && esdbClient
-      ? new esdbModules.adapter.EsdbEventStore(esdbClient)
-      : new PostgresEventStore(database.db, { recent });
+  const recent = esdb ? undefined : new RecentEvents(RECENT_EVENTS_MAX);
+  const store: EventStore = esdb?.store ?? new PostgresEventStore(database.db, { recent });
   const logSource = recent ? recentFirst(recent, store) : store;
-  const esdb =
-    esdbModules && esdbClient
-      ? {
-          client: esdbClient,
-          watch: new esdbModules.connection.ConnectionWatch(() => esdbModules.connection.probe(esdbClient), {
-            intervalMs: 5_000,
-            backoff: { initialMs: 250, maxMs: 10_000 },
-          }),
-        }
-      : undefined;
   const readModels = new ReadModels(database.db);
   const projector = config.LEDGER_ROLES.includes('projector')
     ? new Projector(database.db, logSource, {
@@ -167,4 +144,19 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
     signingKeys: audit.keys,
     merkleTree: audit.merkleTree,
   };
+}
+
+/**
+ * EventStoreDB's client, its adapter and the watch that probes it. Its modules (a gRPC stack,
+ * about 25 MB a process) are loaded only here, with EVENTSTORE=esdb (ADR 0039).
+ */
+async function openEsdb(config: Config) {
+  const { ConnectionWatch, connectEsdb, probe } = await import('../eventstore/esdb/connection');
+  const { EsdbEventStore } = await import('../eventstore/esdb/esdb-event-store');
+  const client = await connectEsdb(config.ESDB_URL!, { timeoutMs: config.LEDGER_ESDB_CONNECT_TIMEOUT_MS });
+  const watch = new ConnectionWatch(() => probe(client), {
+    intervalMs: 5_000,
+    backoff: { initialMs: 250, maxMs: 10_000 },
+  });
+  return { client, watch, store: new EsdbEventStore(client) };
 }
