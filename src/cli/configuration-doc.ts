@@ -59,9 +59,10 @@ const DESCRIPTIONS: Record<
   },
   FRAUD_BATCH_MAX: { meaning: 'Most transfers scored in one inference call.' },
   FRAUD_BATCH_WAIT_MS: { meaning: 'How long an idle scorer lets a batch gather once new events arrive.' },
-  FRAUD_WORKERS: { meaning: 'Inference worker threads, each with its own ONNX Runtime session.' },
+  FRAUD_WORKERS: { meaning: 'Inference processes (children of the service), each with its own ONNX Runtime session.' },
   FRAUD_TIMEOUT_MS: {
-    meaning: 'Longest one inference call may take; past it the call counts as a failure and its thread is replaced.',
+    meaning:
+      'Longest one inference call may take; past it the call counts as a failure and its process is killed and replaced.',
   },
   FRAUD_BREAKER_FAILURES: {
     meaning: 'Consecutive inference failures that open the circuit breaker (scoring pauses, the checkpoint stays).',

@@ -38,7 +38,7 @@ interface Scored {
 /**
  * The fraud scorer, a reader of the global log on the common follower (ADR 0010, ADR 0016). For each
  * page after its checkpoint it computes the features of the transfers from the scorer's own tables,
- * scores them in a worker thread behind the circuit breaker and records one FraudScored per transfer
+ * scores them in an inference process behind the circuit breaker and records one FraudScored per transfer
  * through the command side's writer (`prepare`); then the feature state, any dead letter and the
  * checkpoint commit in one PostgreSQL transaction (`handle`). A crash in between re-runs the page:
  * the same features give the same scores and the writer answers `duplicate` for the transfers

@@ -56,7 +56,7 @@ export class FraudMetrics {
     });
     this.inferenceSeconds = new Histogram({
       name: 'ledger_fraud_inference_duration_seconds',
-      help: 'Time of one inference call, in its worker thread and back',
+      help: 'Time of one inference call, in its inference process and back',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
       registers,
     });

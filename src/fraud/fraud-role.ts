@@ -56,7 +56,7 @@ export interface FraudRoleParts {
 const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, open: 1, 'half-open': 2 };
 
 /**
- * The `fraud` role: decides the execution provider, loads the model in worker threads (a missing
+ * The `fraud` role: decides the execution provider, loads the model in child processes (a missing
  * or corrupt file stops the start with a message naming it), and builds the log reader. Not started.
  */
 export async function createFraudRole(parts: FraudRoleParts): Promise<FraudRole> {
@@ -72,7 +72,7 @@ export async function createFraudRole(parts: FraudRoleParts): Promise<FraudRole>
   });
   parts.log(
     `fraud scorer: model ${pool.modelVersion} (${modelPath}) on ${providers.active.toUpperCase()} ` +
-      `(ONNX_EXECUTION_PROVIDERS=${config.ONNX_EXECUTION_PROVIDERS}), ${config.FRAUD_WORKERS} inference thread(s)`,
+      `(ONNX_EXECUTION_PROVIDERS=${config.ONNX_EXECUTION_PROVIDERS}), ${config.FRAUD_WORKERS} inference process(es), pid ${pool.pids.join(', ')}`,
   );
   const metrics = new FraudMetrics(parts.metrics.registry);
   for (const provider of ['cuda', 'cpu']) metrics.provider.set({ provider }, provider === providers.active ? 1 : 0);

@@ -38,6 +38,6 @@ describe('the production build', () => {
     }
     expect(offending).toEqual([]);
     // Guards the guard: the scan sees the model's runtime import.
-    expect(readFileSync(path.join(root, 'src/fraud/inference-worker.ts'), 'utf8')).toMatch(/from 'onnxruntime-node'/);
+    expect(readFileSync(path.join(root, 'src/fraud/inference-process.ts'), 'utf8')).toMatch(/from 'onnxruntime-node'/);
   });
 });

@@ -156,7 +156,7 @@ describe('model files that do not work', () => {
     }
   });
 
-  it('an inference that is aborted (a timeout) replaces its thread, and the next one works', async () => {
+  it('an inference that is aborted (a timeout) replaces its process, and the next one works', async () => {
     const own = await InferencePool.start({
       modelPath: SHIPPED,
       providers: ['cpu'],

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
-import { encodeModel, tensorInfo } from '../../tools/fraud-training/onnx-writer';
+import { attr, encodeModel, tensorInfo } from '../../tools/fraud-training/onnx-writer';
 
 /**
  * An independent reading of an ONNX tree-ensemble model: decodes the protobuf, takes the
@@ -70,5 +70,54 @@ export function wrongShapeModel(): Uint8Array {
     nodes: [{ opType: 'Sigmoid', name: 'sigmoid', input: ['features'], output: ['score'] }],
     inputs: [tensorInfo('features', FLOAT, ['N', 3])],
     outputs: [tensorInfo('score', FLOAT, ['N', 3])],
+  });
+}
+
+/**
+ * A valid model whose run never ends in practice: a Loop of 2^62 iterations (each an Identity of
+ * the features) before the score. `session.run()` then stays in native code, as a stalled model
+ * does, and only killing its process ends it.
+ */
+export function stallingModel(featureCount: number): Uint8Array {
+  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const INT64 = onnx.TensorProto.DataType.INT64;
+  const BOOL = onnx.TensorProto.DataType.BOOL;
+  const body: onnx.IGraphProto = {
+    name: 'spin',
+    node: [
+      { opType: 'Identity', name: 'keep_going', input: ['cond_in'], output: ['cond_out'] },
+      { opType: 'Identity', name: 'same_features', input: ['carried_in'], output: ['carried_out'] },
+    ],
+    input: [
+      tensorInfo('iteration', INT64, []),
+      tensorInfo('cond_in', BOOL, []),
+      tensorInfo('carried_in', FLOAT, ['N', featureCount]),
+    ],
+    output: [tensorInfo('cond_out', BOOL, []), tensorInfo('carried_out', FLOAT, ['N', featureCount])],
+  };
+  return encodeModel({
+    nodes: [
+      {
+        opType: 'Loop',
+        name: 'stall',
+        input: ['trips', 'always', 'features'],
+        output: ['spun'],
+        attribute: [{ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: body }],
+      },
+      {
+        opType: 'ReduceMax',
+        name: 'one_per_row',
+        input: ['spun'],
+        output: ['max'],
+        attribute: [attr.ints('axes', [1]), attr.int('keepdims', 0)],
+      },
+      { opType: 'Sigmoid', name: 'sigmoid', input: ['max'], output: ['score'] },
+    ],
+    inputs: [tensorInfo('features', FLOAT, ['N', featureCount])],
+    outputs: [tensorInfo('score', FLOAT, ['N'])],
+    initializers: [
+      { name: 'trips', dataType: INT64, dims: [], int64Data: [2 ** 62] },
+      { name: 'always', dataType: BOOL, dims: [], int32Data: [1] },
+    ],
   });
 }
