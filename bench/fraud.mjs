@@ -1,6 +1,7 @@
 // The fraud scorer's benchmark (`npm run bench:fraud`; BENCH_QUICK=1 for a short run).
-//  1. Scoring throughput of the shipped model on CPU through the worker-thread pool, at batch sizes
-//     1, 64 and 1024 (transfers scored per second; the target is >= 20,000/s).
+//  1. Scoring throughput of the shipped model on CPU through the pool of inference processes
+//     (ADR 0040), at batch sizes 1, 64 and 1024 (transfers scored per second; the target is
+//     >= 20,000/s), and the latency of one call at a time (to the child process and back).
 //  2. The write path under load (autocannon, POST /v1/transfers) against a service process without
 //     the fraud role and then with it: the API's p50/p99 must not move.
 //  3. End to end, TransferPosted -> FraudScored (difference of the two events' recordedAt) p50/p99
@@ -67,7 +68,37 @@ async function throughput() {
     const perSecond = Math.round(rows / ((performance.now() - started) / 1000));
     out.push({ batch, transfersPerSecond: perSecond });
     console.log(
-      `scoring throughput, CPU, ${WORKERS} inference thread(s), batch ${String(batch).padStart(4)}: ${perSecond.toLocaleString('en-US')} transfers/s`,
+      `scoring throughput, CPU, ${WORKERS} inference process(es), batch ${String(batch).padStart(4)}: ${perSecond.toLocaleString('en-US')} transfers/s`,
+    );
+  }
+  await pool.close();
+  return out;
+}
+
+/** One call at a time: the round trip of a batch to an inference process and back, p50/p99 in µs. */
+async function latency() {
+  const pool = await InferencePool.start({
+    modelPath: defaultModelPath(),
+    providers: ['cpu'],
+    featureCount: FEATURE_COUNT,
+    workers: 1,
+  });
+  const out = [];
+  for (const batch of [1, 64, 1024]) {
+    const features = Float32Array.from({ length: batch * FEATURE_COUNT }, () => Math.random() * 10);
+    for (let i = 0; i < 50; i++) await pool.score(features, batch);
+    const us = [];
+    const deadline = performance.now() + THROUGHPUT_MS;
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      await pool.score(features, batch);
+      us.push((performance.now() - started) * 1000);
+    }
+    us.sort((a, b) => a - b);
+    const figures = { batch, calls: us.length, p50Us: Math.round(pct(us, 50)), p99Us: Math.round(pct(us, 99)) };
+    out.push(figures);
+    console.log(
+      `scoring latency, one call at a time, batch ${String(batch).padStart(4)}: p50 ${figures.p50Us} µs, p99 ${figures.p99Us} µs (${figures.calls} calls)`,
     );
   }
   await pool.close();
@@ -227,6 +258,7 @@ async function postgresAnswers() {
 const begun = performance.now();
 console.log(`# fraud benchmark${QUICK ? ' (BENCH_QUICK)' : ''} on ${results.machine}`);
 results.throughput = await throughput();
+results.latency = await latency();
 if (await postgresAnswers()) {
   console.log(
     `write load: autocannon, ${CONNECTIONS} connections, ${LOAD_S} s of POST /v1/transfers, service on PostgreSQL`,
