@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,15 @@ function gone(pid: number): boolean {
     return false;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Whether `pid` is still one of ours (an inference process), not a process that reused the number. */
+function stillInference(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('inference-process.js');
+  } catch {
+    return !gone(pid) && process.platform !== 'linux';
   }
 }
 
@@ -57,7 +66,7 @@ beforeAll(() => {
 });
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((pool) => pool.close()));
-  for (const pid of started) if (!gone(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of started) if (!gone(pid) && stillInference(pid)) process.kill(pid, 'SIGKILL');
   started.clear();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
