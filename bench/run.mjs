@@ -214,7 +214,8 @@ function describeWriter(writer) {
   if (!writer) return '';
   return (
     `\n    writer: ${writer.commits} group commits (${writer.commitsPerSecond}/s), ${writer.commandsPerCommit} commands each, ` +
-    `${writer.avgCommitMs} ms each on average (append ${writer.avgAppendMs} ms), busy ${writer.writerBusyPct}% of the phase`
+    `${writer.avgCommitMs} ms each on average (append ${writer.avgAppendMs} ms), busy ${writer.writerBusyPct}% of the phase, ` +
+    `${writer.decidedAheadPct ?? '–'}% decided ahead, ${writer.sentAheadPct ?? '–'}% sent ahead`
   );
 }
 

@@ -328,11 +328,18 @@ export async function writerCounters(client) {
     const commits = value('ledger_write_batch_commands_count');
     const seconds = value('ledger_write_batch_duration_seconds_sum');
     const appendSeconds = value('ledger_append_duration_seconds_sum');
+    const decidedAhead = value('ledger_write_batches_decided_ahead_total');
+    const sentAhead = value('ledger_write_appends_sent_ahead_total');
     if (commands === null || commits === null) return null;
-    return { commands, commits, seconds, appendSeconds };
+    return { commands, commits, seconds, appendSeconds, decidedAhead, sentAhead };
   } catch {
     return null;
   }
+}
+
+/** A counter's growth between two readings, as a percentage of `of` (null when unknown). */
+function share(before, after, of) {
+  return of > 0 && before != null && after != null ? Math.round(((after - before) / of) * 100) : null;
 }
 
 /** What the writer did between two `writerCounters` readings. */
@@ -352,6 +359,9 @@ export function writerDelta(before, after, wallSeconds) {
       after.seconds !== null && before.seconds !== null
         ? Math.round(((after.seconds - before.seconds) / wallSeconds) * 100)
         : null,
+    // Shares of the group commits decided while the one before appended, and sent before it committed (ADR 0041).
+    decidedAheadPct: share(before.decidedAhead, after.decidedAhead, commits),
+    sentAheadPct: share(before.sentAhead, after.sentAhead, commits),
     // The part of each group commit spent in the event store's append (the rest: loading and deciding).
     avgAppendMs:
       commits > 0 && after.appendSeconds != null && before.appendSeconds != null

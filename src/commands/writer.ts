@@ -2,7 +2,14 @@ import { type Context, ROOT_CONTEXT, type Link } from '@opentelemetry/api';
 import { encodeAccountSnapshot } from '../domain/account-snapshot';
 import { accountStream, holdCommandStream, transferStream } from '../domain/events';
 import { MoneyInvariantError } from '../domain/money';
-import { type EventStore, type RecordedEvent, WrongExpectedRevisionError } from '../eventstore/port';
+import {
+  type AppendRequest,
+  type AppendResult,
+  type EventStore,
+  PredecessorNotCommittedError,
+  type RecordedEvent,
+  WrongExpectedRevisionError,
+} from '../eventstore/port';
 import { currentTraceparent, linkFromTraceparent, withSpan } from '../platform/tracing';
 import type { AccountStates } from './account-states';
 import { BatchDecision } from './batch-decision';
@@ -35,10 +42,13 @@ export interface WriterOptions {
     appendMs: number;
     /** Whether the batch was decided while the one before it appended (ADR 0027). */
     decidedAhead: boolean;
+    /** Whether its append was sent before the one before it had committed, and committed so (ADR 0041). */
+    sentAhead: boolean;
   }) => void;
   /**
-   * Decide the next batch while this one appends, on the state this one leaves (ADR 0027); its
-   * append is sent only once this one has committed. Default on.
+   * Decide the next batch while this one appends, on the state this one leaves (ADR 0027). Its
+   * append is sent at once where the store checks `after` under the log's lock (ADR 0041), else
+   * only once this one has committed. Default on.
    */
   readonly decideAhead?: boolean;
   /** Called once per job with its outcome, or with the error it failed on (metrics by outcome). */
@@ -58,6 +68,15 @@ interface Decided {
   readonly decision: BatchDecision;
   readonly recordedAt: string;
   readonly epoch: number;
+  /** Its append, sent while the batch before was appending (ADR 0041): settled, never rejected. */
+  readonly sent?: Promise<SentAhead>;
+}
+
+type SentAhead = { readonly result: AppendResult } | { readonly error: unknown };
+
+/** What the batch being appended tells the drain loop: the first event it appends. */
+interface Appending {
+  readonly after: string;
 }
 
 /** A batch span links to at most this many of the requests it carries. */
@@ -137,9 +156,9 @@ export class Writer {
         const batch = ahead?.batch ?? this.take();
         const decided = ahead?.decided;
         ahead = undefined;
-        let appending: () => void = () => {};
-        const sent = new Promise<'appending'>((resolve) => {
-          appending = () => resolve('appending');
+        let appending: (started: Appending) => void = () => {};
+        const sent = new Promise<Appending>((resolve) => {
+          appending = resolve;
         });
         const done = this.process(batch, decided, appending).then(
           () => 'done' as const,
@@ -151,9 +170,10 @@ export class Writer {
             return 'done' as const;
           },
         );
-        if (this.options.decideAhead !== false && (await Promise.race([sent, done])) === 'appending') {
+        const started = this.options.decideAhead !== false ? await Promise.race([sent, done]) : 'done';
+        if (started !== 'done') {
           const next = await this.nextWhile(done);
-          if (next) ahead = await this.decideAhead(next);
+          if (next) ahead = this.sendAhead(await this.decideAhead(next), started.after);
         }
         await done;
       }
@@ -198,6 +218,69 @@ export class Writer {
     }
   }
 
+  /**
+   * Sends the append of a batch decided ahead at once, where the store checks under the log's lock
+   * that the batch before committed first (ADR 0041): PostgreSQL runs it as soon as that one
+   * commits, without waiting for this process to hear of it. Refused there if the batch before
+   * had not committed by then; the batch is then sent again, or decided again, in its turn.
+   */
+  private sendAhead(ahead: Ahead, after: string): Ahead {
+    const { decided } = ahead;
+    if (!decided || !this.store.appendsAfter || decided.epoch !== this.epoch) return ahead;
+    const sent = withSpan(
+      'ledger.append',
+      () => this.store.append({ ...this.appendRequest(decided.decision, decided.recordedAt), after }),
+      {
+        parent: ROOT_CONTEXT,
+        attributes: { 'ledger.events': decided.decision.events.length, 'ledger.sent_ahead': true },
+      },
+    ).then(
+      (result): SentAhead => ({ result }),
+      (error: unknown): SentAhead => ({ error }),
+    );
+    return { ...ahead, decided: { ...decided, sent } };
+  }
+
+  /** The append of a decided batch, with every account it changed as it stands after it (ADR 0013). */
+  private appendRequest(decision: BatchDecision, recordedAt: string): AppendRequest {
+    return {
+      events: decision.events,
+      expected: decision.expected,
+      recordedAt,
+      snapshots: decision.changedAccounts().map(([id, working]) => ({
+        streamId: accountStream(id),
+        data: encodeAccountSnapshot(working.account),
+      })),
+    };
+  }
+
+  /**
+   * The batch's append in its turn: the one sent ahead if it committed, else sent now. A refusal
+   * because the batch before had not committed yet is not final: that batch has committed by now
+   * (it is this batch's turn, and nothing failed since it was decided), so the batch is sent again.
+   */
+  private async appendInTurn(
+    decision: BatchDecision,
+    recordedAt: string,
+    parent: Context,
+    sent: Promise<SentAhead> | undefined,
+  ): Promise<{ recorded: AppendResult; sentAhead: boolean }> {
+    if (sent) {
+      const outcome = await sent;
+      if ('result' in outcome) return { recorded: outcome.result, sentAhead: true };
+      if (!(outcome.error instanceof PredecessorNotCommittedError)) throw outcome.error;
+    }
+    const recorded = await withSpan(
+      'ledger.append',
+      () => this.store.append(this.appendRequest(decision, recordedAt)),
+      {
+        parent,
+        attributes: { 'ledger.events': decision.events.length },
+      },
+    );
+    return { recorded, sentAhead: false };
+  }
+
   private take(): Queued[] {
     const batch: Queued[] = [];
     let size = 0;
@@ -219,7 +302,11 @@ export class Writer {
   }
 
   /** One batch in one span (a root of its own: it serves many requests, and links to them). */
-  private process(batch: readonly Queued[], decided: Decided | undefined, appending: () => void): Promise<void> {
+  private process(
+    batch: readonly Queued[],
+    decided: Decided | undefined,
+    appending: (started: Appending) => void,
+  ): Promise<void> {
     const links: Link[] = [];
     for (const item of batch) {
       if (links.length >= BATCH_SPAN_LINKS_MAX) break;
@@ -345,10 +432,17 @@ export class Writer {
     batch: readonly Queued[],
     parent: Context,
     ahead: Decided | undefined,
-    appending: () => void,
+    appending: (started: Appending) => void,
   ): Promise<void> {
     const started = performance.now();
     let appendMs = 0;
+    let sentAhead = false;
+    // An append sent ahead on the state of a batch that failed since: the store refused it, unless
+    // that batch did commit (an error after its commit). Known before anything is decided again.
+    const committedAhead =
+      ahead?.sent && ahead.epoch !== this.epoch
+        ? await ahead.sent.then((outcome) => ('result' in outcome ? outcome.result : undefined))
+        : undefined;
     const jobs = batch.map((item) => item.job);
     const streams = streamsOf(jobs);
     const { accountIds, transferIds } = streams;
@@ -358,7 +452,8 @@ export class Writer {
     for (let attempt = 1; ; attempt++) {
       let decision: BatchDecision;
       let recordedAt: string;
-      decidedAhead = attempt === 1 && ahead !== undefined && ahead.epoch === this.epoch;
+      decidedAhead =
+        attempt === 1 && ahead !== undefined && (ahead.epoch === this.epoch || committedAhead !== undefined);
       if (decidedAhead && ahead) {
         // Decided while the batch before appended, on the state it left, which it has committed.
         ({ decision, recordedAt } = ahead);
@@ -397,27 +492,21 @@ export class Writer {
         }
       }
 
-      let recorded: Awaited<ReturnType<EventStore['append']>> | undefined;
-      if (decision.events.length > 0) {
+      let recorded: AppendResult | undefined;
+      if (decision.events.length > 0 && decidedAhead && committedAhead) {
+        recorded = committedAhead;
+        sentAhead = true;
+      } else if (decision.events.length > 0) {
         const appendStarted = performance.now();
         this.speculate(decision);
-        appending();
+        appending({ after: decision.events[0]!.eventId });
         try {
-          recorded = await withSpan(
-            'ledger.append',
-            () =>
-              this.store.append({
-                events: decision.events,
-                expected: decision.expected,
-                recordedAt,
-                // Every account the batch changed, as it stands after the batch (ADR 0013).
-                snapshots: decision.changedAccounts().map(([id, working]) => ({
-                  streamId: accountStream(id),
-                  data: encodeAccountSnapshot(working.account),
-                })),
-              }),
-            { parent, attributes: { 'ledger.events': decision.events.length } },
-          );
+          ({ recorded, sentAhead } = await this.appendInTurn(
+            decision,
+            recordedAt,
+            parent,
+            decidedAhead ? ahead?.sent : undefined,
+          ));
         } catch (error) {
           this.unspeculate(decision);
           if (!(error instanceof WrongExpectedRevisionError) || attempt >= retriesMax) throw error;
@@ -434,6 +523,8 @@ export class Writer {
         } finally {
           appendMs += performance.now() - appendStarted;
         }
+      }
+      if (recorded) {
         for (const [accountId, working] of decision.changedAccounts()) {
           const revision = recorded.revisions.get(accountStream(accountId));
           const event = recorded.events[working.lastEventIndex!];
@@ -464,6 +555,7 @@ export class Writer {
         ms: performance.now() - started,
         appendMs,
         decidedAhead,
+        sentAhead,
       });
       return;
     }

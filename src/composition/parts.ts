@@ -87,7 +87,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
   const writer = new Writer(store, new AccountStates(store), {
     batchSizeMax: config.LEDGER_WRITE_BATCH_MAX,
     queueSizeMax: config.LEDGER_WRITE_QUEUE_MAX,
-    onCommitted: ({ commands, events, ms, appendMs, decidedAhead }) => {
+    onCommitted: ({ commands, events, ms, appendMs, decidedAhead, sentAhead }) => {
       // Readers in this process look now rather than at their next poll.
       projector?.wake();
       fraudReviews?.wake();
@@ -99,6 +99,7 @@ export async function composeLedger(config: Config, logger: Logger, sharedDataba
       metrics.eventsAppended.inc(events);
       metrics.appendSeconds.observe(appendMs / 1000);
       if (decidedAhead) metrics.writeBatchesDecidedAhead.inc();
+      if (sentAhead) metrics.writeAppendsSentAhead.inc();
     },
     onSettled: countCommands(metrics),
   });

@@ -59,6 +59,13 @@ export interface AppendRequest {
    * exact). A stream appended to without one keeps its older snapshot; loaders fold what follows.
    */
   readonly snapshots?: readonly SnapshotToWrite[];
+  /**
+   * Sent while another append may not have committed yet: the id of that append's first event.
+   * The store appends only if that event is in the log by the time this append holds the log's
+   * lock, else it appends nothing and throws PredecessorNotCommittedError (ADR 0041). Only for a
+   * store whose `appendsAfter` is true.
+   */
+  readonly after?: string;
 }
 
 export interface SnapshotToWrite {
@@ -111,6 +118,11 @@ export interface EventStore {
   /** Atomic append to one or several streams, with expected revisions. */
   append(request: AppendRequest): Promise<AppendResult>;
   /**
+   * Whether `append` honours `after` in the store itself, under the log's lock, so that a writer
+   * may send an append before the one it follows has committed (ADR 0041).
+   */
+  readonly appendsAfter?: boolean;
+  /**
    * Events of a stream from a revision (inclusive) on, at most `limit` of them. Without a limit
    * the whole rest of the stream is read, and a stream with more than STREAM_READ_UNPAGED_MAX
    * events from there throws StreamTooLongError: page with a limit, nothing is cut silently.
@@ -143,6 +155,17 @@ export class WrongExpectedRevisionError extends Error {
         .join('; ')}`,
     );
     this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/**
+ * An append sent with `after` found that event not in the log when it held the log's lock (the
+ * append before it failed, or had not reached the lock yet): nothing was appended.
+ */
+export class PredecessorNotCommittedError extends Error {
+  constructor(readonly after: string) {
+    super(`the append this one was sent after (its first event ${after}) had not committed: nothing was appended`);
+    this.name = 'PredecessorNotCommittedError';
   }
 }
 

@@ -6,6 +6,7 @@ import {
   type AppendResult,
   DuplicateEventError,
   type EventStore,
+  PredecessorNotCommittedError,
   type RecordedEvent,
   type ReplayEvent,
   STREAM_READ_UNPAGED_MAX,
@@ -63,12 +64,16 @@ const TRANSIENT = new Set(['40P01', '40001']);
 const APPEND_ATTEMPTS_MAX = 5;
 /** The SQLSTATE `ledger_append` raises on a wrong expected revision (migrations/0012, 0061). */
 const WRONG_EXPECTED_REVISION = 'LE001';
+/** The SQLSTATE `ledger_append_after` raises when the append it follows is not in the log (migrations/0062). */
+const PREDECESSOR_NOT_COMMITTED = 'LE002';
 
 /**
  * The event store on PostgreSQL (a server, or the embedded PGlite). See migrations/0001 for the
  * tables and ADR 0002 for why position order is commit order.
  */
 export class PostgresEventStore implements EventStore {
+  /** `after` is checked under the log's lock by ledger_append_after (ADR 0041). */
+  readonly appendsAfter = true;
   /** `recent`: where every committed append is remembered for this process's readers (ADR 0038). */
   constructor(
     private readonly db: Kysely<Tables>,
@@ -133,24 +138,37 @@ export class PostgresEventStore implements EventStore {
     const expectedOf = streamIds.map((id) => request.expected.get(id));
     let result: { base_position: string; base_hash: string; before_revisions: string[]; hashes: string };
     try {
+      const args = sql.join([
+        sql`${streamIds}::text[]`,
+        sql`${expectedOf.map((e) => e?.kind ?? 'any')}::text[]`,
+        sql`${expectedOf.map((e) => (e?.kind === 'at' ? e.revision.toString() : null))}::bigint[]`,
+        sql`${request.events.map((e) => e.eventId)}::text[]`,
+        sql`${request.events.map((e) => e.streamId)}::text[]`,
+        sql`${request.events.map((e) => e.type)}::text[]`,
+        sql`${jsonTextsArray(dataJson)}::text[]`,
+        sql`${jsonTextsArray(metadataJson)}::text[]`,
+        sql`${jsonTextsArray(request.events.map((e) => JSON.stringify(e.eventId)))}::text[]`,
+        sql`${jsonTextsArray(request.events.map((e) => JSON.stringify(e.streamId)))}::text[]`,
+        sql`${jsonTextsArray(request.events.map((e) => JSON.stringify(e.type)))}::text[]`,
+        sql`${linkEvents}::int[]`,
+        sql`${linkStreams}::text[]`,
+        sql`${(request.snapshots ?? []).map((snapshot) => snapshot.streamId)}::text[]`,
+        sql`${jsonTextsArray((request.snapshots ?? []).map((snapshot) => JSON.stringify(snapshot.data)))}::text[]`,
+        sql`${request.recordedAt}`,
+        sql`${JSON.stringify(request.recordedAt)}`,
+      ]);
+      // With `after`: ledger_append_after (migrations/0062) checks that event is in the log once it
+      // holds the log's lock, then calls ledger_append.
+      const call =
+        request.after === undefined ? sql`ledger_append(${args})` : sql`ledger_append_after(${request.after}, ${args})`;
       const { rows } = await sql<typeof result>`
         select base_position::text as base_position, base_hash, before_revisions::text[] as before_revisions, hashes
-        from ledger_append(
-          ${streamIds}::text[], ${expectedOf.map((e) => e?.kind ?? 'any')}::text[],
-          ${expectedOf.map((e) => (e?.kind === 'at' ? e.revision.toString() : null))}::bigint[],
-          ${request.events.map((e) => e.eventId)}::text[], ${request.events.map((e) => e.streamId)}::text[],
-          ${request.events.map((e) => e.type)}::text[], ${jsonTextsArray(dataJson)}::text[],
-          ${jsonTextsArray(metadataJson)}::text[],
-          ${jsonTextsArray(request.events.map((e) => JSON.stringify(e.eventId)))}::text[],
-          ${jsonTextsArray(request.events.map((e) => JSON.stringify(e.streamId)))}::text[],
-          ${jsonTextsArray(request.events.map((e) => JSON.stringify(e.type)))}::text[],
-          ${linkEvents}::int[], ${linkStreams}::text[],
-          ${(request.snapshots ?? []).map((snapshot) => snapshot.streamId)}::text[],
-          ${jsonTextsArray((request.snapshots ?? []).map((snapshot) => JSON.stringify(snapshot.data)))}::text[],
-          ${request.recordedAt}, ${JSON.stringify(request.recordedAt)})`.execute(this.db);
+        from ${call}`.execute(this.db);
       result = rows[0]!;
     } catch (error) {
-      if ((error as { code?: string }).code !== WRONG_EXPECTED_REVISION) throw error;
+      const code = (error as { code?: string }).code;
+      if (code === PREDECESSOR_NOT_COMMITTED) throw new PredecessorNotCommittedError(request.after ?? '');
+      if (code !== WRONG_EXPECTED_REVISION) throw error;
       const actual = JSON.parse(String((error as { detail?: string }).detail)) as {
         streamId: string;
         actual: string;

@@ -35,6 +35,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly writeAppendsSentAhead = new Counter({
+    name: 'ledger_write_appends_sent_ahead_total',
+    help: 'Group-commit batches whose append was sent before the batch before them committed, and committed so',
+    registers: [this.registry],
+  });
+
   readonly eventsAppended = new Counter({
     name: 'ledger_events_appended_total',
     help: 'Events appended to the event store by this process',

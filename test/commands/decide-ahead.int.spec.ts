@@ -3,8 +3,14 @@ import { AccountStates } from '../../src/commands/account-states';
 import type { CommandContext } from '../../src/commands/write-commands';
 import { Writer } from '../../src/commands/writer';
 import { PostgresEventStore } from '../../src/eventstore/postgres-event-store';
-import type { AppendRequest, AppendResult, EventStore } from '../../src/eventstore/port';
+import {
+  type AppendRequest,
+  type AppendResult,
+  type EventStore,
+  PredecessorNotCommittedError,
+} from '../../src/eventstore/port';
 import { type TestDatabase, createTestDatabase } from '../support/database';
+import { holdLogLock } from '../support/log-lock';
 import { openJob, transferJob } from '../support/write-jobs';
 
 /**
@@ -45,6 +51,19 @@ describe('deciding a batch while the one before it appends', () => {
       this.gate = undefined;
     }
 
+    /** Like `close`, for the next append only: those after it go straight to the store. */
+    closeOne(): void {
+      this.close();
+      this.once = true;
+    }
+
+    private once = false;
+    private onRefused: () => void = () => {};
+    /** Resolves when an append sent with `after` has been refused by the store. */
+    refused: Promise<void> = new Promise((r) => {
+      this.onRefused = r;
+    });
+
     private onReach: () => void = () => {};
 
     asStore(): EventStore {
@@ -55,10 +74,14 @@ describe('deciding a batch while the one before it appends', () => {
             this.appends++;
             const gate = this.gate;
             if (gate) {
+              if (this.once) this.gate = undefined;
               this.onReach();
               await gate;
             }
-            return target.append(request);
+            return target.append(request).catch((error: unknown) => {
+              if (error instanceof PredecessorNotCommittedError) this.onRefused();
+              throw error;
+            });
           };
         },
       });
@@ -114,6 +137,76 @@ describe('deciding a batch while the one before it appends', () => {
       expect(ahead).toHaveLength(2);
       expect(ahead[1]).toBe(true);
       expect(await balanceOf('src-1')).toBe(0n);
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('the next batch is sent before the one it follows commits, and commits right after it (ADR 0041)', async () => {
+    const sent: Array<{ decidedAhead: boolean; sentAhead: boolean; position: bigint }> = [];
+    const a = new Writer(store, new AccountStates(store), {
+      ...options,
+      onCommitted: ({ decidedAhead, sentAhead, position }) => sent.push({ decidedAhead, sentAhead, position }),
+    });
+    try {
+      await open(a, 'src-3', true);
+      await open(a, 'dst-3', false);
+      await transfer(a, 'fund-3', 'dst-3', 'src-3', 10n);
+      sent.length = 0;
+
+      // The first batch's append waits in PostgreSQL for the log's lock; the second is decided on
+      // the state the first leaves and sent at once: it queues behind the first, there.
+      const lock = await holdLogLock(tdb);
+      let first: ReturnType<typeof transfer> | undefined;
+      let second: ReturnType<typeof transfer> | undefined;
+      try {
+        first = transfer(a, 'first-3', 'src-3', 'dst-3', 6n);
+        await lock.waiting(1);
+        second = transfer(a, 'second-3', 'src-3', 'dst-3', 4n);
+        await lock.waiting(2);
+      } finally {
+        await lock.release();
+      }
+      expect((await first).items[0]).toMatchObject({ outcome: 'created' });
+      expect((await second).items[0]).toMatchObject({ outcome: 'created' });
+      // (The first may have been decided and sent ahead too, while the funding batch finished.)
+      expect(sent).toHaveLength(2);
+      expect(sent[1]).toMatchObject({ decidedAhead: true, sentAhead: true });
+      expect(sent[1]!.position).toBe(sent[0]!.position + 1n);
+      expect(await balanceOf('src-3')).toBe(0n);
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('a batch sent ahead that the store refused, because the one before had not committed yet, is sent again in its turn', async () => {
+    const gated = new GatedStore(store);
+    const sent: Array<{ decidedAhead: boolean; sentAhead: boolean }> = [];
+    const a = new Writer(gated.asStore(), new AccountStates(gated.asStore()), {
+      ...options,
+      onCommitted: ({ decidedAhead, sentAhead }) => sent.push({ decidedAhead, sentAhead }),
+    });
+    try {
+      await open(a, 'src-4', true);
+      await open(a, 'dst-4', false);
+      await transfer(a, 'fund-4', 'dst-4', 'src-4', 10n);
+      sent.length = 0;
+
+      // The first append is held here, before it reaches PostgreSQL; the second, sent ahead, gets
+      // there first and is refused (the first's events are not in the log).
+      gated.closeOne();
+      const first = transfer(a, 'first-4', 'src-4', 'dst-4', 6n);
+      await gated.reached;
+      const second = transfer(a, 'second-4', 'src-4', 'dst-4', 4n);
+      await gated.refused;
+      gated.open();
+
+      expect((await first).items[0]).toMatchObject({ outcome: 'created' });
+      expect((await second).items[0]).toMatchObject({ outcome: 'created' });
+      // Decided ahead and used: sent again as it was decided, not decided again.
+      expect(sent).toHaveLength(2);
+      expect(sent[1]).toEqual({ decidedAhead: true, sentAhead: false });
+      expect(await balanceOf('src-4')).toBe(0n);
     } finally {
       await a.stop();
     }

@@ -95,6 +95,8 @@ export class EsdbEventStore implements EventStore {
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
+    // No check under a lock of the whole log here: `appendsAfter` is not set, so no writer sends one.
+    if (request.after !== undefined) throw new Error('EventStoreDB appends do not take `after` (ADR 0041)');
     const ids = new Set<string>();
     for (const event of request.events) {
       // EventStoreDB does not keep event ids unique across streams: within a request we can check.
