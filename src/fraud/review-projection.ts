@@ -2,11 +2,14 @@ import type { Kysely } from 'kysely';
 import { transferStream } from '../domain/events';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
 import { decodeEvent, decodeEventOf } from '../events/decode';
-import type { LogSource } from '../platform/log-follower';
+import type { CheckpointMove, LogSource } from '../platform/log-follower';
 import { LogReader } from '../platform/log-reader';
 import type { Tables } from '../platform/tables';
 
 export const FRAUD_REVIEWS_CHECKPOINT = 'fraud-reviews';
+
+/** The events this read model is made of; every other event only moves its checkpoint. */
+const REVIEW_EVENT_TYPES: ReadonlySet<string> = new Set(['FraudScored', 'FraudReviewResolved']);
 
 /** What the queue shows of a transfer under review, from the transfer's own first event. */
 interface ReviewedTransfer {
@@ -57,7 +60,28 @@ export class ReviewProjection extends LogReader<RecordedEvent, Map<string, Revie
     return { value: transfers };
   }
 
-  override async handle(
+  /**
+   * The page's effect and the checkpoint's move commit together. A page with no fraud event (most
+   * of them: it follows every transfer) is the move alone, one statement; one with fraud events
+   * moves the checkpoint first (which locks it, ADR 0038) and writes them in the same transaction.
+   */
+  override async handleMoving(
+    events: readonly RecordedEvent[],
+    db: Kysely<Tables>,
+    move: CheckpointMove,
+    transfers: Map<string, ReviewedTransfer> | undefined,
+  ): Promise<boolean> {
+    const moveIn = async (on: Kysely<Tables>) => (await move.statement.execute(on)).numAffectedRows === 1n;
+    if (!events.some((event) => REVIEW_EVENT_TYPES.has(event.type))) return moveIn(db);
+    const apply = async (tx: Kysely<Tables>) => {
+      if (!(await moveIn(tx))) return false;
+      await this.apply(events, tx, transfers);
+      return true;
+    };
+    return db.isTransaction ? apply(db) : db.transaction().execute(apply);
+  }
+
+  private async apply(
     events: readonly RecordedEvent[],
     tx: Kysely<Tables>,
     transfers: Map<string, ReviewedTransfer> | undefined,

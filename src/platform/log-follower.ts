@@ -44,7 +44,12 @@ export interface LogHandler<E extends Positioned, R = undefined> {
    * (locked as it moves); true when it moved. One round trip a page instead of five. `db` is the
    * pool, or a transaction when a test hook must run before the commit.
    */
-  handleMoving?(events: readonly E[], db: Kysely<Tables>, move: CheckpointMove): Promise<boolean>;
+  handleMoving?(
+    events: readonly E[],
+    db: Kysely<Tables>,
+    move: CheckpointMove,
+    prepared: R | undefined,
+  ): Promise<boolean>;
   /** After the checkpoint moved past `events` (metrics, progress). */
   committed?(events: readonly E[], prepared: R | undefined): void;
   /** A read found nothing after the checkpoint (housekeeping such as retries may run here). */
@@ -326,11 +331,11 @@ export class LogFollower<E extends Positioned, R = undefined> {
       const hook = this.options.beforeCheckpoint;
       moved = hook
         ? await db.transaction().execute(async (tx) => {
-            const done = await handleMoving.call(this.handler, events, tx, move);
+            const done = await handleMoving.call(this.handler, events, tx, move, prepared);
             if (done) await hook(events);
             return done;
           })
-        : await handleMoving.call(this.handler, events, db, move);
+        : await handleMoving.call(this.handler, events, db, move, prepared);
       if (!moved) this.adopt(await this.checkpointRow.read(db));
     } else if (handle) {
       moved = await db.transaction().execute(async (tx) => {

@@ -21,7 +21,12 @@ export abstract class LogReader<E extends Positioned, R = undefined> implements 
   // What a reader supplies (see LogHandler): at least one of the two.
   prepare?(events: readonly E[]): Promise<Prepared<R>>;
   handle?(events: readonly E[], tx: Kysely<Tables>, prepared: R | undefined): Promise<void>;
-  handleMoving?(events: readonly E[], db: Kysely<Tables>, move: CheckpointMove): Promise<boolean>;
+  handleMoving?(
+    events: readonly E[],
+    db: Kysely<Tables>,
+    move: CheckpointMove,
+    prepared: R | undefined,
+  ): Promise<boolean>;
 
   constructor(db: Kysely<Tables>, source: LogSource<E>, options: LogFollowerOptions<E>) {
     this.follower = new LogFollower<E, R>(db, source, this, options);
