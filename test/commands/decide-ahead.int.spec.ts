@@ -99,6 +99,12 @@ describe('deciding a batch while the one before it appends', () => {
   const open = (w: Writer, accountId: string, guarded: boolean) => w.submit(openJob(accountId, context, { guarded }));
   const transfer = (w: Writer, id: string, debit: string, credit: string, amount: bigint) =>
     w.submit(transferJob({ id, debit, credit, amount }, context));
+  /** A guarded `src-<n>` holding 10, credited from `dst-<n>`. */
+  const fundedPair = async (w: Writer, n: string) => {
+    await open(w, `src-${n}`, true);
+    await open(w, `dst-${n}`, false);
+    await transfer(w, `fund-${n}`, `dst-${n}`, `src-${n}`, 10n);
+  };
   const balanceOf = async (accountId: string) => {
     const rows = await tdb.query<{ credits: string; debits: string }>(
       `select coalesce(sum(case when data->>'creditAccountId' = $1 then (data->>'amount')::numeric end), 0)::text as credits,
@@ -117,9 +123,7 @@ describe('deciding a batch while the one before it appends', () => {
       onCommitted: (info) => ahead.push(info.decidedAhead),
     });
     try {
-      await open(a, 'src-1', true);
-      await open(a, 'dst-1', false);
-      await transfer(a, 'fund-1', 'dst-1', 'src-1', 10n);
+      await fundedPair(a, '1');
       ahead.length = 0;
 
       gated.close();
@@ -149,9 +153,7 @@ describe('deciding a batch while the one before it appends', () => {
       onCommitted: ({ decidedAhead, sentAhead, position }) => sent.push({ decidedAhead, sentAhead, position }),
     });
     try {
-      await open(a, 'src-3', true);
-      await open(a, 'dst-3', false);
-      await transfer(a, 'fund-3', 'dst-3', 'src-3', 10n);
+      await fundedPair(a, '3');
       sent.length = 0;
 
       // The first batch's append waits in PostgreSQL for the log's lock; the second is decided on
@@ -187,9 +189,7 @@ describe('deciding a batch while the one before it appends', () => {
       onCommitted: ({ decidedAhead, sentAhead }) => sent.push({ decidedAhead, sentAhead }),
     });
     try {
-      await open(a, 'src-4', true);
-      await open(a, 'dst-4', false);
-      await transfer(a, 'fund-4', 'dst-4', 'src-4', 10n);
+      await fundedPair(a, '4');
       sent.length = 0;
 
       // The first append is held here, before it reaches PostgreSQL; the second, sent ahead, gets
@@ -221,9 +221,7 @@ describe('deciding a batch while the one before it appends', () => {
     });
     const b = new Writer(store, new AccountStates(store), options);
     try {
-      await open(a, 'src-2', true);
-      await open(a, 'dst-2', false);
-      await transfer(a, 'fund-2', 'dst-2', 'src-2', 10n);
+      await fundedPair(a, '2');
       ahead.length = 0;
 
       // A decides a debit of 6 (4 left, as it sees it) and holds its append at the gate; it takes
