@@ -5,6 +5,7 @@ import {
   type AppendRequest,
   DuplicateEventError,
   type EventStore,
+  PredecessorNotCommittedError,
   type EventToAppend,
   type ExpectedRevision,
   type RecordedEvent,
@@ -799,6 +800,33 @@ export function eventStoreContract(name: string, factory: () => Promise<Contract
           const fromLog = await s.store.readAll({ after: head, limit: 2 });
           expect(fromLog.map((e) => e.recordedAt)).toEqual([recordedAt, recordedAt]);
         }
+      });
+    });
+
+    describe('append after another (ADR 0041)', () => {
+      const s = shared;
+
+      it('a store that takes `after` appends only once that event is in the log; one that does not refuses it; neither writes anything when it refuses', async () => {
+        const first = stream('first');
+        const second = stream('second');
+        const before = event(first);
+        const missing = await snapshot(s.store, [second]);
+        const refused = await failure(
+          s.store.append({ ...request([event(second)], [[second, rev.noStream]]), after: before.eventId }),
+        );
+        if (s.store.appendsAfter) expect(refused).toBeInstanceOf(PredecessorNotCommittedError);
+        else expect(String(refused)).toMatch(/after/);
+        await expectNothingAppended(s.store, missing, [second]);
+
+        const a = await s.store.append(request([before], [[first, rev.noStream]]));
+        const sent = s.store.append({ ...request([event(second)], [[second, rev.noStream]]), after: before.eventId });
+        if (!s.store.appendsAfter) {
+          await failure(sent);
+          return;
+        }
+        const b = await sent;
+        expect(b.events[0]!.position).toBeGreaterThan(a.position);
+        expect(b.revisions.get(second)).toBe(0n);
       });
     });
 
