@@ -86,9 +86,10 @@ const BATCH_SPAN_LINKS_MAX = 64;
  * The write path's group commit. Commands queue here; one loop takes as many as are waiting (up
  * to `batchSizeMax`), decides them in order against the write model, and appends every resulting
  * event in one transaction. Under load each transaction carries many commands, so the commit cost
- * is shared the way TigerBeetle shares it (ADR 0002). One batch appends at a time per process, while
- * the next is decided on the state it leaves (ADR 0027); other processes are kept honest by the
- * expected revisions of the streams each batch touches.
+ * is shared the way TigerBeetle shares it (ADR 0002). One batch commits at a time per process, while
+ * the next is decided on the state it leaves (ADR 0027) and, on PostgreSQL, already waits at the
+ * log's lock behind it (ADR 0041); other processes are kept honest by the expected revisions of
+ * the streams each batch touches.
  */
 export class Writer {
   private readonly queue: Queued[] = [];
@@ -144,9 +145,10 @@ export class Writer {
 
   /**
    * Takes batches in order. While one appends, the next is taken and decided on the state the
-   * appending one leaves (pipelined group commit, ADR 0027); its append goes out only after the
-   * one before has committed, so appends stay in order and each is checked by its expected
-   * revisions against committed state. A failed append voids the decision made ahead of it.
+   * appending one leaves (pipelined group commit, ADR 0027). Its append is sent at once where the
+   * store checks `after` (it waits there for the one before, ADR 0041), else only after the one
+   * before has committed: appends commit in order and each is checked by its expected revisions
+   * against committed state. A failed append voids the decision made ahead of it.
    */
   private async drain(): Promise<void> {
     this.running = true;
