@@ -68,11 +68,16 @@ interface Decided {
   readonly decision: BatchDecision;
   readonly recordedAt: string;
   readonly epoch: number;
-  /** Its append, sent while the batch before was appending (ADR 0041): settled, never rejected. */
-  readonly sent?: Promise<SentAhead>;
+  /** Its append, sent while the batch before was appending (ADR 0041). */
+  readonly sent?: SentAhead;
 }
 
-type SentAhead = { readonly result: AppendResult } | { readonly error: unknown };
+interface SentAhead {
+  /** What was sent; sent again as it is if the store refused it only for arriving first. */
+  readonly request: AppendRequest;
+  /** Settled, never rejected: awaited only in the batch's turn. */
+  readonly outcome: Promise<{ readonly result: AppendResult } | { readonly error: unknown }>;
+}
 
 /** What the batch being appended tells the drain loop: the first event it appends. */
 interface Appending {
@@ -229,18 +234,15 @@ export class Writer {
   private sendAhead(ahead: Ahead, after: string): Ahead {
     const { decided } = ahead;
     if (!decided || !this.store.appendsAfter || decided.epoch !== this.epoch) return ahead;
-    const sent = withSpan(
-      'ledger.append',
-      () => this.store.append({ ...this.appendRequest(decided.decision, decided.recordedAt), after }),
-      {
-        parent: ROOT_CONTEXT,
-        attributes: { 'ledger.events': decided.decision.events.length, 'ledger.sent_ahead': true },
-      },
-    ).then(
-      (result): SentAhead => ({ result }),
-      (error: unknown): SentAhead => ({ error }),
+    const request = this.appendRequest(decided.decision, decided.recordedAt);
+    const outcome = withSpan('ledger.append', () => this.store.append({ ...request, after }), {
+      parent: ROOT_CONTEXT,
+      attributes: { 'ledger.events': decided.decision.events.length, 'ledger.sent_ahead': true },
+    }).then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
     );
-    return { ...ahead, decided: { ...decided, sent } };
+    return { ...ahead, decided: { ...decided, sent: { request, outcome } } };
   }
 
   /** The append of a decided batch, with every account it changed as it stands after it (ADR 0013). */
@@ -262,24 +264,19 @@ export class Writer {
    * (it is this batch's turn, and nothing failed since it was decided), so the batch is sent again.
    */
   private async appendInTurn(
-    decision: BatchDecision,
-    recordedAt: string,
+    request: AppendRequest,
     parent: Context,
-    sent: Promise<SentAhead> | undefined,
+    sent: SentAhead['outcome'] | undefined,
   ): Promise<{ recorded: AppendResult; sentAhead: boolean }> {
     if (sent) {
       const outcome = await sent;
       if ('result' in outcome) return { recorded: outcome.result, sentAhead: true };
       if (!(outcome.error instanceof PredecessorNotCommittedError)) throw outcome.error;
     }
-    const recorded = await withSpan(
-      'ledger.append',
-      () => this.store.append(this.appendRequest(decision, recordedAt)),
-      {
-        parent,
-        attributes: { 'ledger.events': decision.events.length },
-      },
-    );
+    const recorded = await withSpan('ledger.append', () => this.store.append(request), {
+      parent,
+      attributes: { 'ledger.events': request.events.length },
+    });
     return { recorded, sentAhead: false };
   }
 
@@ -439,12 +436,10 @@ export class Writer {
     const started = performance.now();
     let appendMs = 0;
     let sentAhead = false;
-    // An append sent ahead on the state of a batch that failed since: the store refused it, unless
-    // that batch did commit (an error after its commit). Known before anything is decided again.
-    const committedAhead =
-      ahead?.sent && ahead.epoch !== this.epoch
-        ? await ahead.sent.then((outcome) => ('result' in outcome ? outcome.result : undefined))
-        : undefined;
+    // An append sent ahead on the state of a batch that failed since: settled before the batch is
+    // decided again. The store refused it, unless that batch did commit after all (an error after
+    // its commit); then its commands find what it wrote and answer as repeats, as that batch's do.
+    if (ahead?.sent && ahead.epoch !== this.epoch) await ahead.sent.outcome;
     const jobs = batch.map((item) => item.job);
     const streams = streamsOf(jobs);
     const { accountIds, transferIds } = streams;
@@ -454,8 +449,7 @@ export class Writer {
     for (let attempt = 1; ; attempt++) {
       let decision: BatchDecision;
       let recordedAt: string;
-      decidedAhead =
-        attempt === 1 && ahead !== undefined && (ahead.epoch === this.epoch || committedAhead !== undefined);
+      decidedAhead = attempt === 1 && ahead !== undefined && ahead.epoch === this.epoch;
       if (decidedAhead && ahead) {
         // Decided while the batch before appended, on the state it left, which it has committed.
         ({ decision, recordedAt } = ahead);
@@ -495,19 +489,16 @@ export class Writer {
       }
 
       let recorded: AppendResult | undefined;
-      if (decision.events.length > 0 && decidedAhead && committedAhead) {
-        recorded = committedAhead;
-        sentAhead = true;
-      } else if (decision.events.length > 0) {
+      if (decision.events.length > 0) {
         const appendStarted = performance.now();
         this.speculate(decision);
         appending({ after: decision.events[0]!.eventId });
         try {
+          const sent = decidedAhead ? ahead?.sent : undefined;
           ({ recorded, sentAhead } = await this.appendInTurn(
-            decision,
-            recordedAt,
+            sent?.request ?? this.appendRequest(decision, recordedAt),
             parent,
-            decidedAhead ? ahead?.sent : undefined,
+            sent?.outcome,
           ));
         } catch (error) {
           this.unspeculate(decision);
