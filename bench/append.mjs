@@ -19,15 +19,12 @@
 // figures. Schemas are dropped at the end unless BENCH_APPEND_KEEP=1.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { dist, require } from './lib/dist.mjs';
 
-const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// The compiled service (npm run build); required by a computed path, so tsc checks this file and not dist/.
-const dist = (file) => require(`../dist/src/${file}`);
 const { openDatabase } = dist('platform/database.js');
 const { migrate } = dist('platform/migrations.js');
 const { PostgresEventStore } = dist('eventstore/postgres-event-store.js');

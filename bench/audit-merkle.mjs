@@ -8,11 +8,8 @@
 // folds from them are checked with the RFC verifier against the root, leaf hashes recomputed here.
 // Separately, the follower's real path (appendToTree over chained events) is timed on a small log.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { dist, require } from './lib/dist.mjs';
 
-const require = createRequire(import.meta.url);
-// The compiled service (npm run build); required by a computed path, so tsc checks this file and not dist/.
-const dist = (file) => require(`../dist/src/${file}`);
 const { openDatabase } = dist('platform/database.js');
 const { migrate } = dist('platform/migrations.js');
 const { PostgresSubtreeStore } = dist('audit/merkle/postgres-subtree-store.js');

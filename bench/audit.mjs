@@ -9,16 +9,13 @@
 // drops them afterwards. BENCH_QUICK=1: 100,000 entries and fewer rounds. `npm run bench:audit`.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchMerkle } from './audit-merkle.mjs';
+import { dist, require } from './lib/dist.mjs';
 
-const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// The compiled service (npm run build); required by a computed path, so tsc checks this file and not dist/.
-const dist = (file) => require(`../dist/src/${file}`);
 const { openDatabase } = dist('platform/database.js');
 const { migrate } = dist('platform/migrations.js');
 const { PostgresEventStore } = dist('eventstore/postgres-event-store.js');

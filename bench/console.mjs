@@ -8,12 +8,9 @@
 // Works in a fresh schema of BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
 // dropped afterwards. BENCH_QUICK=1: 100,000 entries, fewer rounds. `npm run bench:console`.
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import os from 'node:os';
+import { dist, require } from './lib/dist.mjs';
 
-const require = createRequire(import.meta.url);
-// The compiled service (npm run build); required by a computed path, so tsc checks this file and not dist/.
-const dist = (file) => require(`../dist/src/${file}`);
 const { openDatabase } = dist('platform/database.js');
 const { migrate } = dist('platform/migrations.js');
 const { writeTimeIndex, balanceFromIndex } = dist('projections/time-index.js');
