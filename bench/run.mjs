@@ -16,7 +16,7 @@
 //   7. the table, and bench/out/last-run.json
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_QUICK=1,
-// BENCH_CPU_PROF=1 (the service writes a V8 CPU profile under bench/out/profile/ as it stops),
+// BENCH_CPU_PROF=1 (the service and the relay write V8 CPU profiles under bench/out/profile/ as they stop),
 // BENCH_PHASES=holds64,spread64 (only these measured steps, for checking one: the setup and the
 // warm-up always run; keys: pgbench, the phase keys of PLAN, ceiling, cold).
 import { randomBytes } from 'node:crypto';
@@ -279,7 +279,7 @@ async function main() {
   });
   if (nodeArgs.length > 0)
     log(
-      'BENCH_CPU_PROF=1: the service writes a V8 CPU profile to bench/out/profile/ when it stops (figures are lower while profiling)',
+      'BENCH_CPU_PROF=1: the service and the relay write V8 CPU profiles to bench/out/profile/ when they stop (figures are lower while profiling)',
     );
   log(`starting the service: node dist/src/main.js, schema ${schema}, port ${port}, roles api,projector`);
   const readyMs = await service.start();
@@ -305,9 +305,11 @@ async function main() {
       schema,
       port: await freePort(),
       logFile: path.join(outDir, 'relay.log'),
+      nodeArgs,
       env: { LEDGER_ROLES: 'relay', NATS_URL, LEDGER_NATS_STREAM: stream, LEDGER_NATS_SUBJECT_PREFIX: schema },
     });
     await relayService.start();
+    if (nodeArgs.length > 0) log(`relay: its CPU profile is the one of pid ${relayService.pid}`);
     relayLag = new RelayLag({ url: NATS_URL, stream });
     await relayLag.start();
     log(`relay: a second process (roles relay, pid ${relayService.pid}) publishing to NATS stream ${stream}`);
@@ -608,10 +610,13 @@ async function main() {
 
   const summary = summarise(results);
   results.summary = summary;
-  const { figures, details, verdicts } = render(results, summary);
+  const { figures, details, budget, verdicts } = render(results, summary);
   console.log(`\n=== figures (ratios to pgbench TPS on the same PostgreSQL) ===\n${figures}`);
   console.log(
     `\n=== phases (CPU: % of one core, ${machine.cpus} cores in all; other: every other process on the machine) ===\n${details}`,
+  );
+  console.log(
+    `\n=== CPU budget (every process on the machine, per transfer; what the ${machine.cpus} cores allow at that cost, and what the target allows) ===\n${budget}`,
   );
   console.log(`\n=== targets (informational, never a failure) ===\n${verdicts}`);
   for (const [key, phase] of Object.entries(results.phases)) {

@@ -1,5 +1,6 @@
 // The final figures: one table of every figure with its ratio to pgbench and its target (targets
 // are informational: PASS/MISS is printed, nothing fails), and a table of per-phase details.
+import os from 'node:os';
 import { fmtMs, fmtNumber, round, table } from './util.mjs';
 
 const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'PASS' : 'MISS');
@@ -86,8 +87,19 @@ export function summarise(results) {
     },
   ].map((t) => ({ ...t, verdict: verdict(t.ok) }));
 
+  const targetRates = {
+    // ≥ 1.5× pgbench64 and ≥ 1.0× the better of pgbench16/64.
+    spread64: pg64 ? Math.max(1.5 * pg64, pg16 ?? 0) : null,
+    // ≥ 25,000/s and ≥ 0.5× the raw batched-insert ceiling.
+    batch: Math.max(25_000, 0.5 * (results.ceiling?.rowsPerSecond ?? 0)),
+  };
+  const budget = Object.entries(targetRates)
+    .map(([key, targetRate]) => cpuBudget(key, p[key], targetRate, results.machine?.cpus ?? os.cpus().length))
+    .filter((row) => row !== null);
+
   return {
     pgbenchTps: { c16: pg16, c64: pg64 },
+    budget,
     ratios: {
       single64VsPgbench64: round(ratio(s64?.perSecond, pg64), 3),
       single64VsPgbench16: round(ratio(s64?.perSecond, pg16), 3),
@@ -101,6 +113,38 @@ export function summarise(results) {
     },
     peakRssMb: round(peakRssMb, 1),
     targets,
+  };
+}
+
+/**
+ * What a phase's transfers cost the whole machine, and what its target allows: every process's CPU
+ * (service, PostgreSQL, this benchmark and its clients, the relay and NATS, anything else) per
+ * transfer, the rate the machine's cores could reach at that cost if nothing else ran, and the
+ * cost per transfer at which the target rate would fit in those cores.
+ */
+function cpuBudget(key, phase, targetRate, cores) {
+  if (!phase || phase.error || !phase.perSecond || phase.cpu?.otherPct == null || !targetRate) return null;
+  const perTransferUs = (pct) => (pct * 10_000) / phase.perSecond;
+  const { servicePct, postgresPct, benchPct, otherPct } = phase.cpu;
+  const allPct = servicePct + postgresPct + benchPct + otherPct;
+  const costUs = perTransferUs(allPct);
+  const allowedUs = (cores * 1_000_000) / targetRate;
+  return {
+    phase: key,
+    perSecond: phase.perSecond,
+    busyPct: round(allPct / cores, 0),
+    costUs: round(costUs, 0),
+    split: {
+      service: round(perTransferUs(servicePct), 0),
+      postgres: round(perTransferUs(postgresPct), 0),
+      bench: round(perTransferUs(benchPct), 0),
+      other: round(perTransferUs(otherPct), 0),
+    },
+    // The cores' rate at this cost per transfer.
+    coresCeiling: round((cores * 1_000_000) / costUs, 0),
+    targetRate: round(targetRate, 0),
+    allowedUs: round(allowedUs, 0),
+    cutNeeded: round(costUs / allowedUs, 2),
   };
 }
 
@@ -288,9 +332,32 @@ export function render(results, summary) {
     detailRows,
   );
 
+  const budget = table(
+    [
+      'phase',
+      'ok/s',
+      'cores busy',
+      'CPU µs per transfer, all processes (svc/pg/bench/other)',
+      'cores at that cost',
+      'target',
+      'µs the target allows',
+      'cost / allowed',
+    ],
+    summary.budget.map((b) => [
+      b.phase,
+      fmtNumber(b.perSecond),
+      `${b.busyPct}%`,
+      `${fmtNumber(b.costUs)} (${b.split.service} / ${b.split.postgres} / ${b.split.bench} / ${b.split.other})`,
+      `${fmtNumber(b.coresCeiling)}/s`,
+      `${fmtNumber(b.targetRate)}/s`,
+      fmtNumber(b.allowedUs),
+      `${b.cutNeeded.toFixed(2)}×`,
+    ]),
+  );
+
   const verdicts = table(
     ['target (informational)', 'measured', 'result'],
     summary.targets.map((x) => [x.name, x.measured, x.verdict]),
   );
-  return { figures, details, verdicts };
+  return { figures, details, budget, verdicts };
 }
