@@ -100,11 +100,20 @@ let interrupted = false;
 let relayService;
 let relayLag;
 
+/** Stops the relay and its consumer, if they run. */
+async function stopRelay() {
+  const running = relayService;
+  relayService = undefined;
+  const lag = relayLag;
+  relayLag = undefined;
+  await lag?.close();
+  await running?.stop();
+}
+
 async function cleanup() {
   killPgbench();
   try {
-    await relayLag?.close();
-    await relayService?.stop();
+    await stopRelay();
   } catch (error) {
     log(`could not stop the relay: ${error.message}`);
   }
@@ -309,7 +318,6 @@ async function main() {
       env: { LEDGER_ROLES: 'relay', NATS_URL, LEDGER_NATS_STREAM: stream, LEDGER_NATS_SUBJECT_PREFIX: schema },
     });
     await relayService.start();
-    if (nodeArgs.length > 0) log(`relay: its CPU profile is the one of pid ${relayService.pid}`);
     relayLag = new RelayLag({ url: NATS_URL, stream });
     await relayLag.start();
     log(`relay: a second process (roles relay, pid ${relayService.pid}) publishing to NATS stream ${stream}`);
@@ -521,10 +529,7 @@ async function main() {
     // The relay has measured what it measures (under the 64-client load). Left running, it would
     // publish the fixture's million events in the very seconds the cold transfers are timed.
     if (relayService) {
-      await relayLag?.close();
-      await relayService.stop();
-      relayLag = undefined;
-      relayService = undefined;
+      await stopRelay();
       log('relay: stopped before the cold account (it would publish the fixture meanwhile)');
     }
     await client.post('/v1/accounts', { id: 'cold', currency: 'USD', flags: { debitsMustNotExceedCredits: true } });
@@ -549,9 +554,7 @@ async function main() {
       bankId: 'coldbank',
       entries: PLAN.coldEntries,
     });
-    log(
-      `cold account: ${built.entries} entries written in ${built.buildSeconds} s, then a checkpoint in ${built.checkpointSeconds} s; restarting the service (api only)`,
-    );
+    log(`cold account: ${built.entries} entries written in ${built.buildSeconds} s; restarting the service (api only)`);
     client.close();
     await service.stop();
     service = new Service({ ...service.options, env: { LEDGER_ROLES: 'api' } });

@@ -1,7 +1,12 @@
 // The final figures: one table of every figure with its ratio to pgbench and its target (targets
 // are informational: PASS/MISS is printed, nothing fails), and a table of per-phase details.
-import os from 'node:os';
 import { fmtMs, fmtNumber, round, table } from './util.mjs';
+
+// The issue's rate targets: single transfers ≥ 1.5× pgbench64 and ≥ the better of pgbench16/64;
+// batches ≥ 25,000/s and ≥ 0.5× the raw batched-insert ceiling.
+const SINGLE_VS_PGBENCH64 = 1.5;
+const BATCH_MIN_PER_SECOND = 25_000;
+const BATCH_VS_CEILING = 0.5;
 
 const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'PASS' : 'MISS');
 const ratio = (a, b) => (a === null || a === undefined || !b ? null : a / b);
@@ -26,7 +31,7 @@ export function summarise(results) {
       name: 'single transfers, 64 clients ≥ 1.5× pgbench (64 clients)',
       short: '≥ 1.5× pgbench64',
       measured: s64?.perSecond != null && pg64 ? `${fmtRatio(ratio(s64.perSecond, pg64))} pgbench` : '–',
-      ok: s64?.perSecond != null && pg64 ? s64.perSecond >= 1.5 * pg64 : null,
+      ok: s64?.perSecond != null && pg64 ? s64.perSecond >= SINGLE_VS_PGBENCH64 * pg64 : null,
     },
     {
       name: 'single transfers, 64 clients: p99 ≤ 50 ms',
@@ -44,7 +49,7 @@ export function summarise(results) {
       name: 'batch (1,000 per request, non-atomic) ≥ 25,000 transfers/s',
       short: '≥ 25,000/s',
       measured: batch?.perSecond != null ? `${fmtNumber(batch.perSecond)} /s` : '–',
-      ok: batch?.perSecond != null ? batch.perSecond >= 25_000 : null,
+      ok: batch?.perSecond != null ? batch.perSecond >= BATCH_MIN_PER_SECOND : null,
     },
     {
       name: 'batch ≥ 0.5× the raw batched-insert ceiling of the same run',
@@ -55,7 +60,7 @@ export function summarise(results) {
           : '–',
       ok:
         batch?.perSecond != null && results.ceiling?.rowsPerSecond
-          ? batch.perSecond >= 0.5 * results.ceiling.rowsPerSecond
+          ? batch.perSecond >= BATCH_VS_CEILING * results.ceiling.rowsPerSecond
           : null,
     },
     {
@@ -88,13 +93,11 @@ export function summarise(results) {
   ].map((t) => ({ ...t, verdict: verdict(t.ok) }));
 
   const targetRates = {
-    // ≥ 1.5× pgbench64 and ≥ 1.0× the better of pgbench16/64.
-    spread64: pg64 ? Math.max(1.5 * pg64, pg16 ?? 0) : null,
-    // ≥ 25,000/s and ≥ 0.5× the raw batched-insert ceiling.
-    batch: Math.max(25_000, 0.5 * (results.ceiling?.rowsPerSecond ?? 0)),
+    spread64: pg64 ? Math.max(SINGLE_VS_PGBENCH64 * pg64, pg16 ?? 0) : null,
+    batch: Math.max(BATCH_MIN_PER_SECOND, BATCH_VS_CEILING * (results.ceiling?.rowsPerSecond ?? 0)),
   };
   const budget = Object.entries(targetRates)
-    .map(([key, targetRate]) => cpuBudget(key, p[key], targetRate, results.machine?.cpus ?? os.cpus().length))
+    .map(([key, targetRate]) => cpuBudget(key, p[key], targetRate, results.machine?.cpus))
     .filter((row) => row !== null);
 
   return {
@@ -123,7 +126,7 @@ export function summarise(results) {
  * cost per transfer at which the target rate would fit in those cores.
  */
 function cpuBudget(key, phase, targetRate, cores) {
-  if (!phase || phase.error || !phase.perSecond || phase.cpu?.otherPct == null || !targetRate) return null;
+  if (!phase || phase.error || !phase.perSecond || phase.cpu?.otherPct == null || !targetRate || !cores) return null;
   const perTransferUs = (pct) => (pct * 10_000) / phase.perSecond;
   const { servicePct, postgresPct, benchPct, otherPct } = phase.cpu;
   const allPct = servicePct + postgresPct + benchPct + otherPct;
